@@ -1,0 +1,465 @@
+"""The Primitives panel: a live 4×4 preview of a synthetic pretraining set, and its export.
+
+Every control change asks for a new grid through :class:`LatestOnly`, so dragging a slider never
+queues work: only the newest settings are drawn and stale grids are dropped. Clicking a tile
+opens that image on the canvas (where the spectrum view can compare it with a real photo).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import shiboken6
+from PySide6.QtCore import QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QSizePolicy,
+    QSpinBox,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.workers import JobRunner, LatestOnly
+from core.jobs import Cancelled, GanvasError, Progress, format_eta
+from core.primitives import SHAPE_KINDS, VARIANTS, config_for, export_set
+from core.primitives.config import PrimitivesConfig
+from core.primitives.synth import generate_parallel
+from widgets.convert import to_qimage
+from widgets.sliders import FloatSlider, RangeSlider, SeedControl
+
+GRID = 4
+SIZES = (64, 128, 256, 512)
+
+
+def make_grid(config: PrimitivesConfig, seed: int, size: int, count: int, *, progress=None, cancel=None):
+    """Worker-thread job: ``count`` images and the seconds it took."""
+    t0 = time.perf_counter()
+    images = generate_parallel(config, seed, range(count), size, size, workers=2, cancel=cancel)
+    return images, time.perf_counter() - t0
+
+
+class PreviewGrid(QWidget):
+    """Tiles of uint8 images drawn scaled into a square grid; a click emits the tile index."""
+
+    tileClicked = Signal(int)
+
+    def __init__(self, cols: int = GRID, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.cols = cols
+        self._images: list = []
+        self._qimages: list = []
+        self._hover = -1
+        self.setMouseTracking(True)
+        self.setMinimumSize(240, 240)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.setToolTip("Click an image to open it on the canvas")
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt name)
+        return QSize(520, 520)
+
+    def set_images(self, images: np.ndarray | list) -> None:
+        self._images = list(images)
+        self._qimages = [to_qimage(np.ascontiguousarray(im)) for im in self._images]
+        self.update()
+
+    def images(self) -> list:
+        return self._images
+
+    def tile_rect(self, k: int) -> QRectF:
+        side = min(self.width(), self.height())
+        cell = side / self.cols
+        r, c = divmod(k, self.cols)
+        x0 = (self.width() - side) / 2
+        return QRectF(x0 + c * cell + 1, r * cell + 1, cell - 2, cell - 2)
+
+    def index_at(self, x: float, y: float) -> int:
+        for k in range(len(self._qimages)):
+            if self.tile_rect(k).contains(x, y):
+                return k
+        return -1
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
+        p.fillRect(self.rect(), self.palette().window())
+        if not self._qimages:
+            p.setPen(self.palette().text().color())
+            p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "Generating previews…")
+        for k, qi in enumerate(self._qimages):
+            p.drawImage(self.tile_rect(k), qi)
+        if 0 <= self._hover < len(self._qimages):
+            p.setPen(QPen(QColor(255, 255, 255), 2))
+            p.drawRect(self.tile_rect(self._hover).adjusted(1, 1, -1, -1))
+        p.end()
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        k = self.index_at(event.position().x(), event.position().y())
+        if k != self._hover:
+            self._hover = k
+            self.update()
+
+    def leaveEvent(self, event) -> None:  # noqa: N802
+        self._hover = -1
+        self.update()
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        if event.button() == Qt.MouseButton.LeftButton:
+            k = self.index_at(event.position().x(), event.position().y())
+            if k >= 0:
+                self.tileClicked.emit(k)
+
+
+class PrimitivesPanel(QWidget):
+    """Design a Primitives pretraining set: live previews, open one on the canvas, export the set."""
+
+    showImage = Signal(object, dict)
+    addToGallery = Signal(object, dict)
+    status = Signal(str)
+    previewUpdated = Signal(float)  # seconds from the request to the grid on screen
+
+    def __init__(self, jobs: JobRunner, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.jobs = jobs
+        self.latest = LatestOnly(jobs, self)
+        self.last_latency_s: float | None = None
+        self._requested_at = 0.0
+        self._shown = (None, 0, 128)  # config, seed, size of the grid on screen
+        self._export_job = None
+        self._export_started = 0.0
+
+        # ---- controls
+        self.variant = QComboBox()
+        self.variant.addItems(list(VARIANTS))
+        self.variant.setToolTip(
+            "primitives-ps: power-spectrum background + shapes + textured salient object (the paper's)\n"
+            "primitives-s: flat background + shapes + salient object\nprimitives: shapes only\n"
+            "pink-salient: power spectrum + salient object\ndead-leaves, spectrum-noise: baselines (Baradad et al.)"
+        )
+        self.exponents = RangeSlider("", 0.0, 5.0, 0.1, (0.5, 3.5))
+        self.exponents.setToolTip("Power-spectrum exponents: amplitude ∝ 1/(|fy|^a + |fx|^b), a and b drawn in this range")
+        self.shape_count = FloatSlider("", 0, 300, 1, 100)
+        self.size_decay = FloatSlider("", 0.0, 4.0, 0.1, 1.0)
+        self.size_decay.setToolTip("How fast shapes shrink along the sequence (1 = linear, as in the paper; 0 = no shrinking)")
+        self.kinds = {k: QCheckBox(k) for k in SHAPE_KINDS}
+        kinds_row = QHBoxLayout()
+        kinds_row.setContentsMargins(0, 0, 0, 0)
+        for cb in self.kinds.values():
+            cb.setChecked(True)
+            kinds_row.addWidget(cb)
+        kinds_box = QWidget()
+        kinds_box.setLayout(kinds_row)
+        self.saliency = QCheckBox("salient object")
+        self.saliency.setChecked(True)
+        self.saliency_scale = FloatSlider("", 0.3, 2.0, 0.05, 1.0)
+        self.antialias = QCheckBox("antialiased edges")
+        self.image_size = QComboBox()
+        for s in SIZES:
+            self.image_size.addItem(f"{s} × {s}", s)
+        self.image_size.setCurrentIndex(SIZES.index(128))
+        self.seed = SeedControl(0, locked=False)
+
+        form = QFormLayout()
+        form.addRow("Variant", self.variant)
+        form.addRow("Exponents", self.exponents)
+        form.addRow("Shapes", self.shape_count)
+        form.addRow("Size decay", self.size_decay)
+        form.addRow("Kinds", kinds_box)
+        sal_row = QHBoxLayout()
+        sal_row.setContentsMargins(0, 0, 0, 0)
+        sal_row.addWidget(self.saliency)
+        sal_row.addWidget(self.saliency_scale, 1)
+        sal_box = QWidget()
+        sal_box.setLayout(sal_row)
+        form.addRow("Saliency", sal_box)
+        form.addRow("", self.antialias)
+        form.addRow("Image size", self.image_size)
+        form.addRow(self.seed)
+        settings = QGroupBox("Synthesizer")
+        settings.setLayout(form)
+
+        # ---- preview
+        self.grid = PreviewGrid(GRID)
+        self.preview_info = QLabel(" ")
+        self.preview_info.setObjectName("previewInfo")
+        self.to_gallery = QToolButton()
+        self.to_gallery.setText("Add grid to gallery")
+        info_row = QHBoxLayout()
+        info_row.addWidget(self.preview_info, 1)
+        info_row.addWidget(self.to_gallery)
+
+        # ---- export
+        self.count = QSpinBox()
+        self.count.setRange(1, 10_000_000)
+        self.count.setValue(10000)
+        self.count.setGroupSeparatorShown(True)
+        self.export_size = QComboBox()
+        for s in SIZES:
+            self.export_size.addItem(f"{s} × {s}", s)
+        self.export_size.setCurrentIndex(SIZES.index(128))
+        self.folder = QLineEdit(str(Path.home() / "ganvas-primitives"))
+        browse = QToolButton()
+        browse.setText("…")
+        browse.setToolTip("Choose the folder")
+        browse.clicked.connect(self._browse)
+        folder_row = QHBoxLayout()
+        folder_row.setContentsMargins(0, 0, 0, 0)
+        folder_row.addWidget(self.folder, 1)
+        folder_row.addWidget(browse)
+        folder_box = QWidget()
+        folder_box.setLayout(folder_row)
+        self.fmt = QComboBox()
+        self.fmt.addItem("PNG files", "png")
+        self.fmt.addItem("one .zip of PNGs", "zip")
+        self.fmt.addItem("NumPy .npy stack (N×H×W×3)", "npy")
+        self.overwrite = QCheckBox("write into a non-empty folder")
+        self.export_button = QPushButton("Export set")
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setRange(0, 1000)
+        self.progress_bar.setValue(0)
+        self.export_info = QLabel(" ")
+        self.export_info.setWordWrap(True)
+        eform = QFormLayout()
+        eform.addRow("Images", self.count)
+        eform.addRow("Size", self.export_size)
+        eform.addRow("Folder", folder_box)
+        eform.addRow("Format", self.fmt)
+        eform.addRow("", self.overwrite)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.export_button)
+        buttons.addWidget(self.cancel_button)
+        eform.addRow(buttons)
+        eform.addRow(self.progress_bar)
+        eform.addRow(self.export_info)
+        export_box = QGroupBox("Export a set (a manifest is written beside it)")
+        export_box.setLayout(eform)
+
+        left = QVBoxLayout()
+        left.addWidget(settings)
+        left.addWidget(export_box)
+        left.addStretch(1)
+        right = QVBoxLayout()
+        right.addWidget(self.grid, 1)
+        right.addLayout(info_row)
+        lay = QHBoxLayout(self)
+        lay.addLayout(left, 0)
+        lay.addLayout(right, 1)
+
+        # ---- wiring: every change (also while dragging) asks for a fresh grid
+        self.variant.currentIndexChanged.connect(self._on_variant)
+        self.exponents.rangeChanged.connect(self.refresh)
+        self.shape_count.valueChanged.connect(self.refresh)
+        self.size_decay.valueChanged.connect(self.refresh)
+        for cb in self.kinds.values():
+            cb.toggled.connect(self.refresh)
+        self.saliency.toggled.connect(self.refresh)
+        self.saliency.toggled.connect(self.saliency_scale.setEnabled)
+        self.saliency_scale.valueChanged.connect(self.refresh)
+        self.antialias.toggled.connect(self.refresh)
+        self.image_size.currentIndexChanged.connect(self._on_image_size)
+        self.seed.seedChanged.connect(self.refresh)
+        self.grid.tileClicked.connect(self._open_tile)
+        self.to_gallery.clicked.connect(self._grid_to_gallery)
+        self.export_button.clicked.connect(self.start_export)
+        self.cancel_button.clicked.connect(self.cancel_export)
+        self._on_variant()
+
+    # ------------------------------------------------------------ settings ⇄ config
+
+    def config(self) -> PrimitivesConfig:
+        """The config the controls describe (raises PrimitivesError for an impossible combination)."""
+        lo, hi = self.exponents.values()
+        base = VARIANTS[self.variant.currentText()]
+        kinds = tuple(k for k, cb in self.kinds.items() if cb.isChecked())
+        return config_for(
+            base,
+            exponent_range=(float(lo), float(hi)),
+            shape_count=int(round(self.shape_count.value())),
+            size_decay=float(self.size_decay.value()),
+            shape_kinds=kinds,
+            saliency=self.saliency.isChecked() and base.saliency,
+            saliency_scale=float(self.saliency_scale.value()),
+            antialias=self.antialias.isChecked(),
+        )
+
+    def preview_size(self) -> int:
+        return int(self.image_size.currentData())
+
+    def _on_variant(self) -> None:
+        base = VARIANTS[self.variant.currentText()]
+        uses_shapes = base.shapes
+        for w in (self.shape_count, self.size_decay, *self.kinds.values()):
+            w.setEnabled(uses_shapes)
+        uses_p = base.background == "spectrum" or (base.saliency and base.saliency_fill == "spectrum")
+        self.exponents.setEnabled(uses_p)
+        self.saliency.setEnabled(base.saliency)
+        blocked = self.saliency.blockSignals(True)
+        self.saliency.setChecked(base.saliency)
+        self.saliency.blockSignals(blocked)
+        self.saliency_scale.setEnabled(base.saliency)
+        self.refresh()
+
+    def _on_image_size(self) -> None:
+        self.export_size.setCurrentIndex(self.image_size.currentIndex())
+        self.refresh()
+
+    # ------------------------------------------------------------ previews
+
+    def refresh(self, *_args) -> None:
+        """Ask for a new grid with the current settings (coalesced: only the newest request runs)."""
+        try:
+            config = self.config()
+        except GanvasError as exc:
+            self.preview_info.setText(str(exc))
+            self.status.emit(str(exc))
+            return
+        seed, size = self.seed.seed(), self.preview_size()
+        self._requested_at = time.perf_counter()  # latency = last change → its grid on screen
+        self.latest.request(
+            make_grid,
+            config,
+            seed,
+            size,
+            GRID * GRID,
+            name="Primitives preview",
+            on_result=lambda res, c=config, s=seed, z=size: self._show_grid(res, c, s, z),
+            on_error=self._preview_failed,
+        )
+
+    def _show_grid(self, result, config: PrimitivesConfig, seed: int, size: int) -> None:
+        if not shiboken6.isValid(self.grid):  # the panel was closed while the grid was being made
+            return
+        images, compute_s = result
+        self.grid.set_images(images)
+        self._shown = (config, seed, size)
+        latency = time.perf_counter() - self._requested_at if self._requested_at else compute_s
+        self._requested_at = 0.0
+        self.last_latency_s = latency
+        self.preview_info.setText(
+            f"{len(images)} images {size}×{size} · {config.name} · seed {seed} · "
+            f"made in {compute_s * 1000:.0f} ms, on screen {latency * 1000:.0f} ms after the change"
+        )
+        self.previewUpdated.emit(latency)
+
+    def _preview_failed(self, exc: BaseException) -> None:
+        self._requested_at = 0.0
+        msg = str(exc) if isinstance(exc, GanvasError) else f"Preview failed: {exc}"
+        self.preview_info.setText(msg)
+        self.status.emit(msg)
+
+    def _params(self, index: int) -> dict:
+        config, seed, size = self._shown
+        return {
+            "source": "primitives",
+            "variant": config.name,
+            "seed": seed,
+            "index": index,
+            "size": f"{size}x{size}",
+            "config": config.to_dict(),
+        }
+
+    def _open_tile(self, k: int) -> None:
+        images = self.grid.images()
+        if 0 <= k < len(images):
+            params = self._params(k)
+            self.showImage.emit(np.array(images[k]), params)
+            self.status.emit(f"Opened Primitives image {k} ({params['variant']}, seed {params['seed']}) on the canvas")
+
+    def _grid_to_gallery(self) -> None:
+        for k, im in enumerate(self.grid.images()):
+            self.addToGallery.emit(np.array(im), self._params(k))
+        self.status.emit(f"Added {len(self.grid.images())} Primitives images to the gallery")
+
+    # ------------------------------------------------------------ export
+
+    def _browse(self) -> None:
+        d = QFileDialog.getExistingDirectory(self, "Export the Primitives set to", self.folder.text())
+        if d:
+            self.folder.setText(d)
+
+    def start_export(self) -> None:
+        if self._export_job is not None:
+            return
+        try:
+            config = self.config()
+        except GanvasError as exc:
+            self._export_failed(exc)
+            return
+        folder = os.path.expanduser(self.folder.text().strip())
+        if not folder:
+            self._export_failed(GanvasError("Choose a folder to export to."))
+            return
+        size = int(self.export_size.currentData())
+        n = int(self.count.value())
+        self.progress_bar.setValue(0)
+        self.export_info.setText(f"Exporting {n:,} images…")
+        self.export_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self._export_started = time.perf_counter()
+        self._export_job = self.jobs.submit(
+            export_set,
+            folder,
+            config,
+            n,
+            size,
+            self.seed.seed(),
+            self.fmt.currentData(),
+            2,
+            self.overwrite.isChecked(),
+            name="Export Primitives",
+            on_progress=self._export_progress,
+            on_result=self._export_done,
+            on_error=self._export_failed,
+            on_finished=self._export_finished,
+        )
+
+    def cancel_export(self) -> None:
+        if self._export_job is not None:
+            self._export_job.cancel()
+            self.export_info.setText("Cancelling…")
+
+    def _export_progress(self, p: Progress) -> None:
+        self.progress_bar.setValue(int(p.fraction * 1000))
+        self.export_info.setText(f"{p.step:,}/{p.total:,} images · {p.rate:.0f}/s · ETA {format_eta(p.eta_s)}")
+
+    def _export_done(self, manifest: Path) -> None:
+        self.progress_bar.setValue(1000)
+        dt = time.perf_counter() - self._export_started
+        msg = f"Exported {self.count.value():,} images in {dt:.1f} s. Manifest: {manifest}"
+        self.export_info.setText(msg)
+        self.status.emit(msg)
+
+    def _export_failed(self, exc: BaseException) -> None:
+        if isinstance(exc, Cancelled):
+            msg = "Export cancelled; the partial set was removed."
+        elif isinstance(exc, GanvasError):
+            msg = str(exc)
+        else:
+            msg = f"Export failed: {exc}"
+        self.export_info.setText(msg)
+        self.status.emit(msg)
+
+    def _export_finished(self) -> None:
+        self._export_job = None
+        self.export_button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+
+    @property
+    def exporting(self) -> bool:
+        return self._export_job is not None

@@ -1,0 +1,219 @@
+"""Running engine jobs off the GUI thread.
+
+``JobRunner.submit`` runs ``fn(*args, progress=..., cancel=..., **kwargs)`` on a thread pool and
+delivers progress, result and error back on the GUI thread (queued signals of a ``Job`` that
+lives there). ``LatestOnly`` is for live previews: while one request runs, newer ones replace
+each other, so only the newest runs next, and a result whose request went stale is dropped
+(a generation counter, as in napari's layer slicer).
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal, Slot
+
+from core.jobs import Cancelled, CancelToken, GanvasError, Progress
+
+Callback = Callable[[Any], None] | None
+
+
+class Job(QObject):
+    """One submitted job; its signals fire on the GUI thread."""
+
+    progressed = Signal(object)  # core.jobs.Progress
+    succeeded = Signal(object)  # the function's return value
+    failed = Signal(object)  # the exception
+    finished = Signal()  # always, after succeeded / failed
+
+    _progress_from_worker = Signal(object)
+    _result_from_worker = Signal(object)
+    _error_from_worker = Signal(object)
+
+    def __init__(self, name: str, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.name = name
+        self.token = CancelToken()
+        self.done = False
+        self.started_at = time.perf_counter()
+        self._progress_from_worker.connect(self._on_progress, Qt.ConnectionType.QueuedConnection)
+        self._result_from_worker.connect(self._on_result, Qt.ConnectionType.QueuedConnection)
+        self._error_from_worker.connect(self._on_error, Qt.ConnectionType.QueuedConnection)
+
+    def cancel(self) -> None:
+        self.token.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self.token.is_set
+
+    @Slot(object)
+    def _on_progress(self, p: Progress) -> None:
+        if not self.done:
+            self.progressed.emit(p)
+
+    @Slot(object)
+    def _on_result(self, value: object) -> None:
+        self.done = True
+        self.succeeded.emit(value)
+        self.finished.emit()
+
+    @Slot(object)
+    def _on_error(self, exc: object) -> None:
+        self.done = True
+        self.failed.emit(exc)
+        self.finished.emit()
+
+
+class _Task(QRunnable):
+    def __init__(self, job: Job, fn: Callable[..., Any], args: tuple, kwargs: dict) -> None:
+        super().__init__()
+        self.setAutoDelete(True)
+        self.job, self.fn, self.args, self.kwargs = job, fn, args, kwargs
+
+    def run(self) -> None:  # worker thread: touch no widget here
+        job = self.job
+        try:
+            job.token.raise_if_set()
+            value = self.fn(*self.args, progress=job._progress_from_worker.emit, cancel=job.token, **self.kwargs)
+        except BaseException as exc:  # noqa: BLE001 — every failure must reach the GUI, never kill the app
+            if not isinstance(exc, GanvasError):
+                exc.ganvas_traceback = traceback.format_exc()  # type: ignore[attr-defined]
+            job._error_from_worker.emit(exc)
+        else:
+            job._result_from_worker.emit(value)
+
+
+def describe_error(exc: BaseException) -> str:
+    """A readable one-paragraph message for a dialog: never a traceback for user errors."""
+    if isinstance(exc, GanvasError):
+        return str(exc)
+    if isinstance(exc, MemoryError) or "out of memory" in str(exc).lower():
+        return "Ran out of memory. Try a smaller maximum size or a smaller output, or close other programs."
+    return f"Unexpected error ({type(exc).__name__}): {exc}"
+
+
+class JobRunner(QObject):
+    """Submits engine work to a thread pool; reports errors through ``errorOccurred`` unless handled."""
+
+    errorOccurred = Signal(str, str)  # title, message
+    activeChanged = Signal(int)  # number of running jobs
+
+    def __init__(self, parent: QObject | None = None, max_threads: int = 2) -> None:
+        super().__init__(parent)
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(max_threads)
+        self.jobs: list[Job] = []
+
+    def submit(
+        self,
+        fn: Callable[..., Any],
+        *args: Any,
+        name: str = "Job",
+        on_result: Callback = None,
+        on_progress: Callback = None,
+        on_error: Callback = None,
+        on_finished: Callable[[], None] | None = None,
+        **kwargs: Any,
+    ) -> Job:
+        job = Job(name, self)
+        if on_progress is not None:
+            job.progressed.connect(on_progress)
+        if on_result is not None:
+            job.succeeded.connect(on_result)
+        if on_error is not None:
+            job.failed.connect(on_error)
+        else:
+            job.failed.connect(lambda exc, n=name: self._report(n, exc))
+        if on_finished is not None:
+            job.finished.connect(on_finished)
+        job.finished.connect(lambda j=job: self._forget(j))
+        self.jobs.append(job)
+        self.activeChanged.emit(len(self.jobs))
+        self.pool.start(_Task(job, fn, args, kwargs))
+        return job
+
+    def _report(self, name: str, exc: BaseException) -> None:
+        if isinstance(exc, Cancelled):
+            return
+        self.errorOccurred.emit(name, describe_error(exc))
+
+    def _forget(self, job: Job) -> None:
+        if job in self.jobs:
+            self.jobs.remove(job)
+        job.deleteLater()
+        self.activeChanged.emit(len(self.jobs))
+
+    def cancel_all(self) -> None:
+        for job in list(self.jobs):
+            job.cancel()
+
+    def wait(self, timeout_ms: int = 30000) -> bool:
+        return self.pool.waitForDone(timeout_ms)
+
+
+class LatestOnly(QObject):
+    """Coalesces interactive requests: at most one running, at most one waiting (the newest).
+
+    A stale running request is asked to cancel, and its result is dropped even if it finishes.
+    """
+
+    def __init__(self, runner: JobRunner, parent: QObject | None = None) -> None:
+        super().__init__(parent or runner)
+        self.runner = runner
+        self.generation = 0
+        self._running: Job | None = None
+        self._pending: tuple | None = None
+        self.dropped = 0  # results thrown away because a newer request came in (for tests/metrics)
+
+    def request(
+        self,
+        fn: Callable[..., Any],
+        *args: Any,
+        on_result: Callback = None,
+        on_error: Callback = None,
+        name: str = "Preview",
+        **kwargs: Any,
+    ) -> int:
+        self.generation += 1
+        self._pending = (self.generation, fn, args, kwargs, on_result, on_error, name)
+        if self._running is None:
+            QTimer.singleShot(0, self._start_pending)
+        else:
+            self._running.cancel()
+        return self.generation
+
+    @property
+    def busy(self) -> bool:
+        return self._running is not None or self._pending is not None
+
+    def _start_pending(self) -> None:
+        if self._running is not None or self._pending is None:
+            return
+        gen, fn, args, kwargs, on_result, on_error, name = self._pending
+        self._pending = None
+
+        def deliver(value: object, gen: int = gen) -> None:
+            if gen == self.generation and on_result is not None:
+                on_result(value)
+            elif gen != self.generation:
+                self.dropped += 1
+
+        def fail(exc: BaseException, gen: int = gen) -> None:
+            if isinstance(exc, Cancelled) or gen != self.generation:
+                self.dropped += 1
+                return
+            if on_error is not None:
+                on_error(exc)
+            else:
+                self.runner._report(name, exc)
+
+        self._running = self.runner.submit(fn, *args, name=name, on_result=deliver, on_error=fail,
+                                           on_finished=self._finished, **kwargs)
+
+    def _finished(self) -> None:
+        self._running = None
+        self._start_pending()

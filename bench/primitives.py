@@ -1,0 +1,134 @@
+"""Primitives throughput: images/s per variant and size, generation alone and generation + PNG export,
+one worker and two, against a plain one-image-at-a-time numpy + OpenCV version run in the same process.
+
+    python bench/primitives.py            # 64, 128, 256, 512 px, every variant (~2–4 min)
+    python bench/primitives.py --quick    # 128 and 256 px, fewer images (~40 s)
+
+Medians of ``--repeats`` runs. The machine's cores may be shared with other work: timings are noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+from _plain_primitives import plain_png, plain_primitives_ps  # noqa: E402
+
+from core.primitives import VARIANTS, config_for, export_set, generate_batch  # noqa: E402
+
+
+def _median_rate(fn, n: int, repeats: int) -> float:
+    rates = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        rates.append(n / (time.perf_counter() - t))
+    return statistics.median(rates)
+
+
+def bench_generate(variant: str, size: int, n: int, repeats: int) -> float:
+    cfg = config_for(variant)
+    generate_batch(cfg, 0, 0, 2, size, size)  # warm caches
+    return _median_rate(lambda: generate_batch(cfg, 1, 0, n, size, size), n, repeats)
+
+
+def bench_export(variant: str, size: int, n: int, repeats: int, workers: int, pool: str = "thread") -> float:
+    def run():
+        d = tempfile.mkdtemp(prefix="ganvas-bench-")
+        try:
+            export_set(Path(d) / "set", variant, n, size, seed=1, fmt="png", workers=workers, pool=pool)
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
+
+    return _median_rate(run, n, repeats)
+
+
+def bench_plain(size: int, n: int, repeats: int, png: bool) -> float:
+    def run():
+        d = tempfile.mkdtemp(prefix="ganvas-bench-")
+        try:
+            rng = np.random.default_rng(0)
+            for i in range(n):
+                img = plain_primitives_ps(rng, size, size)
+                if png:
+                    plain_png(os.path.join(d, f"{i:06d}.png"), img)
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
+
+    return _median_rate(run, n, repeats)
+
+
+def bench_loader(size: int, batches: int, batch_size: int, workers: int) -> float:
+    import torch
+
+    from core.primitives import PrimitivesDataset, make_loader
+
+    torch.set_num_threads(1)
+    ds = PrimitivesDataset("primitives-ps", length=batch_size * (batches + 4), size=size, seed=0)
+    loader = make_loader(ds, batch_size=batch_size, workers=workers, shuffle=True)
+    it = iter(loader)
+    next(it)  # start the workers
+    t = time.perf_counter()
+    count = 0
+    for _ in range(batches):
+        count += next(it).shape[0]
+    rate = count / (time.perf_counter() - t)
+    del it, loader
+    return rate
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="128 and 256 px only, fewer images")
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--variants", nargs="*", default=list(VARIANTS))
+    ap.add_argument("--pool", choices=("thread", "process"), default="thread", help="kind of the 2 export workers")
+    args = ap.parse_args()
+    cv2.setNumThreads(1)
+    sizes = [128, 256] if args.quick else [64, 128, 256, 512]
+    per_size = {64: 400, 128: 240, 256: 80, 512: 20}
+    if args.quick:
+        per_size = {128: 120, 256: 40}
+    repeats = 1 if args.quick and args.repeats == 3 else args.repeats
+    print(f"cpu cores visible: {os.cpu_count()}  load average: {os.getloadavg()[0]:.1f}  repeats: {repeats}")
+    print("images/s (median).  gen = generation only, 1 thread;  +png = generation + PNG files;  "
+          f"2w = two {args.pool} workers;  plain = one-image-at-a-time numpy/OpenCV Primitives-PS\n")
+    head = f"{'variant':<15}{'size':>5}{'gen':>9}{'+png 1w':>9}{'+png 2w':>9}{'plain gen':>10}{'plain+png':>10}{'x plain 1w':>11}"
+    print(head)
+    print("-" * len(head))
+    for size in sizes:
+        n = per_size[size]
+        plain_gen = plain_png_rate = None
+        for variant in args.variants:
+            m = max(4, n // 8) if variant == "dead-leaves" else n
+            g = bench_generate(variant, size, m, repeats)
+            e1 = bench_export(variant, size, m, repeats, 1)
+            e2 = bench_export(variant, size, m, repeats, 2, args.pool)
+            extra = ""
+            if variant == "primitives-ps":
+                pn = max(4, n // 3)
+                plain_gen = bench_plain(size, pn, repeats, png=False)
+                plain_png_rate = bench_plain(size, pn, repeats, png=True)
+                extra = f"{plain_gen:>10.0f}{plain_png_rate:>10.0f}{e1 / plain_png_rate:>10.1f}x"
+            print(f"{variant:<15}{size:>5}{g:>9.0f}{e1:>9.0f}{e2:>9.0f}{extra}", flush=True)
+    print()
+    for size in (128, 256):
+        batches = 10 if args.quick else 20
+        rate = bench_loader(size, batches, 32, 2)
+        print(f"DataLoader primitives-ps {size}px, batch 32, 2 workers: {rate:.0f} images/s")
+
+
+if __name__ == "__main__":
+    main()

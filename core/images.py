@@ -1,0 +1,300 @@
+"""Reading, validating, converting, resizing and saving images.
+
+At the boundaries images are numpy ``uint8`` H×W×3 RGB; masks are ``float32`` H×W in [0, 1].
+Inside the engine they are ``float32`` N×C×H×W tensors in [-1, 1]. The conversions live here
+and nowhere else.
+
+Reading uses Pillow because it can check the pixel count from the header before decoding
+(decompression bombs), honours EXIF rotation, and knows paletted, CMYK, 16-bit and alpha
+modes; OpenCV is the fallback for 16-bit colour TIFF/PNG that Pillow cannot hold.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import struct
+import warnings
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from core.files import atomic_write, atomic_write_bytes
+from core.jobs import GanvasError
+
+#: Largest image we open: 64 megapixels (e.g. 8000×8000). Larger files are refused before decoding.
+MAX_PIXELS = 64_000_000
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp", ".gif")
+
+
+class ImageError(GanvasError):
+    """An image that cannot be used, with the file and the problem named."""
+
+
+@dataclass
+class LoadedImage:
+    rgb: np.ndarray  # uint8 H×W×3
+    path: Path
+    notes: list[str] = field(default_factory=list)  # what was converted, for the status bar / log
+
+
+def read_image(path: str | os.PathLike, *, max_pixels: int = MAX_PIXELS) -> LoadedImage:
+    """Read any common image file as RGB uint8, saying what was converted.
+
+    Alpha is composited on white; grey is repeated over RGB; 16-bit is reduced to 8-bit;
+    CMYK and paletted images are converted; EXIF orientation is applied.
+    """
+    path = Path(path)
+    name = str(path)
+    if not path.exists():
+        raise ImageError(f"Cannot open '{name}': the file does not exist.")
+    if path.is_dir():
+        raise ImageError(f"Cannot open '{name}': it is a folder, not an image.")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ImageError(f"Cannot read '{name}': {exc.strerror or exc}.") from exc
+    if not data:
+        raise ImageError(f"Cannot open '{name}': the file is empty (0 bytes).")
+    notes: list[str] = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        old_limit = Image.MAX_IMAGE_PIXELS
+        Image.MAX_IMAGE_PIXELS = None  # we check the size ourselves, with our own message
+        try:
+            try:
+                im = Image.open(io.BytesIO(data))
+            except UnidentifiedImageError as exc:
+                raise ImageError(
+                    f"Cannot open '{name}': not an image file Ganvas can read "
+                    f"(supported: PNG, JPEG, WebP, TIFF, BMP, GIF)."
+                ) from exc
+            except (OSError, SyntaxError, ValueError) as exc:
+                raise ImageError(f"Cannot open '{name}': the file is damaged or truncated ({exc}).") from exc
+            w, h = im.size
+            if w <= 0 or h <= 0:
+                raise ImageError(f"Cannot open '{name}': the image has no pixels ({w}×{h}).")
+            if w * h > max_pixels:
+                raise ImageError(
+                    f"Cannot open '{name}': {w}×{h} is {w * h / 1e6:.0f} megapixels, above the limit of "
+                    f"{max_pixels / 1e6:.0f} megapixels. Downscale it first."
+                )
+            try:
+                im.load()
+            except (OSError, SyntaxError, ValueError) as exc:
+                raise ImageError(f"Cannot open '{name}': the file is damaged or truncated ({exc}).") from exc
+            try:
+                rgb = _pil_to_rgb(im, data, notes)
+            except (OSError, SyntaxError, ValueError) as exc:
+                raise ImageError(f"Cannot open '{name}': the file is damaged or truncated ({exc}).") from exc
+        finally:
+            Image.MAX_IMAGE_PIXELS = old_limit
+    return LoadedImage(rgb=rgb, path=path, notes=notes)
+
+
+def load_image(path: str | os.PathLike, *, max_pixels: int = MAX_PIXELS) -> np.ndarray:
+    """RGB uint8 H×W×3 from a file (see :func:`read_image`)."""
+    return read_image(path, max_pixels=max_pixels).rgb
+
+
+def _pil_to_rgb(im: Image.Image, data: bytes, notes: list[str]) -> np.ndarray:
+    try:
+        orientation = im.getexif().get(0x0112, 1)
+    except Exception:  # broken EXIF should not stop us from using the pixels
+        orientation = 1
+    if orientation not in (0, 1):
+        im = ImageOps.exif_transpose(im)
+        notes.append("rotated according to EXIF orientation")
+    mode = im.mode
+    if mode in ("I;16", "I;16B", "I;16L", "I", "F") or mode.startswith("I;16"):
+        arr = np.asarray(im)
+        if arr.dtype == np.uint16 or (mode.startswith("I") and arr.max(initial=0) > 255):
+            arr = (arr.astype(np.float64) / 257.0).round().clip(0, 255).astype(np.uint8)
+            notes.append("16-bit grey reduced to 8-bit")
+        elif mode == "F":
+            lo, hi = float(arr.min()), float(arr.max())
+            arr = ((arr - lo) / (hi - lo + 1e-12) * 255).round().astype(np.uint8)
+            notes.append("floating-point image rescaled to 0–255")
+        else:
+            arr = arr.clip(0, 255).astype(np.uint8)
+        return np.ascontiguousarray(np.repeat(arr[..., None], 3, axis=2))
+    if mode in ("RGBA", "LA", "PA") or (mode == "P" and "transparency" in im.info) or (
+        mode in ("RGB", "L") and "transparency" in im.info
+    ):
+        rgba = im.convert("RGBA")
+        if np.asarray(rgba)[..., 3].min() < 255:
+            notes.append("transparent pixels composited on white")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return np.array(Image.alpha_composite(white, rgba).convert("RGB"))
+    if mode == "CMYK":
+        notes.append("CMYK converted to RGB")
+    elif mode == "P":
+        notes.append("paletted image converted to RGB")
+    elif mode in ("L", "1"):
+        notes.append("grey image repeated over RGB")
+    elif mode not in ("RGB",):
+        high_depth = _decode_high_depth_with_opencv(data)
+        if high_depth is not None:
+            notes.append("16-bit colour reduced to 8-bit")
+            return high_depth
+        notes.append(f"{mode} converted to RGB")
+    return np.array(im.convert("RGB"))
+
+
+def _decode_high_depth_with_opencv(data: bytes) -> np.ndarray | None:
+    arr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    if arr is None or arr.ndim != 3 or arr.dtype != np.uint16:
+        return None
+    arr = (arr[..., :3].astype(np.float32) / 257.0).round().astype(np.uint8)
+    return np.ascontiguousarray(arr[..., ::-1])
+
+
+def as_rgb(image: np.ndarray, *, what: str = "image") -> np.ndarray:
+    """Accept H×W, H×W×1, H×W×3 or H×W×4 arrays (uint8, uint16 or float in [0, 1]); return uint8 H×W×3."""
+    arr = np.asarray(image)
+    if arr.ndim == 2:
+        arr = arr[..., None]
+    if arr.ndim != 3 or arr.shape[2] not in (1, 3, 4) or arr.shape[0] == 0 or arr.shape[1] == 0:
+        raise ImageError(f"The {what} must be H×W×3 RGB (got an array of shape {arr.shape}).")
+    if arr.dtype == np.uint16:
+        arr = (arr.astype(np.float32) / 257.0).round().astype(np.uint8)
+    elif arr.dtype.kind == "f":
+        arr = (np.clip(arr, 0.0, 1.0) * 255.0).round().astype(np.uint8)
+    elif arr.dtype == np.bool_:
+        arr = arr.astype(np.uint8) * 255
+    elif arr.dtype != np.uint8:
+        arr = np.clip(arr, 0, 255).astype(np.uint8)
+    if arr.shape[2] == 1:
+        arr = np.repeat(arr, 3, axis=2)
+    elif arr.shape[2] == 4:
+        alpha = arr[..., 3:4].astype(np.float32) / 255.0
+        arr = (arr[..., :3].astype(np.float32) * alpha + 255.0 * (1.0 - alpha)).round().astype(np.uint8)
+    return np.ascontiguousarray(arr)
+
+
+def as_mask(mask: np.ndarray, shape: tuple[int, int], *, what: str = "mask") -> np.ndarray:
+    """A float32 H×W mask in [0, 1] of exactly ``shape`` (H, W); colour masks use their maximum channel."""
+    arr = np.asarray(mask)
+    if arr.ndim == 3:
+        arr = arr.max(axis=2)
+    if arr.ndim != 2:
+        raise ImageError(f"The {what} must be a 2-D array (got shape {arr.shape}).")
+    if arr.shape != tuple(shape):
+        raise ImageError(
+            f"The {what} is {arr.shape[1]}×{arr.shape[0]} but the image is {shape[1]}×{shape[0]}; "
+            f"they must be the same size."
+        )
+    if arr.dtype == np.uint8:
+        out = arr.astype(np.float32) / 255.0
+    elif arr.dtype == np.bool_:
+        out = arr.astype(np.float32)
+    else:
+        out = np.clip(arr.astype(np.float32), 0.0, 1.0)
+    return out
+
+
+def resize(image: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Area filter when shrinking (no aliasing), bicubic when enlarging."""
+    if width <= 0 or height <= 0:
+        raise ImageError(f"Cannot resize to {width}×{height}.")
+    h, w = image.shape[:2]
+    interp = cv2.INTER_AREA if width * height < w * h else cv2.INTER_CUBIC
+    return cv2.resize(image, (int(width), int(height)), interpolation=interp)
+
+
+def fit_within(image: np.ndarray, max_side: int) -> np.ndarray:
+    """Shrink so the longer side is at most ``max_side``; never enlarge."""
+    h, w = image.shape[:2]
+    if max(h, w) <= max_side:
+        return image
+    s = max_side / max(h, w)
+    return resize(image, max(1, round(w * s)), max(1, round(h * s)))
+
+
+def to_tensor(image: np.ndarray, device: torch.device | str = "cpu") -> torch.Tensor:
+    """uint8 H×W×3 → float32 1×3×H×W in [-1, 1]."""
+    rgb = as_rgb(image)
+    t = torch.from_numpy(np.ascontiguousarray(rgb.transpose(2, 0, 1))).to(device=device, dtype=torch.float32)
+    return (t / 127.5 - 1.0).unsqueeze(0)
+
+
+def to_uint8(tensor: torch.Tensor) -> np.ndarray:
+    """float N×3×H×W (or 3×H×W) in [-1, 1] → uint8 N×H×W×3 (or H×W×3)."""
+    t = tensor.detach()
+    single = t.dim() == 3
+    if single:
+        t = t.unsqueeze(0)
+    t = ((t.float().clamp(-1, 1) + 1.0) * 127.5).round().to(torch.uint8)
+    arr = t.permute(0, 2, 3, 1).cpu().numpy()
+    return np.ascontiguousarray(arr[0] if single else arr)
+
+
+def image_hash(image: np.ndarray) -> str:
+    """Short content hash of the pixels (shape included), for manifests and model ids."""
+    h = hashlib.sha256()
+    h.update(str(image.shape).encode())
+    h.update(np.ascontiguousarray(image).tobytes())
+    return h.hexdigest()[:16]
+
+
+# ---------------------------------------------------------------- saving
+
+def encode_png(image: np.ndarray, metadata: dict[str, object] | None = None) -> bytes:
+    """PNG bytes with ``metadata`` written as tEXt chunks (seed, scale, model id...)."""
+    rgb = as_rgb(image)
+    ok, buf = cv2.imencode(".png", np.ascontiguousarray(rgb[..., ::-1]), [cv2.IMWRITE_PNG_COMPRESSION, 3])
+    if not ok:
+        raise ImageError("Could not encode the image as PNG.")
+    data = buf.tobytes()
+    if not metadata:
+        return data
+    chunks = b"".join(_text_chunk(str(k), str(v)) for k, v in metadata.items())
+    ihdr_end = 8 + 4 + 4 + 13 + 4  # signature + IHDR length/type/data/crc
+    return data[:ihdr_end] + chunks + data[ihdr_end:]
+
+
+def _text_chunk(key: str, value: str) -> bytes:
+    key_b = key.encode("latin-1", "replace")[:79]
+    try:
+        body, ctype = key_b + b"\x00" + value.encode("latin-1"), b"tEXt"
+    except UnicodeEncodeError:  # iTXt carries UTF-8
+        body, ctype = key_b + b"\x00\x00\x00\x00\x00" + value.encode("utf-8"), b"iTXt"
+    return struct.pack(">I", len(body)) + ctype + body + struct.pack(">I", zlib.crc32(ctype + body) & 0xFFFFFFFF)
+
+
+def save_image(path: str | os.PathLike, image: np.ndarray, metadata: dict[str, object] | None = None) -> Path:
+    """Save atomically; PNG keeps ``metadata`` as text chunks, JPEG/WebP/TIFF/BMP by suffix."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".png" or suffix == "":
+            return atomic_write_bytes(path if suffix else path.with_suffix(".png"), encode_png(image, metadata))
+        if suffix not in IMAGE_SUFFIXES:
+            raise ImageError(f"Cannot save '{path}': unknown image type '{suffix}'. Use .png, .jpg, .webp, .tif or .bmp.")
+        rgb = as_rgb(image)
+        fmt = {".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".tif": "TIFF", ".tiff": "TIFF",
+               ".bmp": "BMP", ".gif": "GIF"}[suffix]
+        return atomic_write(path, lambda p: Image.fromarray(rgb).save(p, format=fmt, quality=95))
+    except OSError as exc:
+        raise ImageError(f"Cannot write '{path}': {exc.strerror or exc}.") from exc
+
+
+def read_png_metadata(path: str | os.PathLike) -> dict[str, str]:
+    """The tEXt/iTXt chunks of a PNG as a dict (empty for other formats)."""
+    with Image.open(path) as im:
+        return {str(k): str(v) for k, v in getattr(im, "text", {}).items()}
+
+
+def list_images(folder: str | os.PathLike) -> list[Path]:
+    """Image files in a folder, sorted by name."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ImageError(f"'{folder}' is not a folder.")
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())

@@ -1,0 +1,53 @@
+"""Primitives: privacy-free synthetic pretraining images (Baek & Shim, CVPR 2022)."""
+
+from core.primitives.config import (
+    DEFAULT_VARIANT,
+    LEAF_KINDS,
+    SHAPE_KINDS,
+    VARIANTS,
+    PrimitivesConfig,
+    PrimitivesError,
+    config_for,
+)
+from core.primitives.export import (
+    FORMATS,
+    contact_sheet,
+    export_set,
+    load_exported,
+    parse_size,
+    read_set_manifest,
+    verify_set,
+)
+from core.primitives.synth import generate_batch, generate_image, generate_indices, power_spectrum_field
+
+
+def __getattr__(name: str):
+    # the torch Dataset is imported on demand, so export worker processes start without torch
+    if name in ("PrimitivesDataset", "make_loader", "worker_init"):
+        from core.primitives import dataset
+
+        return getattr(dataset, name)
+    raise AttributeError(name)
+
+__all__ = [
+    "FORMATS",
+    "PrimitivesDataset",
+    "contact_sheet",
+    "export_set",
+    "load_exported",
+    "make_loader",
+    "parse_size",
+    "read_set_manifest",
+    "verify_set",
+    "DEFAULT_VARIANT",
+    "LEAF_KINDS",
+    "SHAPE_KINDS",
+    "VARIANTS",
+    "PrimitivesConfig",
+    "PrimitivesError",
+    "config_for",
+    "generate_batch",
+    "generate_image",
+    "generate_indices",
+    "power_spectrum_field",
+]

@@ -1,0 +1,235 @@
+"""Configuration of the Primitives synthesizer: one frozen dataclass, named variants, validation.
+
+The defaults reproduce the released code of Baek & Shim, "Commonality in Natural Images Rescues
+GANs" (CVPR 2022, ``pretrain/noise_dataset.py`` in Primitives-PS). Where that code hard-codes
+256-pixel square images, sizes here are fractions of the image so that any width and height
+works; at 256×256 they give the same numbers as the released code.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from core.jobs import GanvasError
+
+#: Shape kinds of the elementary-shapes stage, in the order used by ``shape_weights``.
+SHAPE_KINDS: tuple[str, ...] = ("line", "circle", "ellipse", "rectangle")
+
+#: Shape kinds of the dead-leaves baseline (Baradad et al. 2021, "mixed" mode).
+LEAF_KINDS: tuple[str, ...] = ("circle", "square", "oriented_square", "rectangle", "triangle", "quadrilateral")
+
+BACKGROUNDS = ("spectrum", "flat", "black")
+SALIENCY_FILLS = ("spectrum", "flat")
+FLAT_COLOURS = ("grey", "colour")
+
+
+class PrimitivesError(GanvasError):
+    """A Primitives parameter a person can fix (size, range, folder...)."""
+
+
+@dataclass(frozen=True)
+class PrimitivesConfig:
+    """Everything that decides what a Primitives image looks like (image size and seed are separate).
+
+    Power spectrum (P), as in ``generate_pink_noise`` of the released code:
+      * each RGB channel is white noise with random phase, filtered by an amplitude
+        ``1 / (|f_y|**a + |f_x|**b)`` where ``a`` (vertical) and ``b`` (horizontal) are drawn
+        independently per channel, uniformly in ``exponent_range`` = [0.5, 3.5];
+      * frequencies are ``numpy.fft.fftfreq(n, d=0.2)`` (that is 5× cycles per pixel), the zero
+        frequency replaced by 0.1× the lowest non-zero one; for non-square images each axis uses
+        its own length, so the field has the same statistics in pixel units along both axes;
+      * the three channels are rescaled together (one min/max) to 0..255, which is what gives
+        the fields their colour casts.
+
+    Elementary shapes, as in ``inject_particles`` (``shape_count`` = 100 iterations):
+      * kind chosen with weights line 1 : circle 2 : ellipse 2 : rectangle 2 (``shape_weights``);
+      * shape ``i`` of ``n`` has maximum size ``int(min_side * max_size_fraction) *
+        ((n - i) / n) ** size_decay + min_size_px``, rounded (released code: ``256 // 5 *
+        (n - i) / n + 2``, linear decay), so early shapes are big and later ones small and on
+        top (dead-leaves occlusion);
+      * lines join two uniform points (the released code sorts the x and y coordinates, so
+        every line runs from top-left to bottom-right; ``lines_any_direction`` lifts that),
+        thickness uniform in [1, max_size); circles: uniform centre, radius in [1, max_size);
+        ellipses: two radii in [1, max_size), angle an integer in [0, 180); rectangles: top-left
+        corner uniform in [0, side - 1 - max_size), sides in [1, max_size);
+      * flat colours uniform in 0..255 per channel; no antialiasing unless ``antialias``.
+      * the released code measures sizes in pixels of a 256-px image (coordinates are drawn in
+        [0, 255) whatever the size); here positions are drawn over the real width and height and
+        sizes are fractions of the shorter side.
+
+    Saliency (S), as in ``inject_saliency``, drawn last:
+      * kind uniform over circle, ellipse, rectangle (the released list minus its first entry);
+      * circle and ellipse centre uniform within ±``saliency_center_jitter`` (0.1) of the image
+        centre; circle radius in [1/4, 3/8) of the shorter side; ellipse radii in [1/4, 3/8) of
+        the width and height, axis-aligned; rectangle top-left corner in [1/8, 1/2) and sides in
+        [3/8, 3/4) of the width and height (so a rectangle may run off the bottom-right);
+      * ``saliency_scale`` multiplies the radii and sides (1.0 = the paper);
+      * filled with its own new power-spectrum field (``saliency_fill='spectrum'``) or with one
+        flat random colour (``'flat'``, the released ``dead_leaves`` baseline).
+
+    Flat background (no P): one random grey level (the released ``dead_leaves`` draws three
+    values but uses the first for every channel); ``flat_colour='colour'`` uses all three.
+    """
+
+    name: str = "primitives-ps"
+    # stage switches
+    background: str = "spectrum"  # "spectrum" (P) | "flat" | "black"
+    shapes: bool = True
+    saliency: bool = True
+    saliency_fill: str = "spectrum"  # "spectrum" | "flat"
+    leaves: bool = False  # Baradad et al.'s dead-leaves baseline instead of the 100 shapes
+    # power spectrum
+    exponent_range: tuple[float, float] = (0.5, 3.5)
+    isotropic_spectrum: bool = False  # Baradad's spectrum baseline: one slope ± a little, shared by RGB
+    # shapes
+    shape_count: int = 100
+    max_size_fraction: float = 0.2
+    min_size_px: float = 2.0
+    size_decay: float = 1.0
+    shape_kinds: tuple[str, ...] = SHAPE_KINDS
+    shape_weights: tuple[float, ...] = (1.0, 2.0, 2.0, 2.0)
+    lines_any_direction: bool = False
+    antialias: bool = False
+    flat_colour: str = "grey"  # "grey" | "colour"
+    # saliency
+    saliency_scale: float = 1.0
+    saliency_center_jitter: float = 0.1
+    # dead-leaves baseline (Baradad et al.): radii ~ r**-3 on [0.03, 1] of the shorter side, until covered
+    leaf_kinds: tuple[str, ...] = LEAF_KINDS
+    leaf_radius_range: tuple[float, float] = (0.03, 1.0)
+    leaf_sigma: float = 3.0
+    leaf_max_count: int = 5000
+
+    def __post_init__(self) -> None:
+        validate(self)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> PrimitivesConfig:
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(d) - known
+        if unknown:
+            raise PrimitivesError(f"Unknown Primitives setting(s): {', '.join(sorted(unknown))}.")
+        kw = {k: tuple(v) if isinstance(v, list) else v for k, v in d.items()}
+        return cls(**kw)
+
+
+def _range_ok(name: str, r: tuple[float, float], lo: float, hi: float) -> None:
+    if len(r) != 2:
+        raise PrimitivesError(f"{name} must be two numbers (low, high), got {r!r}.")
+    a, b = float(r[0]), float(r[1])
+    if a > b:
+        raise PrimitivesError(f"{name} is inverted: low {a:g} is above high {b:g}.")
+    if a < lo or b > hi:
+        raise PrimitivesError(f"{name} must lie within [{lo:g}, {hi:g}], got [{a:g}, {b:g}].")
+
+
+def validate(c: PrimitivesConfig) -> None:
+    """Raise :class:`PrimitivesError` naming the first bad parameter."""
+    if c.background not in BACKGROUNDS:
+        raise PrimitivesError(f"background must be one of {', '.join(BACKGROUNDS)}, got {c.background!r}.")
+    if c.saliency_fill not in SALIENCY_FILLS:
+        raise PrimitivesError(f"saliency_fill must be one of {', '.join(SALIENCY_FILLS)}, got {c.saliency_fill!r}.")
+    if c.flat_colour not in FLAT_COLOURS:
+        raise PrimitivesError(f"flat_colour must be 'grey' or 'colour', got {c.flat_colour!r}.")
+    _range_ok("exponent_range", c.exponent_range, 0.0, 8.0)
+    if not 0 <= int(c.shape_count) <= 10000 or int(c.shape_count) != c.shape_count:
+        raise PrimitivesError(f"shape_count must be a whole number from 0 to 10000, got {c.shape_count!r}.")
+    if not 0.0 < c.max_size_fraction <= 1.0:
+        raise PrimitivesError(f"max_size_fraction must be in (0, 1], got {c.max_size_fraction:g}.")
+    if not 0.0 <= c.min_size_px <= 64.0:
+        raise PrimitivesError(f"min_size_px must be in [0, 64], got {c.min_size_px:g}.")
+    if not 0.0 <= c.size_decay <= 10.0:
+        raise PrimitivesError(f"size_decay must be in [0, 10] (0 = no decay, 1 = linear), got {c.size_decay:g}.")
+    bad = [k for k in c.shape_kinds if k not in SHAPE_KINDS]
+    if bad:
+        raise PrimitivesError(f"Unknown shape kind(s) {', '.join(bad)}; choose from {', '.join(SHAPE_KINDS)}.")
+    if c.shapes and c.shape_count > 0 and not c.shape_kinds:
+        raise PrimitivesError("The shapes stage is on but no shape kind is selected; tick at least one kind.")
+    if len(c.shape_weights) != len(SHAPE_KINDS) or any(w < 0 for w in c.shape_weights):
+        raise PrimitivesError(
+            f"shape_weights must be {len(SHAPE_KINDS)} non-negative numbers for {', '.join(SHAPE_KINDS)}."
+        )
+    if c.shapes and c.shape_kinds and sum(c.shape_weights[SHAPE_KINDS.index(k)] for k in c.shape_kinds) <= 0:
+        raise PrimitivesError("The selected shape kinds all have weight 0.")
+    if not 0.05 <= c.saliency_scale <= 3.0:
+        raise PrimitivesError(f"saliency_scale must be in [0.05, 3], got {c.saliency_scale:g}.")
+    if not 0.0 <= c.saliency_center_jitter <= 0.5:
+        raise PrimitivesError(f"saliency_center_jitter must be in [0, 0.5], got {c.saliency_center_jitter:g}.")
+    bad = [k for k in c.leaf_kinds if k not in LEAF_KINDS]
+    if bad or (c.leaves and not c.leaf_kinds):
+        raise PrimitivesError(f"leaf_kinds must be a non-empty choice from {', '.join(LEAF_KINDS)}.")
+    _range_ok("leaf_radius_range", c.leaf_radius_range, 1e-3, 2.0)
+    if c.leaf_radius_range[0] <= 0:
+        raise PrimitivesError("leaf_radius_range must start above 0.")
+    if not 1 <= c.leaf_max_count <= 100000:
+        raise PrimitivesError(f"leaf_max_count must be from 1 to 100000, got {c.leaf_max_count}.")
+
+
+#: The variants of the paper's table (Baek & Shim 2022, Table 1 and ablations) plus two baselines
+#: after Baradad et al., "Learning to See by Looking at Noise" (NeurIPS 2021).
+VARIANTS: dict[str, PrimitivesConfig] = {
+    # P background + shapes + salient object with its own P texture (the paper's method, default)
+    "primitives-ps": PrimitivesConfig(name="primitives-ps"),
+    # flat background + shapes + flat salient object (released ``dead_leaves``)
+    "primitives-s": PrimitivesConfig(name="primitives-s", background="flat", saliency_fill="flat"),
+    # shapes only, on a flat background
+    "primitives": PrimitivesConfig(name="primitives", background="flat", saliency=False),
+    # P background + textured salient object, no shapes (released ``pink_and_salient``)
+    "pink-salient": PrimitivesConfig(name="pink-salient", shapes=False),
+    # Baradad et al. dead leaves (mixed shapes, radii ~ r^-3, until the image is covered)
+    "dead-leaves": PrimitivesConfig(name="dead-leaves", background="black", shapes=False, saliency=False, leaves=True),
+    # Baradad et al. random 1/f^a spectrum noise with correlated colour channels
+    "spectrum-noise": PrimitivesConfig(
+        name="spectrum-noise", shapes=False, saliency=False, isotropic_spectrum=True
+    ),
+}
+
+DEFAULT_VARIANT = "primitives-ps"
+
+
+def config_for(variant: str = DEFAULT_VARIANT, **overrides) -> PrimitivesConfig:
+    """The named variant with some fields changed, e.g. ``config_for('primitives-ps', shape_count=50)``."""
+    if isinstance(variant, PrimitivesConfig):
+        base = variant
+    else:
+        key = str(variant).strip().lower()
+        if key not in VARIANTS:
+            raise PrimitivesError(f"Unknown variant '{variant}'. Choose one of: {', '.join(VARIANTS)}.")
+        base = VARIANTS[key]
+    known = {f.name for f in dataclasses.fields(PrimitivesConfig)}
+    unknown = set(overrides) - known
+    if unknown:
+        raise PrimitivesError(f"Unknown Primitives setting(s): {', '.join(sorted(unknown))}.")
+    for k in ("exponent_range", "shape_kinds", "shape_weights", "leaf_kinds", "leaf_radius_range"):
+        if k in overrides and overrides[k] is not None and not isinstance(overrides[k], tuple):
+            overrides[k] = tuple(overrides[k])
+    return dataclasses.replace(base, **overrides)
+
+
+def check_size(height: int, width: int) -> tuple[int, int]:
+    """Validate an image size; 8 px to 4096 px per side."""
+    try:
+        h, w = int(height), int(width)
+    except (TypeError, ValueError) as exc:
+        raise PrimitivesError(f"Image size must be whole numbers, got {height!r}×{width!r}.") from exc
+    if h != height or w != width:
+        raise PrimitivesError(f"Image size must be whole numbers, got {height!r}×{width!r}.")
+    if h < 8 or w < 8:
+        raise PrimitivesError(f"Image size {w}×{h} is too small: each side must be at least 8 pixels.")
+    if h > 4096 or w > 4096:
+        raise PrimitivesError(f"Image size {w}×{h} is too large: each side must be at most 4096 pixels.")
+    return h, w
+
+
+def check_seed(seed: int) -> int:
+    try:
+        s = int(seed)
+    except (TypeError, ValueError) as exc:
+        raise PrimitivesError(f"The seed must be a whole number, got {seed!r}.") from exc
+    if s < 0 or s >= 2**63:
+        raise PrimitivesError(f"The seed must be from 0 to 2**63 - 1, got {seed}.")
+    return s

@@ -1,0 +1,399 @@
+"""Export a Primitives set to disk (PNG files, one .zip, or a NumPy .npy stack) with a manifest.
+
+The manifest (``manifest.json`` beside the images) holds the variant, the full config, seed,
+count, size and app version: with it the set can be regenerated pixel for pixel, so a set can
+also be shared as its manifest alone. This module imports no torch, so worker processes start
+quickly.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import struct
+import time
+import zipfile
+import zlib
+from collections import deque
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from core.files import atomic_write_bytes
+from core.jobs import CancelToken, ProgressFn, ProgressReporter, check_cancel
+from core.primitives.config import PrimitivesConfig, PrimitivesError, check_seed, check_size, config_for
+from core.primitives.synth import generate_indices
+
+MANIFEST_NAME = "manifest.json"
+MANIFEST_KIND = "ganvas-primitives-set"
+FORMAT_VERSION = 1
+FORMATS = ("png", "zip", "npy")
+ZIP_NAME = "primitives.zip"
+NPY_NAME = "images.npy"
+_ZIP_DATE = (2022, 1, 1, 0, 0, 0)  # fixed, so the same set gives the same .zip bytes
+# Fast PNG settings, measured on noise-like images: level 1, RLE strategy, "up" filter (~2× faster
+# than OpenCV's default, files ~5% larger).
+PNG_PARAMS = [
+    cv2.IMWRITE_PNG_COMPRESSION, 1,
+    cv2.IMWRITE_PNG_STRATEGY, cv2.IMWRITE_PNG_STRATEGY_RLE,
+    cv2.IMWRITE_PNG_FILTER, cv2.IMWRITE_PNG_FILTER_UP,
+]  # fmt: skip
+
+
+def app_version() -> str:
+    try:
+        from core import __version__
+
+        return str(__version__)
+    except ImportError:  # pragma: no cover
+        return "unknown"
+
+
+def parse_size(size: int | str | tuple[int, int]) -> tuple[int, int]:
+    """128 → (128, 128); '160x96' (width×height) → (96, 160); (h, w) stays. Returns (height, width)."""
+    if isinstance(size, str):
+        text = size.lower().replace("×", "x").strip()
+        try:
+            if "x" in text:
+                w_s, h_s = text.split("x", 1)
+                return check_size(int(h_s), int(w_s))
+            return check_size(int(text), int(text))
+        except ValueError as exc:
+            raise PrimitivesError(f"Cannot read the image size '{size}': use e.g. 128 or 160x96 (width x height).") from exc
+    if isinstance(size, tuple | list):
+        if len(size) != 2:
+            raise PrimitivesError(f"Image size must be (height, width), got {size!r}.")
+        return check_size(size[0], size[1])
+    return check_size(size, size)
+
+
+def encode_png(image: np.ndarray, text: dict[str, str] | None = None) -> bytes:
+    """Fast PNG bytes of an RGB image, with optional tEXt chunks (variant, seed, index)."""
+    ok, buf = cv2.imencode(".png", np.ascontiguousarray(image[..., ::-1]), PNG_PARAMS)
+    if not ok:  # pragma: no cover
+        raise PrimitivesError("Could not encode an image as PNG.")
+    data = buf.tobytes()
+    if not text:
+        return data
+    chunks = b"".join(_text_chunk(k, v) for k, v in text.items())
+    ihdr_end = 8 + 25
+    return data[:ihdr_end] + chunks + data[ihdr_end:]
+
+
+def _text_chunk(key: str, value: str) -> bytes:
+    body = key.encode("latin-1", "replace")[:79] + b"\x00" + value.encode("latin-1", "replace")
+    return struct.pack(">I", len(body)) + b"tEXt" + body + struct.pack(">I", zlib.crc32(b"tEXt" + body) & 0xFFFFFFFF)
+
+
+def file_name(index: int, count: int) -> str:
+    return f"{index:0{max(6, len(str(max(count - 1, 0))))}d}.png"
+
+
+@dataclass(frozen=True)
+class SetSpec:
+    """What a worker needs to make a slice of the set (picklable)."""
+
+    config: dict
+    seed: int
+    height: int
+    width: int
+    count: int
+    fmt: str
+    folder: str
+    npy_path: str = ""
+
+
+def _work(spec: SetSpec, start: int, stop: int) -> list[bytes] | int:
+    """Make images [start, stop): PNG files written here (png), PNG bytes returned (zip), or rows written
+    into the .npy memory map (npy). Runs in a worker thread or process."""
+    cv2.setNumThreads(1)
+    config = PrimitivesConfig.from_dict(spec.config)
+    images = generate_indices(config, spec.seed, range(start, stop), spec.height, spec.width)
+    if spec.fmt == "npy":
+        mm = np.load(spec.npy_path, mmap_mode="r+")
+        mm[start:stop] = images
+        mm.flush()
+        del mm
+        return stop - start
+    meta = {"generator": "ganvas primitives", "variant": config.name, "seed": str(spec.seed)}
+    blobs = [encode_png(im, {**meta, "index": str(start + k)}) for k, im in enumerate(images)]
+    if spec.fmt == "zip":
+        return blobs
+    folder = Path(spec.folder)
+    for k, blob in enumerate(blobs):
+        (folder / file_name(start + k, spec.count)).write_bytes(blob)
+    return stop - start
+
+
+def estimate_bytes(n: int, height: int, width: int, fmt: str) -> int:
+    """Disk space a set needs: exact for .npy; for PNG, generous (noise compresses to ~40–60 %)."""
+    raw = height * width * 3
+    if fmt == "npy":
+        return n * raw + 4096
+    return int(n * (raw * 0.75 + 1024)) + 4096
+
+
+def _check_folder(out_dir: Path, overwrite: bool) -> None:
+    if out_dir.exists() and not out_dir.is_dir():
+        raise PrimitivesError(f"Cannot export to '{out_dir}': it is a file, not a folder.")
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not overwrite:
+        raise PrimitivesError(
+            f"The folder '{out_dir}' is not empty. Choose an empty folder, or allow overwriting "
+            f"(--overwrite) to write over what is there."
+        )
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        probe = out_dir / f".ganvas-write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise PrimitivesError(f"Cannot write to the folder '{out_dir}': {exc.strerror or exc}.") from exc
+
+
+def _check_space(out_dir: Path, needed: int) -> None:
+    free = shutil.disk_usage(out_dir).free
+    if free < needed * 1.05 + 16 * 2**20:
+        raise PrimitivesError(
+            f"Not enough free disk space in '{out_dir}': the set needs about {needed / 2**20:,.0f} MB "
+            f"and only {free / 2**20:,.0f} MB are free."
+        )
+
+
+def _executor(workers: int, kind: str) -> Executor | None:
+    if workers <= 1:
+        return None
+    if kind == "thread":
+        return ThreadPoolExecutor(max_workers=workers)
+    import multiprocessing as mp
+
+    # spawn, not fork: the studio and torch run threads, and a forked child may deadlock on their locks
+    return ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"))
+
+
+def export_set(
+    out_dir: str | os.PathLike,
+    config: PrimitivesConfig | str,
+    n: int,
+    size: int | str | tuple[int, int] = 128,
+    seed: int = 0,
+    fmt: str = "png",
+    workers: int = 2,
+    overwrite: bool = False,
+    *,
+    pool: str = "thread",
+    chunk: int = 32,
+    progress: ProgressFn | None = None,
+    cancel: CancelToken | None = None,
+) -> Path:
+    """Write ``n`` images of the set (config, seed) to ``out_dir``; return the manifest's path.
+
+    ``workers`` threads (default) or processes (``pool='process'``) make chunks of ``chunk``
+    images; results are taken in order, so a .zip is byte-identical from run to run. On cancel
+    or error the partial output is removed and no manifest is written.
+    """
+    if isinstance(config, str):
+        config = config_for(config)
+    height, width = parse_size(size)
+    seed = check_seed(seed)
+    fmt = str(fmt).lower().lstrip(".")
+    if fmt not in FORMATS:
+        raise PrimitivesError(f"Unknown export format '{fmt}'. Choose png, zip or npy.")
+    try:
+        n = int(n)
+    except (TypeError, ValueError) as exc:
+        raise PrimitivesError(f"The number of images must be a whole number, got {n!r}.") from exc
+    if n < 1:
+        raise PrimitivesError(f"The number of images must be at least 1, got {n}.")
+    workers = max(1, int(workers))
+    if pool not in ("thread", "process"):
+        raise PrimitivesError("pool must be 'thread' or 'process'.")
+    out_dir = Path(out_dir).expanduser()
+    _check_folder(out_dir, overwrite)
+    _check_space(out_dir, estimate_bytes(n, height, width, fmt))
+    old_manifest = out_dir / MANIFEST_NAME
+    if old_manifest.exists():
+        old_manifest.unlink()  # the folder no longer holds a complete set until we finish
+
+    spec = SetSpec(config.to_dict(), seed, height, width, n, fmt, str(out_dir))
+    tmp_target: Path | None = None
+    zf: zipfile.ZipFile | None = None
+    if fmt == "npy":
+        tmp_target = out_dir / f".{NPY_NAME}.partial"
+        np.lib.format.open_memmap(tmp_target, mode="w+", dtype=np.uint8, shape=(n, height, width, 3)).flush()
+        spec = SetSpec(config.to_dict(), seed, height, width, n, fmt, str(out_dir), str(tmp_target))
+    elif fmt == "zip":
+        tmp_target = out_dir / f".{ZIP_NAME}.partial"
+        zf = zipfile.ZipFile(tmp_target, "w", compression=zipfile.ZIP_STORED)
+
+    reporter = ProgressReporter(progress)
+    starts = list(range(0, n, max(1, chunk)))
+    pending: deque = deque()
+    done = 0
+    t0 = time.perf_counter()
+    ex = _executor(workers, pool)
+    try:
+        next_i = 0
+        reporter.report(0, n, stage="export", message=f"{config.name} {width}×{height}", force=True)
+        while next_i < len(starts) or pending:
+            while next_i < len(starts) and len(pending) < 2 * workers:
+                a = starts[next_i]
+                b = min(n, a + chunk)
+                pending.append((a, b, ex.submit(_work, spec, a, b) if ex else None))
+                next_i += 1
+            a, b, fut = pending.popleft()
+            result = fut.result() if fut is not None else _work(spec, a, b)
+            if fmt == "zip":
+                for k, blob in enumerate(result):
+                    info = zipfile.ZipInfo(file_name(a + k, n), date_time=_ZIP_DATE)
+                    zf.writestr(info, blob)
+            done += b - a
+            reporter.report(done, n, stage="export", message=f"{done}/{n} images")
+            check_cancel(cancel)
+    except BaseException:
+        for fut in (p[2] for p in pending if p[2] is not None):
+            fut.cancel()
+        if ex is not None:
+            ex.shutdown(wait=True, cancel_futures=True)
+            ex = None
+        if zf is not None:
+            zf.close()
+        if fmt == "png":  # including files a worker wrote that were not counted yet
+            for i in range(n):
+                (out_dir / file_name(i, n)).unlink(missing_ok=True)
+        if tmp_target is not None:
+            tmp_target.unlink(missing_ok=True)
+        raise
+    finally:
+        if ex is not None:
+            ex.shutdown(wait=True)
+    elapsed = time.perf_counter() - t0
+    files: str
+    if fmt == "zip":
+        zf.close()
+        os.replace(tmp_target, out_dir / ZIP_NAME)
+        files = ZIP_NAME
+    elif fmt == "npy":
+        os.replace(tmp_target, out_dir / NPY_NAME)
+        files = NPY_NAME
+    else:
+        files = f"{{index:0{len(file_name(0, n)) - 4}d}}.png"
+    manifest = {
+        "kind": MANIFEST_KIND,
+        "format_version": FORMAT_VERSION,
+        "variant": config.name,
+        "config": config.to_dict(),
+        "seed": seed,
+        "count": n,
+        "height": height,
+        "width": width,
+        "format": fmt,
+        "files": files,
+        "app_version": app_version(),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "seconds": round(elapsed, 3),
+    }
+    path = atomic_write_bytes(out_dir / MANIFEST_NAME, (json.dumps(manifest, indent=2) + "\n").encode())
+    reporter.report(n, n, stage="export", message=f"{n} images in {elapsed:.1f} s", force=True)
+    return path
+
+
+@dataclass(frozen=True)
+class SetManifest:
+    path: Path
+    config: PrimitivesConfig
+    seed: int
+    count: int
+    height: int
+    width: int
+    fmt: str
+    app_version: str
+    raw: dict
+
+
+def read_set_manifest(path: str | os.PathLike) -> SetManifest:
+    """Read and validate a set's manifest (the file, or the folder holding it)."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / MANIFEST_NAME
+    try:
+        raw = json.loads(path.read_text())
+    except FileNotFoundError as exc:
+        raise PrimitivesError(f"No Primitives manifest at '{path}'.") from exc
+    except (OSError, ValueError) as exc:
+        raise PrimitivesError(f"Cannot read the manifest '{path}': {exc}.") from exc
+    if raw.get("kind") != MANIFEST_KIND:
+        raise PrimitivesError(f"'{path}' is not a Primitives set manifest.")
+    if int(raw.get("format_version", 0)) > FORMAT_VERSION:
+        raise PrimitivesError(f"'{path}' was written by a newer Ganvas (format {raw['format_version']}).")
+    return SetManifest(
+        path=path,
+        config=PrimitivesConfig.from_dict(raw["config"]),
+        seed=int(raw["seed"]),
+        count=int(raw["count"]),
+        height=int(raw["height"]),
+        width=int(raw["width"]),
+        fmt=str(raw["format"]),
+        app_version=str(raw.get("app_version", "")),
+        raw=raw,
+    )
+
+
+def load_exported(manifest: SetManifest | str | os.PathLike, index: int) -> np.ndarray:
+    """Image ``index`` as stored on disk (RGB uint8), whatever the format."""
+    m = manifest if isinstance(manifest, SetManifest) else read_set_manifest(manifest)
+    if not 0 <= index < m.count:
+        raise PrimitivesError(f"Index {index} is outside the set (0..{m.count - 1}).")
+    folder = m.path.parent
+    if m.fmt == "npy":
+        return np.array(np.load(folder / NPY_NAME, mmap_mode="r")[index])
+    if m.fmt == "zip":
+        with zipfile.ZipFile(folder / ZIP_NAME) as zf:
+            data = zf.read(file_name(index, m.count))
+    else:
+        data = (folder / file_name(index, m.count)).read_bytes()
+    bgr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    return np.ascontiguousarray(bgr[..., ::-1])
+
+
+def verify_set(manifest: SetManifest | str | os.PathLike, indices: list[int] | None = None) -> list[int]:
+    """Regenerate images from the manifest and compare with the files; return the indices that differ."""
+    m = manifest if isinstance(manifest, SetManifest) else read_set_manifest(manifest)
+    idx = indices if indices is not None else sorted({0, m.count // 2, m.count - 1})
+    fresh = generate_indices(m.config, m.seed, idx, m.height, m.width)
+    return [i for i, im in zip(idx, fresh) if not np.array_equal(im, load_exported(m, i))]
+
+
+def contact_sheet(
+    images: np.ndarray | list[np.ndarray],
+    cols: int = 4,
+    pad: int = 2,
+    background: int = 255,
+    labels: list[str] | None = None,
+) -> np.ndarray:
+    """A grid of same-size RGB images (uint8), optionally with a caption under each one."""
+    imgs = [np.asarray(im) for im in images]
+    if not imgs:
+        raise PrimitivesError("A contact sheet needs at least one image.")
+    h, w = imgs[0].shape[:2]
+    if any(im.shape[:2] != (h, w) for im in imgs):
+        raise PrimitivesError("All images of a contact sheet must have the same size.")
+    cols = max(1, min(int(cols), len(imgs)))
+    rows = (len(imgs) + cols - 1) // cols
+    cap = 0
+    scale = max(0.35, min(h, w) / 256 * 0.6)
+    if labels:
+        cap = int(22 * scale / 0.6) + 4
+    sheet = np.full((pad + rows * (h + cap + pad), pad + cols * (w + pad), 3), background, np.uint8)
+    for k, im in enumerate(imgs):
+        r, c = divmod(k, cols)
+        y, x = pad + r * (h + cap + pad), pad + c * (w + pad)
+        sheet[y : y + h, x : x + w] = im[..., :3] if im.ndim == 3 else im[..., None]
+        if labels and k < len(labels):
+            (tw, th), _ = cv2.getTextSize(labels[k], cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
+            org = (x + max(0, (w - tw) // 2), y + h + (cap + th) // 2)
+            cv2.putText(sheet, labels[k], org, cv2.FONT_HERSHEY_SIMPLEX, scale, (30, 30, 30), 1, cv2.LINE_AA)
+    return sheet

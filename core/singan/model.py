@@ -1,0 +1,167 @@
+"""A trained (or partly trained) SinGAN: its pyramid, generators and noise amplitudes, and its checkpoint."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from core.checkpoints import CheckpointError, load_checkpoint, read_manifest, require_tensors, save_checkpoint
+from core.device import pick_device
+from core.images import image_hash, to_tensor
+from core.singan.config import SinGANConfig
+from core.singan.networks import FoldedGenerator, Generator
+from core.singan.pyramid import build_pyramid
+
+KIND = "singan"
+
+
+@dataclass
+class SinGANModel:
+    """Everything generation needs. ``generators[n]`` is trained for ``shapes[n]`` (coarsest first).
+
+    A model may be partial (fewer generators than shapes) while training runs or after a cancel;
+    it then generates up to its finest trained scale.
+    """
+
+    config: SinGANConfig
+    image: np.ndarray  # uint8 H×W×3 at the finest scale's size
+    shapes: list[tuple[int, int]]
+    z_rec: torch.Tensor  # 1×3×H0×W0 fixed reconstruction noise z* (one grey channel repeated)
+    generators: list[Generator] = field(default_factory=list)
+    noise_amps: list[float] = field(default_factory=list)
+    seed: int = 0
+    scale_seconds: list[float] = field(default_factory=list)
+    model_id: str = ""
+    device: torch.device = field(default_factory=lambda: torch.device("cpu"))
+    _reals: list[torch.Tensor] | None = field(default=None, repr=False)
+    _folded: dict[int, FoldedGenerator] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.model_id:
+            h = hashlib.sha256(f"{image_hash(self.image)}{self.config}{self.seed}{time.time()}".encode())
+            self.model_id = h.hexdigest()[:12]
+
+    @property
+    def num_scales(self) -> int:
+        return len(self.shapes)
+
+    @property
+    def num_trained(self) -> int:
+        return len(self.generators)
+
+    @property
+    def complete(self) -> bool:
+        return self.num_trained == self.num_scales
+
+    @property
+    def reals(self) -> list[torch.Tensor]:
+        """The training image at every scale, on the model's device."""
+        if self._reals is None:
+            self._reals = build_pyramid(to_tensor(self.image, self.device), self.shapes)
+        return self._reals
+
+    def folded(self, n: int) -> FoldedGenerator:
+        """Inference copy of generator ``n`` (BatchNorm folded), built once and reused."""
+        if n not in self._folded:
+            self._folded[n] = FoldedGenerator(self.generators[n])
+        return self._folded[n]
+
+    def add_scale(self, g: Generator, noise_amp: float, seconds: float = 0.0) -> None:
+        g.eval().requires_grad_(False)
+        self.generators.append(g)
+        self.noise_amps.append(float(noise_amp))
+        self.scale_seconds.append(float(seconds))
+
+    def to(self, device: torch.device | str) -> SinGANModel:
+        self.device = torch.device(device)
+        for g in self.generators:
+            g.to(self.device)
+        self.z_rec = self.z_rec.to(self.device)
+        self._reals = None
+        self._folded.clear()
+        return self
+
+    def scale_label(self, n: int) -> str:
+        h, w = self.shapes[n]
+        return f"{w}×{h}"
+
+
+def save_model(model: SinGANModel, path: str | os.PathLike, extra: dict[str, torch.Tensor] | None = None) -> Path:
+    """Write the model as a checkpoint folder (atomic; safe to call after every scale).
+
+    ``extra`` tensors (the training's last critic, for resume) are stored alongside and ignored by loading.
+    """
+    tensors: dict[str, torch.Tensor] = {
+        "image": torch.from_numpy(np.ascontiguousarray(model.image)),
+        "z_rec": model.z_rec,
+    }
+    for n, g in enumerate(model.generators):
+        for k, v in g.state_dict().items():
+            tensors[f"G{n}.{k}"] = v
+    tensors.update(extra or {})
+    manifest = {
+        "config": model.config.to_dict(),
+        "shapes": [list(s) for s in model.shapes],
+        "noise_amps": model.noise_amps,
+        "num_trained": model.num_trained,
+        "complete": model.complete,
+        "channels": [model.config.channels_at(n) for n in range(model.num_trained)],
+        "training_image_hash": image_hash(model.image),
+        "model_id": model.model_id,
+        "seed": model.seed,
+        "scale_seconds": model.scale_seconds,
+    }
+    return save_checkpoint(path, KIND, tensors, manifest)
+
+
+def load_model(path: str | os.PathLike, device: torch.device | str | None = None) -> SinGANModel:
+    """Load and validate a SinGAN checkpoint; errors say which part is wrong."""
+    ckpt = load_checkpoint(path, KIND)
+    m = ckpt.manifest
+    name = str(ckpt.path)
+    try:
+        config = SinGANConfig.from_dict(m["config"])
+        shapes = [tuple(int(v) for v in s) for s in m["shapes"]]
+        amps = [float(a) for a in m["noise_amps"]]
+        num_trained = int(m["num_trained"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CheckpointError(f"Cannot open model '{name}': its manifest is incomplete ({exc}).") from exc
+    if len(amps) != num_trained or num_trained > len(shapes) or not shapes:
+        raise CheckpointError(f"Cannot open model '{name}': its manifest is inconsistent (scales and amplitudes).")
+    h, w = shapes[-1]
+    expected: dict[str, tuple[int, ...]] = {"image": (h, w, 3), "z_rec": (1, 3, *shapes[0])}
+    gens = []
+    for n in range(num_trained):
+        g = Generator(config.channels_at(n), config.num_layers)
+        for k, v in g.state_dict().items():
+            expected[f"G{n}.{k}"] = tuple(v.shape)
+        gens.append(g)
+    require_tensors(ckpt, expected)
+    if ckpt.tensors["image"].dtype != torch.uint8:
+        raise CheckpointError(f"Cannot open model '{name}': tensor 'image' must be uint8.")
+    for n, g in enumerate(gens):
+        g.load_state_dict({k: ckpt.tensors[f"G{n}.{k}"] for k in g.state_dict()})
+    model = SinGANModel(
+        config=config,
+        image=ckpt.tensors["image"].numpy().copy(),
+        shapes=shapes,
+        z_rec=ckpt.tensors["z_rec"].float(),
+        seed=int(m.get("seed", 0)),
+        scale_seconds=[float(s) for s in m.get("scale_seconds", [0.0] * num_trained)][:num_trained],
+        model_id=str(m.get("model_id", "")),
+    )
+    for g, a in zip(gens, amps):
+        model.add_scale(g, a)
+    model.scale_seconds = [float(s) for s in m.get("scale_seconds", [0.0] * num_trained)][:num_trained]
+    return model.to(pick_device(device) if device is None or isinstance(device, str) else device)
+
+
+def model_summary(path: str | os.PathLike) -> dict:
+    """Manifest facts for a file dialog or ``--resume`` check, without loading tensors."""
+    return read_manifest(path, KIND)

@@ -1,0 +1,98 @@
+"""SinGAN's per-scale networks: a fully convolutional generator and a Markovian patch critic.
+
+Both are ``num_layers`` blocks of 3×3 convolutions without padding; the input is zero-padded
+once by the receptive field instead, as in the paper's code.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+class ConvBlock(nn.Sequential):
+    """3×3 conv → BatchNorm → LeakyReLU(0.2), no padding: (N, c_in, H, W) → (N, c_out, H-2, W-2)."""
+
+    def __init__(self, c_in: int, c_out: int) -> None:
+        super().__init__(
+            nn.Conv2d(c_in, c_out, 3, padding=0),
+            nn.BatchNorm2d(c_out),
+            nn.LeakyReLU(0.2, inplace=True),
+        )
+
+
+class _ConvStack(nn.Module):
+    def __init__(self, channels: int, num_layers: int, out_channels: int) -> None:
+        super().__init__()
+        self.head = ConvBlock(3, channels)
+        self.body = nn.Sequential(*[ConvBlock(channels, channels) for _ in range(num_layers - 2)])
+        self.tail = nn.Conv2d(channels, out_channels, 3, padding=0)
+        self.apply(init_weights)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        return self.tail(self.body(self.head(x)))
+
+
+class Generator(_ConvStack):
+    """ψ_n: x̃_n = x̃_{n+1}↑ + ψ_n(z_n + x̃_{n+1}↑).
+
+    ``forward(noisy, prev)`` takes both padded by ``num_layers`` px: (N, 3, H+2p, W+2p) → (N, 3, H, W).
+    """
+
+    def __init__(self, channels: int, num_layers: int = 5) -> None:
+        super().__init__(channels, num_layers, 3)
+        self.crop = num_layers
+
+    def forward(self, noisy: torch.Tensor, prev: torch.Tensor) -> torch.Tensor:
+        c = self.crop
+        return torch.tanh(self.features(noisy)) + prev[:, :, c : prev.shape[2] - c, c : prev.shape[3] - c]
+
+
+class Discriminator(_ConvStack):
+    """Markovian critic: one WGAN score per 11×11 patch, (N, 3, H, W) → (N, 1, H-2p, W-2p)."""
+
+    def __init__(self, channels: int, num_layers: int = 5) -> None:
+        super().__init__(channels, num_layers, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.features(x)
+
+
+def init_weights(m: nn.Module) -> None:
+    """The paper code's init: conv weights N(0, 0.02), BN weights N(1, 0.02), biases 0."""
+    if isinstance(m, nn.Conv2d):
+        nn.init.normal_(m.weight, 0.0, 0.02)
+        if m.bias is not None:
+            nn.init.zeros_(m.bias)
+    elif isinstance(m, nn.BatchNorm2d):
+        nn.init.normal_(m.weight, 1.0, 0.02)
+        nn.init.zeros_(m.bias)
+
+
+class FoldedGenerator(nn.Module):
+    """Inference-only copy of a trained :class:`Generator` with BatchNorm folded into the convs.
+
+    Same outputs as ``Generator.eval()`` (up to float rounding), one op fewer per layer.
+    """
+
+    def __init__(self, g: Generator) -> None:
+        super().__init__()
+        layers: list[nn.Module] = []
+        for block in [g.head, *g.body]:
+            conv, bn = block[0], block[1]
+            fused = nn.Conv2d(conv.in_channels, conv.out_channels, 3, padding=0)
+            scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
+            fused.weight.data = conv.weight.detach() * scale[:, None, None, None]
+            fused.bias.data = (conv.bias.detach() - bn.running_mean) * scale + bn.bias.detach()
+            layers += [fused, nn.LeakyReLU(0.2, inplace=True)]
+        tail = nn.Conv2d(g.tail.in_channels, 3, 3, padding=0)
+        tail.load_state_dict(g.tail.state_dict())
+        layers.append(tail)
+        self.net = nn.Sequential(*layers).to(g.tail.weight.device)
+        self.crop = g.crop
+        self.requires_grad_(False)
+        self.eval()
+
+    def forward(self, noisy: torch.Tensor, prev: torch.Tensor) -> torch.Tensor:
+        c = self.crop
+        return torch.tanh(self.net(noisy)) + prev[:, :, c : prev.shape[2] - c, c : prev.shape[3] - c]

@@ -1,0 +1,141 @@
+"""Photo -> sketch mapping F, and the conversions between user sketches and sketch tensors.
+
+The paper maps generated photos to sketches with a pretrained PhotoSketch network. No weights
+can be downloaded here, so F is an eXtended Difference-of-Gaussians (XDoG, Winnemöller et al.
+2012): a weight-free, differentiable line extractor. Gradients flow from the sketch
+discriminator through F into the generator just as they did through PhotoSketch.
+
+Convention (as in GANSketching): a sketch tensor is N×1×H×W in [-1, 1] with white paper = +1
+and ink = -1. User sketches at the app boundary are float32 H×W in [0, 1] with 1 = ink.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from core.jobs import GanvasError
+
+
+@dataclass(frozen=True)
+class XDoGConfig:
+    """XDoG parameters, tuned so that photos give clean line drawings (outlines, few texture specks).
+
+    ``sigma`` is in pixels of a 256 px image and scales with resolution (never below ``min_sigma``).
+    """
+
+    sigma: float = 1.4  # inner Gaussian at 256 px
+    min_sigma: float = 0.7  # floor for small images
+    k: float = 1.6  # outer/inner sigma ratio (the classic DoG ≈ LoG ratio)
+    p: float = 25.0  # edge sharpening strength
+    eps: float = 0.75  # threshold on the sharpened image
+    tone: float = 0.0  # 0 = lines only; 1 = classic XDoG that also fills dark regions with ink
+    phi: float = 30.0  # steepness of the soft threshold
+    smooth: float = 1.5  # pre-smoothing (pixels at 256 px) that removes fine texture before edges
+
+
+def _gauss_kernel(sigma: float, device, dtype) -> torch.Tensor:
+    radius = max(1, int(math.ceil(3 * sigma)))
+    x = torch.arange(-radius, radius + 1, device=device, dtype=dtype)
+    k = torch.exp(-(x * x) / (2 * sigma * sigma))
+    return k / k.sum()
+
+
+def gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Separable Gaussian blur of N×1×H×W with reflect padding (differentiable)."""
+    if sigma <= 0:
+        return x
+    k = _gauss_kernel(sigma, x.device, x.dtype)
+    r = (k.numel() - 1) // 2
+    r_eff = min(r, x.shape[-1] - 1, x.shape[-2] - 1)
+    if r_eff < r:
+        k = k[r - r_eff : r + r_eff + 1]
+        k = k / k.sum()
+        r = r_eff
+    x = F.pad(x, [r, r, r, r], mode="reflect")
+    x = F.conv2d(x, k.view(1, 1, 1, -1))
+    return F.conv2d(x, k.view(1, 1, -1, 1))
+
+
+def photo_to_sketch(images: torch.Tensor, config: XDoGConfig | None = None) -> torch.Tensor:
+    """F: N×3×H×W photos in [-1, 1] -> N×1×H×W sketches in [-1, 1] (white +1, lines -1). Differentiable."""
+    cfg = config or XDoGConfig()
+    if images.ndim != 4 or images.shape[1] not in (1, 3):
+        raise ValueError(f"photo_to_sketch expects N×3×H×W or N×1×H×W, got {tuple(images.shape)}")
+    x = (images.clamp(-1, 1) + 1) * 0.5
+    if x.shape[1] == 3:
+        w = torch.tensor([0.299, 0.587, 0.114], device=x.device, dtype=x.dtype).view(1, 3, 1, 1)
+        x = (x * w).sum(1, keepdim=True)
+    scale = images.shape[-1] / 256.0
+    x = gaussian_blur(x, cfg.smooth * scale) if cfg.smooth * scale >= 0.3 else x
+    sigma = max(cfg.min_sigma, cfg.sigma * scale)
+    g1 = gaussian_blur(x, sigma)
+    g2 = gaussian_blur(x, sigma * cfg.k)
+    s = cfg.tone * g1 + (1 - cfg.tone) + cfg.p * (g1 - g2)
+    # soft threshold: 1 (white) above eps, falling smoothly to 0 (ink) below it
+    e = torch.where(s >= cfg.eps, torch.ones_like(s), 1 + torch.tanh(cfg.phi * (s - cfg.eps)))
+    return e.clamp(0, 1) * 2 - 1
+
+
+def sketch_tensor_to_ink(sketch: torch.Tensor) -> np.ndarray:
+    """N×1×H×W sketch tensor in [-1, 1] -> float32 N×H×W ink in [0, 1] (1 = ink)."""
+    return ((1 - sketch.detach().float().clamp(-1, 1)) * 0.5)[:, 0].cpu().numpy().astype(np.float32)
+
+
+def ink_to_sketch_tensor(ink: np.ndarray, size: int, device: torch.device | str = "cpu") -> torch.Tensor:
+    """A user sketch (float32 H×W in [0, 1], 1 = ink, any size) -> 1×1×size×size tensor in [-1, 1].
+
+    Downscaling with area averaging thins strokes to grey; the ink is re-strengthened so that
+    lines drawn with a normal pen stay solid lines at the model's resolution, like F's lines.
+    """
+    a = np.asarray(ink, dtype=np.float32)
+    if a.ndim == 3:
+        a = a.mean(axis=2)
+    if a.ndim != 2 or a.size == 0:
+        raise GanvasError(f"A sketch must be a 2-D array (H×W), got shape {a.shape}.")
+    a = np.clip(a, 0.0, 1.0)
+    h, w = a.shape
+    if (h, w) != (size, size):
+        # centre-crop to a square first so the drawing keeps its proportions
+        side = min(h, w)
+        a = a[(h - side) // 2 : (h - side) // 2 + side, (w - side) // 2 : (w - side) // 2 + side]
+        factor = side / size
+        interp = cv2.INTER_AREA if factor > 1 else cv2.INTER_LINEAR
+        a = cv2.resize(a, (size, size), interpolation=interp)
+        if factor > 1:
+            a = np.clip(a * min(4.0, max(1.0, factor * 0.6)), 0.0, 1.0)
+    t = torch.from_numpy(1.0 - 2.0 * a)[None, None]
+    return t.to(device)
+
+
+def sketch_image_to_ink(rgb: np.ndarray) -> np.ndarray:
+    """A sketch image file (dark lines on light paper, uint8 H×W×3) -> float32 H×W ink in [0, 1]."""
+    grey = np.asarray(rgb, dtype=np.float32).mean(axis=2) / 255.0
+    lo, hi = float(grey.min()), float(grey.max())
+    if hi - lo < 1e-3:
+        return np.zeros(grey.shape, np.float32)
+    # normalise contrast so pencil on grey paper works like ink on white
+    return np.clip((hi - grey) / (hi - lo), 0, 1).astype(np.float32)
+
+
+def ink_to_rgb(ink: np.ndarray) -> np.ndarray:
+    """float32 H×W ink (1 = ink) -> uint8 H×W×3 black-on-white image, for display and export."""
+    g = np.clip((1.0 - np.asarray(ink, np.float32)) * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    return np.repeat(g[..., None], 3, axis=2)
+
+
+def sketch_of_image(rgb: np.ndarray, size: int | None = None, config: XDoGConfig | None = None) -> np.ndarray:
+    """F applied to one uint8 H×W×3 image (optionally resized to ``size``) -> float32 H×W ink, for display."""
+    from core.images import to_tensor
+
+    img = np.asarray(rgb)
+    if size is not None and img.shape[:2] != (size, size):
+        img = cv2.resize(img, (size, size), interpolation=cv2.INTER_AREA)
+    with torch.no_grad():
+        s = photo_to_sketch(to_tensor(img), config)
+    return sketch_tensor_to_ink(s)[0]

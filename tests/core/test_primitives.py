@@ -1,0 +1,313 @@
+"""Primitives synthesizer: each stage alone, determinism, any size, every variant, export round trip, errors."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+
+import numpy as np
+import pytest
+
+from core.jobs import Cancelled, CancelToken
+from core.primitives import (
+    VARIANTS,
+    PrimitivesConfig,
+    PrimitivesError,
+    config_for,
+    contact_sheet,
+    export_set,
+    generate_batch,
+    generate_image,
+    generate_indices,
+    load_exported,
+    power_spectrum_field,
+    read_set_manifest,
+    verify_set,
+)
+from core.primitives.synth import max_sizes, rng_for, saliency_mask, saliency_params, shape_params
+
+
+def radial_slope(image: np.ndarray) -> float:
+    """Slope of log amplitude vs log radial frequency (mid band), averaged over the channels."""
+    h, w = image.shape[:2]
+    slopes = []
+    for c in range(3):
+        x = image[..., c].astype(np.float64)
+        amp = np.abs(np.fft.fft2(x - x.mean()))
+        fy = np.fft.fftfreq(h)[:, None]
+        fx = np.fft.fftfreq(w)[None, :]
+        r = np.sqrt(fy**2 + fx**2)
+        bins = np.geomspace(3 / min(h, w), 0.2, 10)
+        xs, ys = [], []
+        for lo, hi in zip(bins[:-1], bins[1:]):
+            sel = (r >= lo) & (r < hi)
+            xs.append(np.log(np.sqrt(lo * hi)))
+            ys.append(np.log(amp[sel].mean()))
+        slopes.append(-np.polyfit(xs, ys, 1)[0])
+    return float(np.mean(slopes))
+
+
+# ---------------------------------------------------------------- P stage
+
+
+@pytest.mark.parametrize("exponents", [(1.0, 1.0), (2.0, 2.0), (1.0, 2.5)])
+def test_power_spectrum_slopes_fall_inside_the_requested_range(exponents):
+    lo, hi = exponents
+    slopes = [radial_slope(power_spectrum_field(seed, 0, 64, 64, exponents)[0]) for seed in range(6)]
+    for s in slopes:
+        assert lo - 0.35 <= s <= hi + 0.35, (exponents, slopes)
+    if lo == hi:
+        assert abs(np.mean(slopes) - lo) < 0.25
+
+
+def test_power_spectrum_draws_exponents_per_channel_and_axis_and_fills_the_range():
+    field, exps = power_spectrum_field(3, 7, 48, 80, (0.5, 3.5))
+    assert field.shape == (48, 80, 3) and field.dtype == np.uint8
+    assert field.min() == 0 and field.max() == 255  # renormalised to the full range
+    assert exps.shape == (3, 2) and np.all((exps >= 0.5) & (exps <= 3.5))
+    assert len(np.unique(np.round(exps, 6))) == 6  # independent per channel and axis
+
+
+def test_steeper_exponents_give_smoother_fields():
+    smooth = power_spectrum_field(1, 0, 64, 64, (3.0, 3.0))[0].astype(float)
+    rough = power_spectrum_field(1, 0, 64, 64, (0.5, 0.5))[0].astype(float)
+    grad = lambda im: np.abs(np.diff(im, axis=1)).mean()  # noqa: E731
+    assert grad(smooth) < grad(rough) / 3
+
+
+# ---------------------------------------------------------------- shapes
+
+
+def test_shapes_get_smaller_along_the_sequence():
+    cfg = config_for("primitives-ps")
+    ms = max_sizes(cfg, 256, 256)
+    assert ms[0] == 53 and ms[-1] == 3 and np.all(np.diff(ms) <= 0)  # released code: 256//5*(n-i)/n + 2
+    sizes = []
+    for seed in range(4):
+        cmds = shape_params(cfg, rng_for(seed, 0, 2), 128, 128)
+        assert len(cmds) == 100
+        for c in cmds:
+            sizes.append(c[3] if c[0] == "line" else max(np.ravel(c[2])) if c[0] != "rectangle" else 0)
+    first = [s for k, s in enumerate(sizes) if k % 100 < 25 and s]
+    last = [s for k, s in enumerate(sizes) if k % 100 >= 75 and s]
+    assert np.mean(first) > 3 * np.mean(last)
+
+
+def test_shape_kinds_follow_the_released_mix_and_the_checkboxes():
+    cfg = config_for("primitives", shape_count=2000)
+    kinds = [c[0] for c in shape_params(cfg, rng_for(0, 0, 2), 64, 64)]
+    frac = {k: kinds.count(k) / len(kinds) for k in ("line", "circle", "ellipse", "rectangle")}
+    assert abs(frac["line"] - 1 / 7) < 0.03 and abs(frac["circle"] - 2 / 7) < 0.04
+    only = config_for("primitives", shape_kinds=("circle",))
+    assert {c[0] for c in shape_params(only, rng_for(0, 0, 2), 64, 64)} == {"circle"}
+
+
+def test_shapes_only_variant_draws_flat_colour_patches_over_a_grey_background():
+    img = generate_image(config_for("primitives"), 5, 0, 64, 64)
+    colours = np.unique(img.reshape(-1, 3), axis=0)
+    assert 10 < len(colours) <= 101  # flat colours: at most one per shape plus the background
+
+
+def test_switching_a_stage_off_keeps_the_other_stages():
+    with_p = generate_image(config_for("primitives-ps", saliency=False), 9, 4, 64, 64)
+    flat = generate_image(config_for("primitives"), 9, 4, 64, 64)
+    # the shapes are the same pixels; only the background differs
+    assert (with_p == flat).all(axis=2).mean() > 0.3
+
+
+# ---------------------------------------------------------------- saliency
+
+
+def test_salient_object_is_near_the_centre_and_textured():
+    cfg = config_for("pink-salient")
+    for seed in range(8):
+        h, w = 64, 96
+        cmd = saliency_params(cfg, rng_for(seed, 0, 3), h, w)
+        mask = saliency_mask(cmd, h, w) > 0
+        ys, xs = np.nonzero(mask)
+        assert mask.mean() > 0.1  # a large object
+        assert abs(ys.mean() / h - 0.5) < 0.25 and abs(xs.mean() / w - 0.5) < 0.25
+        img = generate_image(cfg, seed, 0, h, w).astype(float)
+        # textured: a P field has many colours (its contrast varies: the three channels share one
+        # min/max, as in the released code, so one channel may dominate)
+        assert len(np.unique(img[mask].astype(np.uint8), axis=0)) > 8
+    flat = generate_image(config_for("primitives-s", shapes=False), 1, 0, 64, 64)
+    cmd = saliency_params(config_for("primitives-s"), rng_for(1, 0, 3), 64, 64)
+    inside = flat[saliency_mask(cmd, 64, 64) > 0]
+    assert len(np.unique(inside, axis=0)) == 1  # primitives-s: one flat colour
+
+
+def test_saliency_scale_changes_the_object_size():
+    small = config_for("pink-salient", saliency_scale=0.5)
+    big = config_for("pink-salient", saliency_scale=1.5)
+    area = lambda c: np.mean([(saliency_mask(saliency_params(c, rng_for(s, 0, 3), 64, 64), 64, 64) > 0).mean() for s in range(6)])  # noqa: E501, E731
+    assert area(big) > 3 * area(small)
+
+
+# ---------------------------------------------------------------- determinism, sizes, variants
+
+
+def test_image_i_is_the_same_whatever_the_batching_or_order():
+    cfg = config_for("primitives-ps")
+    batch = generate_batch(cfg, 11, 0, 6, 40, 56)
+    singles = np.stack([generate_image(cfg, 11, i, 40, 56) for i in range(6)])
+    assert np.array_equal(batch, singles)
+    assert np.array_equal(generate_batch(cfg, 11, 3, 2, 40, 56), batch[3:5])
+    assert np.array_equal(generate_indices(cfg, 11, [5, 0, 2], 40, 56), batch[[5, 0, 2]])
+    assert not np.array_equal(batch[0], batch[1])
+    assert not np.array_equal(generate_image(cfg, 12, 0, 40, 56), batch[0])
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+@pytest.mark.parametrize("size", [(40, 72), (72, 40), (16, 200)])
+def test_every_variant_at_non_square_sizes(variant, size):
+    h, w = size
+    img = generate_image(config_for(variant), 2, 1, h, w)
+    assert img.shape == (h, w, 3) and img.dtype == np.uint8
+    assert img.std() > 5  # not blank
+    if variant in ("primitives-ps", "pink-salient", "spectrum-noise"):
+        assert img.min() == 0 or img.max() == 255
+
+
+def test_dead_leaves_cover_the_image():
+    img = generate_image(config_for("dead-leaves"), 0, 0, 48, 48)
+    assert len(np.unique(img.reshape(-1, 3), axis=0)) > 20
+
+
+def test_antialias_softens_edges():
+    hard = generate_image(config_for("primitives", antialias=False), 3, 0, 64, 64)
+    soft = generate_image(config_for("primitives", antialias=True), 3, 0, 64, 64)
+    assert len(np.unique(soft.reshape(-1, 3), axis=0)) > 2 * len(np.unique(hard.reshape(-1, 3), axis=0))
+
+
+# ---------------------------------------------------------------- config and errors
+
+
+def test_config_round_trip_and_defaults_match_the_paper():
+    cfg = config_for("primitives-ps")
+    assert cfg.exponent_range == (0.5, 3.5) and cfg.shape_count == 100
+    assert PrimitivesConfig.from_dict(json.loads(json.dumps(cfg.to_dict()))) == cfg
+
+
+@pytest.mark.parametrize(
+    ("call", "words"),
+    [
+        (lambda: generate_image(config_for("primitives-ps"), 0, 0, 0, 64), "too small"),
+        (lambda: generate_image(config_for("primitives-ps"), -1, 0, 64, 64), "seed"),
+        (lambda: config_for("primitives-ps", exponent_range=(3.0, 1.0)), "inverted"),
+        (lambda: config_for("primitives-ps", shape_kinds=()), "no shape kind"),
+        (lambda: config_for("primitives-ps", shape_count=-1), "shape_count"),
+        (lambda: config_for("nonsense"), "Unknown variant"),
+        (lambda: config_for("primitives-ps", colour=3), "Unknown Primitives setting"),
+    ],
+)
+def test_bad_parameters_give_clear_errors(call, words):
+    with pytest.raises(PrimitivesError, match=words):
+        call()
+
+
+def test_export_refuses_bad_folders(tmp_path):
+    blocker = tmp_path / "file.txt"
+    blocker.write_text("x")
+    with pytest.raises(PrimitivesError, match="file, not a folder"):
+        export_set(blocker, "primitives", 2, 16, workers=1)
+    with pytest.raises(PrimitivesError, match="Cannot write"):
+        export_set(blocker / "sub", "primitives", 2, 16, workers=1)
+    full = tmp_path / "full"
+    full.mkdir()
+    (full / "keep.png").write_bytes(b"x")
+    with pytest.raises(PrimitivesError, match="not empty"):
+        export_set(full, "primitives", 2, 16, workers=1)
+    with pytest.raises(PrimitivesError, match="at least 1"):
+        export_set(tmp_path / "a", "primitives", 0, 16, workers=1)
+    with pytest.raises(PrimitivesError, match="format"):
+        export_set(tmp_path / "b", "primitives", 2, 16, fmt="gif", workers=1)
+    with pytest.raises(PrimitivesError, match="disk space"):
+        export_set(tmp_path / "c", "primitives", 10**9, 4096, fmt="npy", workers=1)
+
+
+# ---------------------------------------------------------------- export
+
+
+@pytest.mark.parametrize("fmt", ["png", "zip", "npy"])
+def test_export_and_manifest_round_trip(tmp_path, fmt):
+    seen = []
+    cfg = config_for("primitives-ps", shape_count=30)
+    path = export_set(tmp_path / fmt, cfg, 7, "40x24", seed=4, fmt=fmt, workers=1, chunk=3, progress=seen.append)
+    m = read_set_manifest(path.parent)
+    assert (m.config, m.seed, m.count, m.height, m.width, m.fmt) == (cfg, 4, 7, 24, 40, fmt)
+    assert m.raw["app_version"] and m.raw["variant"] == "primitives-ps"
+    assert verify_set(m, list(range(7))) == []
+    assert np.array_equal(load_exported(m, 6), generate_image(cfg, 4, 6, 24, 40))
+    assert seen and seen[-1].step == 7
+    if fmt == "zip":
+        assert len(zipfile.ZipFile(tmp_path / fmt / "primitives.zip").namelist()) == 7
+    if fmt == "png":
+        from core.images import read_png_metadata
+
+        meta = read_png_metadata(tmp_path / fmt / "000003.png")
+        assert meta["seed"] == "4" and meta["index"] == "3"
+
+
+def test_export_with_two_workers_is_identical_to_one(tmp_path):
+    a = export_set(tmp_path / "a", "primitives-ps", 10, 32, seed=1, fmt="npy", workers=1, chunk=4)
+    b = export_set(tmp_path / "b", "primitives-ps", 10, 32, seed=1, fmt="npy", workers=2, chunk=3)
+    za = export_set(tmp_path / "za", "primitives-ps", 5, 32, seed=1, fmt="zip", workers=2, chunk=2)
+    zb = export_set(tmp_path / "zb", "primitives-ps", 5, 32, seed=1, fmt="zip", workers=1)
+    assert np.array_equal(np.load(a.parent / "images.npy"), np.load(b.parent / "images.npy"))
+    assert (za.parent / "primitives.zip").read_bytes() == (zb.parent / "primitives.zip").read_bytes()
+
+
+def test_export_with_processes_matches(tmp_path):
+    a = export_set(tmp_path / "a", "primitives-ps", 6, 24, seed=2, fmt="npy", workers=2, pool="process", chunk=2)
+    assert verify_set(a, list(range(6))) == []
+
+
+def test_cancelled_export_leaves_no_partial_set(tmp_path):
+    token = CancelToken()
+
+    def progress(p):
+        if p.step > 0:
+            token.set()
+
+    with pytest.raises(Cancelled):
+        export_set(tmp_path / "x", "primitives", 20, 16, workers=1, chunk=2, progress=progress, cancel=token)
+    assert list((tmp_path / "x").iterdir()) == []
+
+
+def test_overwrite_is_allowed_when_asked(tmp_path):
+    export_set(tmp_path / "x", "primitives", 3, 16, workers=1)
+    with pytest.raises(PrimitivesError, match="not empty"):
+        export_set(tmp_path / "x", "primitives", 3, 16, workers=1)
+    path = export_set(tmp_path / "x", "primitives", 3, 16, seed=9, workers=1, overwrite=True)
+    assert read_set_manifest(path).seed == 9
+
+
+def test_contact_sheet_lays_out_a_grid():
+    imgs = generate_batch(config_for("primitives"), 0, 0, 5, 16, 24)
+    sheet = contact_sheet(imgs, cols=3, pad=2)
+    assert sheet.shape == (2 + 2 * 18, 2 + 3 * 26, 3)
+    assert np.array_equal(sheet[2:18, 2:26], imgs[0])
+    labelled = contact_sheet(imgs, cols=3, labels=["a"] * 5)
+    assert labelled.shape[0] > sheet.shape[0]
+
+
+# ---------------------------------------------------------------- torch dataset
+
+
+def test_dataset_gives_gan_ready_tensors_and_is_deterministic_across_workers():
+    import torch
+
+    from core.primitives import PrimitivesDataset, make_loader
+
+    ds = PrimitivesDataset("primitives-ps", length=8, size=(24, 32), seed=3)
+    x = ds[2]
+    assert x.shape == (3, 24, 32) and x.dtype == torch.float32
+    assert -1.0 <= float(x.min()) and float(x.max()) <= 1.0
+    expected = torch.from_numpy(generate_image(ds.config, 3, 2, 24, 32)).permute(2, 0, 1).float() / 127.5 - 1
+    assert torch.equal(x, expected)
+    plain = torch.cat(list(make_loader(ds, batch_size=3, workers=0, shuffle=False)))
+    two = torch.cat(list(make_loader(ds, batch_size=4, workers=2, shuffle=False)))
+    assert torch.equal(plain, two) and plain.shape == (8, 3, 24, 32)
+    with pytest.raises(IndexError):
+        ds[8]

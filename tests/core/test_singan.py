@@ -1,0 +1,212 @@
+"""SinGAN engine on tiny images: pyramid, networks, training, sampling, checkpoints, resume."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from core.checkpoints import CheckpointError
+from core.jobs import Cancelled, CancelToken, GanvasError
+from core.metrics import diversity
+from core.singan.config import PRESETS, SinGANConfig, preset
+from core.singan.generate import SampleSettings, reconstruct, sample, sample_tensor
+from core.singan.model import load_model, save_model
+from core.singan.networks import Discriminator, FoldedGenerator, Generator
+from core.singan.pyramid import pyramid_shapes
+from core.singan.train import train_singan
+
+TINY = SinGANConfig(max_size=32, min_size=12, iters=30, d_steps=2, g_steps=2, nfc=8, max_nfc=16, preset="tiny")
+
+
+@pytest.fixture(scope="module")
+def tiny_model():
+    import cv2
+    from skimage import data
+
+    img = cv2.resize(data.coffee(), (48, 32), interpolation=cv2.INTER_AREA)
+    return train_singan(img, TINY.with_(iters=100), seed=3, device="cpu")
+
+
+def test_pyramid_matches_the_paper_code():
+    # tamarott/SinGAN gives 8 scales for a 400×600 photo at the defaults, 25 px to 250 px.
+    shapes = pyramid_shapes(400, 600, PRESETS["paper"])
+    assert len(shapes) == 8
+    assert shapes[0] == (25, 38) and shapes[-1] == (167, 250)
+    ratios = [shapes[i][0] / shapes[i + 1][0] for i in range(7)]
+    assert all(0.72 < r < 0.8 for r in ratios)
+
+
+@pytest.mark.parametrize("hw", [(101, 37), (37, 101), (60, 600), (250, 250), (33, 47)])
+def test_pyramid_any_aspect(hw):
+    shapes = pyramid_shapes(*hw, PRESETS["paper"].with_(max_size=250, min_size=25))
+    assert min(shapes[0]) == 25
+    assert max(shapes[-1]) <= 250
+    assert all(a[0] <= b[0] and a[1] <= b[1] for a, b in zip(shapes, shapes[1:]))
+
+
+def test_too_thin_image_is_refused_clearly():
+    with pytest.raises(GanvasError, match="too small or too thin"):
+        pyramid_shapes(20, 2000, PRESETS["paper"])
+
+
+def test_invalid_config_is_named():
+    with pytest.raises(GanvasError, match="scale_factor"):
+        SinGANConfig(scale_factor=1.5)
+    with pytest.raises(GanvasError, match="Unknown preset 'turbo'"):
+        preset("turbo")
+
+
+def test_networks_shapes_and_folding():
+    g, d = Generator(8, 5).eval(), Discriminator(8, 5)
+    x = torch.randn(2, 3, 31, 27)
+    assert g(x, x).shape == (2, 3, 21, 17)
+    assert d(x).shape == (2, 1, 21, 17)
+    for m in g.modules():  # give BN non-trivial statistics
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.uniform_(-0.2, 0.2)
+            m.running_var.uniform_(0.5, 2.0)
+    with torch.no_grad():
+        assert torch.allclose(FoldedGenerator(g)(x, x), g(x, x), atol=1e-5)
+
+
+def test_trained_model_samples(tiny_model):
+    m = tiny_model
+    assert m.complete and m.num_scales == 3
+    assert m.noise_amps[0] == 1.0 and all(0 < a < 1 for a in m.noise_amps[1:])
+    imgs = sample(m, SampleSettings(seed=5), 2)
+    assert imgs.shape == (2, *m.image.shape) and imgs.dtype == np.uint8
+    assert not np.array_equal(imgs[0], imgs[1])
+
+
+def test_same_seed_same_pixels_and_batches_match_singles(tiny_model):
+    a = sample_tensor(tiny_model, SampleSettings(seed=11), 3)
+    b = sample_tensor(tiny_model, SampleSettings(seed=11), 3)
+    assert torch.equal(a, b)
+    single = sample_tensor(tiny_model, SampleSettings(seed=12), 1)
+    assert torch.allclose(a[1:2], single, atol=1e-5)
+
+
+def test_coarsest_scale_varies_layout_second_keeps_it(tiny_model):
+    import cv2
+
+    m = tiny_model
+    ref = cv2.resize(m.image, (6, 4), interpolation=cv2.INTER_AREA).astype(np.float32)
+
+    def layout_error(start):
+        imgs = sample(m, SampleSettings(start_scale=start, seed=100), 6)
+        small = [cv2.resize(i, (6, 4), interpolation=cv2.INTER_AREA).astype(np.float32) for i in imgs]
+        return float(np.mean([np.abs(s - ref).mean() for s in small])), diversity(imgs, m.image)
+
+    err0, div0 = layout_error(0)
+    err1, div1 = layout_error(1)
+    assert err1 < err0  # starting at the second scale keeps the photo's global layout
+    assert div0 > div1  # starting at the coarsest varies it more
+
+
+def test_diversity_and_size_controls(tiny_model):
+    m = tiny_model
+    calm = sample(m, SampleSettings(seed=1, diversity=0.0), 3)
+    assert diversity(calm, m.image) < 1e-6  # no noise: every sample is the same
+    wide = sample(m, SampleSettings(seed=1, width_scale=1.5, height_scale=0.75), 1)[0]
+    assert wide.shape[1] == round(m.shapes[-1][1] * 1.5) and wide.shape[0] == round(m.shapes[-1][0] * 0.75)
+    with pytest.raises(GanvasError, match="Start scale 7"):
+        sample(m, SampleSettings(start_scale=7))
+
+
+def test_reconstruction_is_close_to_the_image(tiny_model):
+    from core.images import to_tensor
+
+    rec = reconstruct(tiny_model)
+    real = to_tensor(tiny_model.image)
+    noise_level = torch.randn_like(real).abs().mean()
+    assert (rec - real).abs().mean() < 0.5 * noise_level
+
+
+def test_checkpoint_round_trip_gives_same_pixels(tiny_model, tmp_path):
+    path = save_model(tiny_model, tmp_path / "m.ganvas")
+    assert (path / "model.safetensors").exists() and (path / "manifest.json").exists()
+    loaded = load_model(path, "cpu")
+    s = SampleSettings(seed=9, start_scale=1)
+    assert np.array_equal(sample(loaded, s), sample(tiny_model, s))
+    assert loaded.model_id == tiny_model.model_id
+
+
+def test_bad_checkpoints_are_explained(tiny_model, tmp_path):
+    path = save_model(tiny_model, tmp_path / "m.ganvas")
+    data = (path / "model.safetensors").read_bytes()
+    (path / "model.safetensors").write_bytes(data[: len(data) // 2])
+    with pytest.raises(CheckpointError, match="corrupt or truncated"):
+        load_model(path)
+    with pytest.raises(CheckpointError, match="does not exist"):
+        load_model(tmp_path / "nothing")
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "manifest.json").write_text(json.dumps({"format": "something-else"}))
+    with pytest.raises(CheckpointError, match="not a Ganvas checkpoint"):
+        load_model(foreign)
+    path = save_model(tiny_model, tmp_path / "n.ganvas")
+    manifest = json.loads((path / "manifest.json").read_text())
+    manifest["format_version"] = 99
+    (path / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(CheckpointError, match="newer than this Ganvas"):
+        load_model(path)
+    manifest["format_version"] = 1
+    manifest["kind"] = "stylegan2"
+    (path / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(CheckpointError, match="not a 'singan' model"):
+        load_model(path)
+    manifest["kind"] = "singan"
+    manifest["shapes"][0] = [99, 99]
+    (path / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(CheckpointError, match="z_rec"):
+        load_model(path)
+
+
+def test_cancel_autosaves_and_resume_matches_uninterrupted(photo, tmp_path):
+    cfg = TINY.with_(iters=6)
+    straight = train_singan(photo, cfg, seed=4, device="cpu")
+
+    token = CancelToken()
+
+    def stop_in_second_scale(p):
+        if p.stage_index == 1 and p.step >= 3:
+            token.set()
+
+    with pytest.raises(Cancelled) as info:
+        train_singan(photo, cfg, seed=4, device="cpu", out_dir=tmp_path / "m", progress=stop_in_second_scale,
+                     cancel=token)
+    assert info.value.model.num_trained == 1
+    partial = load_model(tmp_path / "m", "cpu")
+    assert partial.num_trained == 1 and not partial.complete
+    assert sample(partial).shape[1:3] == partial.shapes[0]  # a partial model still generates
+
+    resumed = train_singan(photo, cfg, seed=4, device="cpu", out_dir=tmp_path / "m", resume=True)
+    assert resumed.complete
+    s = SampleSettings(seed=2)
+    assert np.abs(sample(resumed, s).astype(int) - sample(straight, s).astype(int)).max() <= 1
+
+
+def test_resume_refuses_other_image(photo, tmp_path):
+    cfg = TINY.with_(iters=3)
+    train_singan(photo, cfg, device="cpu", out_dir=tmp_path / "m")
+    with pytest.raises(GanvasError, match="different image"):
+        train_singan(photo[::-1].copy(), cfg, device="cpu", out_dir=tmp_path / "m", resume=True)
+
+
+def test_progress_reports_scales_eta_and_previews(photo):
+    reports = []
+    train_singan(photo, TINY.with_(iters=5), device="cpu", progress=reports.append)
+    assert {r.stage_count for r in reports} == {3}
+    assert [r.stage_index for r in reports if r.preview is not None] == [0, 1, 2]
+    assert all(r.preview.dtype == np.uint8 for r in reports if r.preview is not None)
+    assert any(r.eta_s is not None for r in reports)
+    assert all("D" in r.metrics for r in reports if r.step > 1 and r.preview is None)
+
+
+@pytest.mark.parametrize("hw", [(29, 61), (61, 29)])
+def test_odd_portrait_and_wide_sizes_train(hw):
+    rng = np.random.default_rng(0)
+    img = rng.integers(0, 256, (*hw, 3), dtype=np.uint8)
+    m = train_singan(img, TINY.with_(iters=2, max_size=40), device="cpu")
+    assert sample(m).shape[1:3] == m.shapes[-1]

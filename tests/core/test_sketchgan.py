@@ -1,0 +1,360 @@
+"""StyleGAN2 + Sketch Your Own GAN engine: networks, import, photo->sketch, fine-tuning, CLI, DDP."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from core.checkpoints import CheckpointError
+from core.jobs import Cancelled, CancelToken
+from core.sketchgan.evaluate import chamfer_distance, sketch_match
+from core.sketchgan.finetune import SketchTuneConfig, SketchTuneError, sketch_tune
+from core.sketchgan.imports import import_rosinality
+from core.sketchgan.model import StyleGANModel, generate_images, interpolate, load_model, save_model
+from core.sketchgan.pretrain import PretrainConfig, train_gan
+from core.sketchgan.sketch import photo_to_sketch, sketch_of_image
+from core.sketchgan.stylegan import Discriminator, Generator, ModulatedConv2d, StyleGANConfig, upfirdn2d
+
+TINY = StyleGANConfig(size=32, style_dim=32, n_mlp=2, max_channels=16)
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    # tiny networks: one thread avoids oversubscription on a shared 2-core machine
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(old)
+
+
+def tiny_model(seed: int = 0) -> StyleGANModel:
+    torch.manual_seed(seed)
+    g, d = Generator(TINY).eval(), Discriminator(TINY)
+    g.requires_grad_(False)
+    return StyleGANModel(g, d, TINY, {"model_id": "tiny"})
+
+
+def circle_sketch(size: int = 128, cx: float = 0.5, cy: float = 0.5, r: float = 0.3) -> np.ndarray:
+    ink = np.zeros((size, size), np.uint8)
+    cv2.circle(ink, (int(cx * size), int(cy * size)), int(r * size), 255, max(2, size // 40), cv2.LINE_AA)
+    return ink.astype(np.float32) / 255.0
+
+
+# --- networks -----------------------------------------------------------------------------------
+
+
+def test_generator_and_discriminator_shapes_for_every_supported_size():
+    for size in (32, 64):
+        cfg = StyleGANConfig(size=size, style_dim=16, n_mlp=2, max_channels=8)
+        g, d = Generator(cfg), Discriminator(cfg)
+        img = g(torch.randn(3, 16))
+        assert img.shape == (3, 3, size, size)
+        assert d(img).shape == (3, 1)
+        assert g.n_latent == 2 * int(np.log2(size)) - 2
+
+
+def test_same_seed_same_image_and_different_seeds_differ():
+    model = tiny_model()
+    a = generate_images(model, [1, 2, 3])
+    b = generate_images(model, [3, 1])
+    assert a.dtype == np.uint8 and a.shape == (3, 32, 32, 3)
+    assert np.array_equal(a[0], b[1]) and np.array_equal(a[2], b[0])
+    assert not np.array_equal(a[0], a[1])
+    d = model.discriminator.eval()
+    x = torch.randn(4, 3, 32, 32)
+    assert torch.equal(d(x), d(x))
+
+
+def test_truncation_pulls_samples_towards_the_mean_and_interpolation_ends_at_the_seeds():
+    model = tiny_model()
+    full = generate_images(model, list(range(8))).astype(np.float32)
+    trunc = generate_images(model, list(range(8)), truncation=0.2).astype(np.float32)
+    assert trunc.std(axis=0).mean() < full.std(axis=0).mean()
+    frames = interpolate(model, 5, 9, [0.0, 0.5, 1.0])
+    assert frames.shape == (3, 32, 32, 3)
+    assert np.abs(frames[0].astype(int) - generate_images(model, [5])[0]).max() <= 1
+
+
+def test_upsample_of_a_constant_is_constant_inside_and_unfused_modulation_matches_fused():
+    x = torch.ones(1, 1, 8, 8)
+    k = torch.tensor([[1.0, 3, 3, 1]]).T @ torch.tensor([[1.0, 3, 3, 1]])
+    up = upfirdn2d(x, k / k.sum() * 4, up=2, pad=(2, 1))
+    assert up.shape == (1, 1, 16, 16)
+    assert torch.allclose(up[..., 2:-2, 2:-2], torch.ones(1, 1, 12, 12))
+    torch.manual_seed(0)
+    for kw in ({}, {"upsample": True}, {"downsample": True}):
+        conv = ModulatedConv2d(6, 5, 3, 8, **kw)
+        x, s = torch.randn(2, 6, 8, 8), torch.randn(2, 8)
+        conv.fused = True
+        a = conv(x, s)
+        conv.fused = False
+        assert torch.allclose(a, conv(x, s), atol=1e-4)
+
+
+# --- rosinality import ------------------------------------------------------------------------
+
+
+def rosinality_state(size: int, style_dim: int, n_mlp: int, cm: int, max_ch: int):
+    """Generator + discriminator tensors named and shaped as rosinality's model.py writes them
+    (written out from its layout, independently of our modules)."""
+    ch = {r: min(max_ch, 16384 * cm // r) for r in (4, 8, 16, 32, 64, 128, 256)}
+    g: dict[str, torch.Tensor] = {}
+    for i in range(1, n_mlp + 1):
+        g[f"style.{i}.weight"] = torch.randn(style_dim, style_dim)
+        g[f"style.{i}.bias"] = torch.zeros(style_dim)
+
+    def styled(prefix, cin, cout, k, up=False):
+        g[f"{prefix}.conv.weight"] = torch.randn(1, cout, cin, k, k)
+        g[f"{prefix}.conv.modulation.weight"] = torch.randn(cin, style_dim)
+        g[f"{prefix}.conv.modulation.bias"] = torch.ones(cin)
+        if up:
+            g[f"{prefix}.conv.blur.kernel"] = torch.ones(4, 4) / 4
+        g[f"{prefix}.noise.weight"] = torch.zeros(1)
+        g[f"{prefix}.activate.bias"] = torch.zeros(cout)
+
+    def to_rgb(prefix, cin, up=True):
+        if up:
+            g[f"{prefix}.upsample.kernel"] = torch.ones(4, 4) / 4
+        g[f"{prefix}.conv.weight"] = torch.randn(1, 3, cin, 1, 1)
+        g[f"{prefix}.conv.modulation.weight"] = torch.randn(cin, style_dim)
+        g[f"{prefix}.conv.modulation.bias"] = torch.ones(cin)
+        g[f"{prefix}.bias"] = torch.zeros(1, 3, 1, 1)
+
+    g["input.input"] = torch.randn(1, ch[4], 4, 4)
+    styled("conv1", ch[4], ch[4], 3)
+    to_rgb("to_rgb1", ch[4], up=False)
+    log = int(np.log2(size))
+    prev = ch[4]
+    for i, lv in enumerate(range(3, log + 1)):
+        r = 2**lv
+        styled(f"convs.{2 * i}", prev, ch[r], 3, up=True)
+        styled(f"convs.{2 * i + 1}", ch[r], ch[r], 3)
+        to_rgb(f"to_rgbs.{i}", ch[r])
+        prev = ch[r]
+    for j in range((log - 2) * 2 + 1):
+        res = 2 ** ((j + 5) // 2)
+        g[f"noises.noise_{j}"] = torch.randn(1, 1, res, res)
+    d: dict[str, torch.Tensor] = {
+        "convs.0.0.weight": torch.randn(ch[size], 3, 1, 1),
+        "convs.0.1.bias": torch.zeros(ch[size]),
+    }
+    for k, lv in enumerate(range(log, 2, -1), start=1):
+        cin, cout = ch[2**lv], ch[2 ** (lv - 1)]
+        d[f"convs.{k}.conv1.0.weight"] = torch.randn(cin, cin, 3, 3)
+        d[f"convs.{k}.conv1.1.bias"] = torch.zeros(cin)
+        d[f"convs.{k}.conv2.0.kernel"] = torch.ones(4, 4) / 16
+        d[f"convs.{k}.conv2.1.weight"] = torch.randn(cout, cin, 3, 3)
+        d[f"convs.{k}.conv2.2.bias"] = torch.zeros(cout)
+        d[f"convs.{k}.skip.0.kernel"] = torch.ones(4, 4) / 16
+        d[f"convs.{k}.skip.1.weight"] = torch.randn(cout, cin, 1, 1)
+    d["final_conv.0.weight"] = torch.randn(ch[4], ch[4] + 1, 3, 3)
+    d["final_conv.1.bias"] = torch.zeros(ch[4])
+    d["final_linear.0.weight"] = torch.randn(ch[4], ch[4] * 16)
+    d["final_linear.0.bias"] = torch.zeros(ch[4])
+    d["final_linear.1.weight"] = torch.randn(1, ch[4])
+    d["final_linear.1.bias"] = torch.zeros(1)
+    return g, d
+
+
+def test_import_of_a_rosinality_training_checkpoint_is_a_straight_load(tmp_path):
+    g_state, d_state = rosinality_state(32, 24, 3, cm=2, max_ch=16)
+    ckpt = {"g": g_state, "d": d_state, "g_ema": g_state, "g_optim": {}, "d_optim": {},
+            "args": argparse.Namespace(size=32, channel_multiplier=2)}  # fmt: skip
+    torch.save(ckpt, tmp_path / "070000.pt")
+    model = import_rosinality(tmp_path / "070000.pt", tmp_path / "imported")
+    assert model.config.size == 32 and model.config.style_dim == 24 and model.config.n_mlp == 3
+    for k, v in model.generator.state_dict().items():
+        assert torch.equal(v, g_state[k]), k
+    back = load_model(tmp_path / "imported")
+    img = generate_images(back, [0, 1])
+    assert img.shape == (2, 32, 32, 3)
+    assert back.discriminator is not None
+
+
+def test_import_names_the_offending_tensor_when_the_layout_is_wrong(tmp_path):
+    g_state, _ = rosinality_state(32, 24, 3, cm=2, max_ch=16)
+    bad = dict(g_state)
+    bad["convs.1.conv.weight"] = torch.randn(1, 16, 8, 3, 3)  # wrong in-channels
+    torch.save(bad, tmp_path / "netG.pth")
+    with pytest.raises(CheckpointError, match=r"convs\.1\.conv\.weight.*expected"):
+        import_rosinality(tmp_path / "netG.pth")
+    renamed = {k.replace("to_rgb1.", "torgb_first."): v for k, v in g_state.items()}
+    torch.save(renamed, tmp_path / "renamed.pth")
+    with pytest.raises(CheckpointError, match=r"missing .*to_rgb1"):
+        import_rosinality(tmp_path / "renamed.pth")
+    torch.save({"weights": [1, 2, 3]}, tmp_path / "other.pt")
+    with pytest.raises(CheckpointError, match="g_ema"):
+        import_rosinality(tmp_path / "other.pt")
+
+
+# --- photo -> sketch ---------------------------------------------------------------------------
+
+
+def test_xdog_turns_a_photo_into_sparse_lines_and_passes_gradients(photo):
+    ink = sketch_of_image(photo)
+    assert ink.shape == photo.shape[:2]
+    assert 0.02 < (ink > 0.5).mean() < 0.4  # lines, not a filled or empty page
+    flat = sketch_of_image(np.full((32, 32, 3), 128, np.uint8))
+    assert flat.max() < 0.5  # no edges, no ink
+    x = torch.zeros(1, 3, 32, 32, requires_grad=True)
+    with torch.no_grad():
+        x[..., 8:24, 8:24] = 0.8
+    photo_to_sketch(x).mean().backward()
+    assert x.grad is not None and x.grad.abs().sum() > 0
+
+
+def test_chamfer_distance_grows_with_the_shape_difference():
+    a = circle_sketch(64)
+    assert chamfer_distance(a, a) == 0.0
+    near = chamfer_distance(a, circle_sketch(64, cx=0.55))
+    far = chamfer_distance(a, circle_sketch(64, cx=0.7))
+    assert 0 < near < far
+
+
+# --- fine-tuning --------------------------------------------------------------------------------
+
+
+def test_tiny_fine_tune_moves_the_sketches_of_samples_towards_the_user_sketch(tmp_path):
+    base = tiny_model(seed=3)
+    sketches = [circle_sketch(96, r=0.3), circle_sketch(96, cx=0.45, r=0.32)]
+    seeds = list(range(500, 524))
+    before = sketch_match(base, sketches, seeds)["chamfer_mean"]
+    cfg = SketchTuneConfig.cpu(iterations=60, trainable="all", l_image=0.0, r1=0.0, preview_every=30, seed=1)
+    previews = []
+    tuned = sketch_tune(base, sketches, cfg, out_dir=tmp_path / "tuned",
+                        progress=lambda p: p.preview is not None and previews.append(p.preview))  # fmt: skip
+    after = sketch_match(tuned, sketches, seeds)["chamfer_mean"]
+    assert after < 0.8 * before, (before, after)
+    assert previews and previews[-1].shape[1] > previews[-1].shape[0]  # before/after grid, 8 seeds wide
+    # the base is untouched and the result loads back with the same samples
+    assert np.array_equal(generate_images(base, [0]), generate_images(tiny_model(seed=3), [0]))
+    back = load_model(tmp_path / "tuned")
+    assert back.manifest["source"] == "sketch-tune" and back.manifest["sketches"]["count"] == 2
+    assert np.array_equal(generate_images(back, [7]), generate_images(tuned, [7]))
+
+
+def test_mapping_only_fine_tune_changes_only_the_mapping_network():
+    base = tiny_model()
+    cfg = SketchTuneConfig.cpu(iterations=2, preview_every=100, l_image=0.7)
+    tuned = sketch_tune(base, [circle_sketch(32)], cfg)
+    for (name, p0), p1 in zip(base.generator.state_dict().items(), tuned.generator.state_dict().values()):
+        assert torch.equal(p0, p1) != name.startswith("style."), name
+    shifted = sketch_tune(base, [circle_sketch(32)], SketchTuneConfig.cpu(iterations=2, trainable="w_shift"))
+    assert shifted.config.w_shift and "style.3.w_shift" in shifted.generator.state_dict()
+
+
+def test_fine_tune_refuses_blank_sketches_and_stops_on_cancel(tmp_path):
+    base = tiny_model()
+    with pytest.raises(SketchTuneError, match="blank"):
+        sketch_tune(base, [np.zeros((32, 32), np.float32)], SketchTuneConfig.cpu(iterations=1))
+    with pytest.raises(SketchTuneError, match="at least one sketch"):
+        sketch_tune(base, [], SketchTuneConfig.cpu(iterations=1))
+    token = CancelToken()
+
+    def cancel_after_first(p):
+        token.set()
+
+    with pytest.raises(Cancelled):
+        sketch_tune(base, [circle_sketch(32)], SketchTuneConfig.cpu(iterations=50), out_dir=tmp_path / "t",
+                    progress=cancel_after_first, cancel=token)  # fmt: skip
+    assert load_model(tmp_path / "t").manifest["training"]["finished"] is False
+
+
+# --- pretraining, checkpoints and CLI -----------------------------------------------------------
+
+
+def tiny_pretrain(**kw) -> PretrainConfig:
+    base = {
+        "model": TINY,
+        "iterations": 3,
+        "batch": 4,
+        "autosave_every": 2,
+        "preview_every": 2,
+        "d_reg_every": 2,
+    }
+    base.update(kw)
+    return PretrainConfig(**base)
+
+
+def test_pretrain_autosaves_and_resumes_where_it_stopped(tmp_path):
+    data = torch.rand(10, 3, 32, 32) * 2 - 1
+    previews = []
+    train_gan(data, tiny_pretrain(), out_dir=tmp_path / "m",
+              progress=lambda p: p.preview is not None and previews.append(p.preview))  # fmt: skip
+    m = load_model(tmp_path / "m")
+    assert m.manifest["training"]["step"] == 3 and previews
+    train_gan(data, tiny_pretrain(iterations=5), out_dir=tmp_path / "m")
+    assert load_model(tmp_path / "m").manifest["training"]["step"] == 5
+    with pytest.raises(CheckpointError, match="different"):
+        train_gan(data, tiny_pretrain(model=StyleGANConfig(size=32, style_dim=8, n_mlp=1, max_channels=8)),
+                  out_dir=tmp_path / "m")  # fmt: skip
+
+
+def test_save_load_round_trip_keeps_samples(tmp_path):
+    model = tiny_model()
+    save_model(tmp_path / "m", model.generator, model.discriminator, {"source": "test"})
+    back = load_model(tmp_path / "m")
+    assert np.array_equal(generate_images(back, [4, 5]), generate_images(model, [4, 5]))
+
+
+def run_cli(*args, env_extra=None, timeout=240):
+    env = dict(os.environ, OMP_NUM_THREADS="1", **(env_extra or {}))
+    return subprocess.run([sys.executable, "main.py", *args], cwd=ROOT, capture_output=True, text=True,
+                          env=env, timeout=timeout)  # fmt: skip
+
+
+def test_cli_sample_and_tune_write_files_with_metadata(tmp_path):
+    from core.images import read_png_metadata, save_image
+    from core.sketchgan.sketch import ink_to_rgb
+
+    model = tiny_model()
+    save_model(tmp_path / "base", model.generator, model.discriminator, {"source": "test"})
+    (tmp_path / "sk").mkdir()
+    save_image(tmp_path / "sk" / "a.png", ink_to_rgb(circle_sketch(64)))
+    r = run_cli("sketch-tune", str(tmp_path / "base"), "--sketches", str(tmp_path / "sk"), "--out",
+                str(tmp_path / "tuned"), "--iterations", "2")  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    r = run_cli("gan-sample", str(tmp_path / "tuned"), "--n", "3", "--out", str(tmp_path / "s"), "--seed", "10",
+                "--truncation", "0.7")  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    files = sorted((tmp_path / "s").glob("*.png"))
+    assert len(files) == 3
+    meta = read_png_metadata(files[0])
+    assert meta["seed"] == "10" and meta["truncation"] == "0.7"
+    r = run_cli("gan-sample", str(tmp_path / "nope"), "--out", str(tmp_path / "s"))
+    assert r.returncode == 1 and "does not exist" in r.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_pretrain_runs_data_parallel_under_torchrun_on_cpu_with_gloo(tmp_path):
+    from core.images import save_image
+
+    (tmp_path / "img").mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(6):
+        save_image(tmp_path / "img" / f"{i}.png", rng.integers(0, 255, (32, 32, 3), dtype=np.uint8))
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--nnodes=1",
+           f"--master_port={_free_port()}", "main.py", "gan-pretrain", "--images", str(tmp_path / "img"),
+           "--out", str(tmp_path / "ddp"), "--size", "32", "--max-channels", "8", "--style-dim", "16",
+           "--iterations", "3", "--batch", "2"]  # fmt: skip
+    r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=env, timeout=240)
+    assert r.returncode == 0, r.stderr[-3000:]
+    m = load_model(tmp_path / "ddp")
+    assert m.manifest["training"]["world_size"] == 2 and m.manifest["training"]["step"] == 3
+    assert r.stdout.count("saved") == 1  # only rank 0 reports and writes

@@ -1,0 +1,82 @@
+"""TrainingMonitor: progress text with ETA, loss curves fed from plain numbers, cancel/resume."""
+
+import numpy as np
+import pytest
+
+from widgets.training_monitor import MAX_POINTS, TrainingMonitor, decimate, progress_text
+
+
+@pytest.fixture
+def monitor(qtbot):
+    m = TrainingMonitor()
+    qtbot.addWidget(m)
+    m.resize(640, 400)
+    m.show()
+    m.start("Training SinGAN on coffee.png")
+    return m
+
+
+def test_progress_text_and_bar(monitor):
+    monitor.update_progress("scale", 2, 9, 420, 2000, 12.34, 245.0, {"errD": -0.5, "errG": 1.25})
+    text = monitor.status_label.text()
+    assert text == "Scale 3/9 · iteration 420/2000 · 12.3 it/s · ETA 4:05"
+    assert "errD -0.5" in monitor.metrics_label.text() and "errG 1.25" in monitor.metrics_label.text()
+    expected = (2 + 420 / 2000) / 9
+    assert monitor.progress_bar.value() == pytest.approx(1000 * expected, abs=1)
+
+
+def test_progress_text_edge_cases():
+    assert "ETA --:--" in progress_text("scale 4", 4, 9, 0, 10, 0.0, None)
+    assert progress_text("scale 4", 4, 9, 0, 10, 0.0, None).startswith("Scale 5/9")
+    assert "2.0 s/it" in progress_text("fine-tune", 0, 1, 3, 10, 0.5, 3725)
+    assert "ETA 1:02:05" in progress_text("fine-tune", 0, 1, 3, 10, 0.5, 3725)
+
+
+def test_curves_get_appended_points_over_stages(qtbot, monitor):
+    for stage in range(2):
+        for step in range(0, 101, 10):
+            monitor.update_progress(
+                "scale", stage, 2, step, 100, 50.0, 1.0, {"errD": 1.0 / (1 + step), "rec": 0.1}
+            )
+    x, y = monitor.series("errD")
+    assert len(x) == 22
+    assert x[11] == 100 and x[-1] == 200  # the second stage continues the global iteration count
+    monitor.redraw()
+    px, py = monitor._curves["errD"].getData()
+    assert np.allclose(px, x) and np.allclose(py, y)
+    assert sorted(monitor.metric_names()) == ["errD", "rec"]
+    assert len(monitor._stage_lines) == 1
+
+
+def test_redraw_is_throttled_by_timer(qtbot, monitor):
+    monitor.update_progress("scale", 0, 1, 1, 10, 5.0, 2.0, {"loss": 0.5})
+    assert "loss" not in monitor._curves  # not drawn at once...
+    qtbot.waitUntil(lambda: "loss" in monitor._curves, timeout=2000)  # ...but soon
+
+
+def test_decimation_bounds_points_and_keeps_trend():
+    x = np.arange(100_003, dtype=float)
+    y = np.linspace(1.0, 0.0, x.size) + np.random.default_rng(0).normal(0, 0.1, x.size)
+    dx, dy = decimate(x, y)
+    assert len(dx) <= MAX_POINTS + 1
+    assert dx[-1] > 99_900  # reaches the newest values
+    assert abs(dy[0] - 1.0) < 0.05 and abs(dy[-2]) < 0.05
+
+
+def test_buttons_and_end_states(qtbot, monitor, photo):
+    assert monitor.cancel_button.isEnabled() and not monitor.resume_button.isEnabled()
+    with qtbot.waitSignal(monitor.cancelRequested):
+        monitor.cancel_button.click()
+    monitor.fail("Cancelled at scale 3; the autosave is kept.")
+    assert not monitor.cancel_button.isEnabled()
+    assert "autosave" in monitor.status_label.text()
+    monitor.set_resume_available(True)
+    with qtbot.waitSignal(monitor.resumeRequested):
+        monitor.resume_button.click()
+    monitor.set_preview(photo, "scale 3 sample")
+    assert monitor.preview.pixmap() is not None and not monitor.preview.pixmap().isNull()
+    assert monitor.preview_caption.text() == "scale 3 sample"
+    monitor.set_note("longest GUI stall: 31 ms")
+    assert monitor.note_label.isVisibleTo(monitor)
+    monitor.finish("Done in 4:05")
+    assert monitor.progress_bar.value() == monitor.progress_bar.maximum()

@@ -1,0 +1,400 @@
+"""The training dock: where a long training run shows how far it is, how it is going, and what it makes.
+
+It takes plain values (strings, numbers, numpy images), so it knows nothing of the engine: the app
+forwards each progress report to :meth:`TrainingMonitor.update_progress` and each stage's sample to
+:meth:`TrainingMonitor.set_preview`.
+
+Loss curves stay cheap however long the run: values go into growing numpy buffers, and the plot
+is redrawn at most ``REDRAW_HZ`` times a second from a bin-averaged copy of at most
+``MAX_POINTS`` points per curve.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import warnings
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QFont, QPixmap, QResizeEvent
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from widgets.convert import to_pixmap
+
+MAX_POINTS = 2000
+REDRAW_HZ = 10
+PLOT_BG = "#1b1d21"
+PLOT_FG = "#b8bcc4"
+# Readable on a dark background, distinct for the usual handful of losses.
+CURVE_COLORS = ("#4fc3f7", "#ffb74d", "#81c784", "#e57373", "#ba68c8", "#fff176", "#4db6ac", "#f06292")
+
+
+def format_duration(seconds: float | None) -> str:
+    """'1:02:03', '4:05', or '--:--' when unknown."""
+    if seconds is None or not math.isfinite(seconds) or seconds < 0:
+        return "--:--"
+    s = int(round(seconds))
+    h, rem = divmod(s, 3600)
+    m, sec = divmod(rem, 60)
+    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"
+
+
+def format_rate(rate: float) -> str:
+    if not rate or not math.isfinite(rate) or rate <= 0:
+        return "– it/s"
+    if rate < 1.0:
+        return f"{1.0 / rate:.1f} s/it"
+    return f"{rate:.1f} it/s"
+
+
+def progress_text(
+    stage: str, stage_index: int, stage_count: int, step: int, total: int, rate: float, eta_s: float | None
+) -> str:
+    """'Scale 3/9 · iteration 420/2000 · 12.3 it/s · ETA 4:05' (``stage_index`` counts from 0)."""
+    parts = []
+    name = stage.strip()
+    if stage_count > 1:
+        name = re.sub(r"\s*\d+\s*$", "", name) or "Stage"  # "scale 2" and index 2 would say it twice
+        parts.append(f"{name[:1].upper()}{name[1:]} {stage_index + 1}/{stage_count}")
+    elif name:
+        parts.append(name[:1].upper() + name[1:])
+    parts.append(f"iteration {step}/{total}")
+    parts.append(format_rate(rate))
+    parts.append(f"ETA {format_duration(eta_s)}")
+    return " · ".join(parts)
+
+
+def decimate(x: np.ndarray, y: np.ndarray, max_points: int = MAX_POINTS) -> tuple[np.ndarray, np.ndarray]:
+    """Bin-average to at most ``max_points`` points (keeps the trend of a noisy loss, unlike striding)."""
+    n = len(x)
+    if n <= max_points:
+        return x, y
+    k = int(math.ceil(n / max_points))
+    m = (n // k) * k
+    xs = x[:m].reshape(-1, k).mean(axis=1)
+    yb = y[:m].reshape(-1, k)
+    if np.isnan(yb).any():
+        with warnings.catch_warnings():  # an all-NaN bin stays NaN (a gap), quietly
+            warnings.simplefilter("ignore", RuntimeWarning)
+            ys = np.nanmean(yb, axis=1)
+    else:
+        ys = yb.mean(axis=1)
+    if m < n:  # the newest values, averaged, so the curve reaches the present
+        xs = np.append(xs, x[m:].mean())
+        ys = np.append(ys, y[m:].mean())
+    return xs, ys
+
+
+class _Series:
+    """Growable x/y buffers for one metric."""
+
+    def __init__(self) -> None:
+        self.x = np.empty(256, np.float64)
+        self.y = np.empty(256, np.float64)
+        self.n = 0
+
+    def append(self, x: float, y: float) -> None:
+        if self.n == len(self.x):
+            self.x = np.resize(self.x, 2 * self.n)
+            self.y = np.resize(self.y, 2 * self.n)
+        self.x[self.n] = x
+        self.y[self.n] = y
+        self.n += 1
+
+    def data(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.x[: self.n], self.y[: self.n]
+
+
+class _FitLabel(QLabel):
+    """A label that shows a pixmap scaled to fit, keeping its aspect ratio, and rescales on resize."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._pixmap: QPixmap | None = None
+        self._placeholder = "no sample yet"
+        self.setStyleSheet("color: #7d828a;")
+        self.setText(self._placeholder)
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setMinimumSize(64, 64)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+
+    def set_source(self, pixmap: QPixmap | None) -> None:
+        self._pixmap = pixmap
+        self._rescale()
+
+    def source(self) -> QPixmap | None:
+        return self._pixmap
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
+        return QSize(160, 160)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        self._rescale()
+
+    def _rescale(self) -> None:
+        if self._pixmap is None or self._pixmap.isNull():
+            self.clear()
+            self.setText(self._placeholder)
+            return
+        size = self.contentsRect().size()
+        pm = self._pixmap
+        # Upscale small samples by whole pixels (crisp), shrink big ones smoothly.
+        mode = (
+            Qt.TransformationMode.FastTransformation
+            if pm.width() < size.width() and pm.height() < size.height()
+            else Qt.TransformationMode.SmoothTransformation
+        )
+        super().setPixmap(pm.scaled(size, Qt.AspectRatioMode.KeepAspectRatio, mode))
+
+
+class TrainingMonitor(QWidget):
+    """Progress, loss curves and the latest sample of a training run.
+
+    Signals:
+        cancelRequested(): the user pressed Cancel.
+        resumeRequested(): the user pressed Resume (enabled by :meth:`set_resume_available`).
+    """
+
+    cancelRequested = Signal()
+    resumeRequested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._series: dict[str, _Series] = {}
+        self._curves: dict[str, pg.PlotDataItem] = {}
+        self._stage_key: tuple[str, int] | None = None
+        self._stage_offset = 0  # global iteration at the start of the current stage
+        self._stage_total = 0
+        self._global_step = 0
+        self._running = False
+        self._dirty = False
+
+        self.title_label = QLabel("No training running")
+        f = QFont(self.title_label.font())
+        f.setBold(True)
+        self.title_label.setFont(f)
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setRange(0, 1000)
+        self.progress_bar.setTextVisible(True)
+        self.progress_bar.setFormat("%p%")
+        self.status_label = QLabel("")
+        self.status_label.setWordWrap(True)
+        self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.metrics_label = QLabel("")
+        self.metrics_label.setWordWrap(True)
+        self.metrics_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        mono = QFont("monospace")
+        mono.setStyleHint(QFont.StyleHint.Monospace)
+        self.metrics_label.setFont(mono)
+
+        self.plot = pg.PlotWidget(background=PLOT_BG)
+        self.plot.setMinimumHeight(140)
+        pi = self.plot.getPlotItem()
+        pi.setMenuEnabled(False, True)
+        pi.showGrid(x=True, y=True, alpha=0.15)
+        for name in ("left", "bottom"):
+            ax = pi.getAxis(name)
+            ax.setPen(PLOT_FG)
+            ax.setTextPen(PLOT_FG)
+        pi.setLabel("bottom", "iteration", color=PLOT_FG)
+        pi.setLabel("left", "loss", color=PLOT_FG)
+        self.legend = pi.addLegend(offset=(-8, 8), labelTextColor=PLOT_FG, brush=pg.mkBrush(27, 29, 33, 200))
+        self._stage_lines: list[pg.InfiniteLine] = []
+
+        self.log_check = QCheckBox("log y")
+        self.log_check.setToolTip("Logarithmic loss axis (values ≤ 0 are not drawn)")
+        self.log_check.toggled.connect(self._set_log_y)
+
+        self.preview = _FitLabel()
+        self.preview.setToolTip("The latest sample, drawn each time a scale finishes")
+        self.preview_caption = QLabel("")
+        self.preview_caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.preview_caption.setWordWrap(True)
+
+        self.note_label = QLabel("")
+        self.note_label.setWordWrap(True)
+        self.note_label.setStyleSheet("color: #9aa0a6;")
+        self.note_label.hide()
+
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop after the current step; the last autosave stays usable")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancelRequested)
+        self.resume_button = QPushButton("Resume")
+        self.resume_button.setToolTip("Continue the last interrupted run from its autosave")
+        self.resume_button.setEnabled(False)
+        self.resume_button.clicked.connect(self.resumeRequested)
+
+        top = QVBoxLayout()
+        top.setSpacing(4)
+        top.addWidget(self.title_label)
+        top.addWidget(self.progress_bar)
+        top.addWidget(self.status_label)
+        top.addWidget(self.metrics_label)
+
+        plot_row = QHBoxLayout()
+        plot_row.setSpacing(8)
+        plot_row.addWidget(self.plot, 3)
+        prev_box = QVBoxLayout()
+        prev_box.setSpacing(2)
+        prev_box.addWidget(self.preview, 1)
+        prev_box.addWidget(self.preview_caption)
+        plot_row.addLayout(prev_box, 2)
+
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.log_check)
+        buttons.addWidget(self.note_label, 1)
+        buttons.addStretch(0)
+        buttons.addWidget(self.resume_button)
+        buttons.addWidget(self.cancel_button)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 8)
+        layout.setSpacing(6)
+        layout.addLayout(top)
+        layout.addLayout(plot_row, 1)
+        layout.addLayout(buttons)
+
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(int(1000 / REDRAW_HZ))
+        self._timer.timeout.connect(self.redraw)
+
+    # ---- state --------------------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self._running
+
+    def start(self, title: str) -> None:
+        """Begin a new run: clear curves, preview and text."""
+        self._timer.stop()
+        self._series.clear()
+        for c in self._curves.values():
+            self.plot.removeItem(c)
+        self._curves.clear()
+        self.legend.clear()
+        for line in self._stage_lines:
+            self.plot.removeItem(line)
+        self._stage_lines.clear()
+        self._stage_key = None
+        self._stage_offset = self._stage_total = self._global_step = 0
+        self._running = True
+        self.title_label.setText(title)
+        self.title_label.setStyleSheet("")
+        self.status_label.setText("Starting…")
+        self.status_label.setStyleSheet("")
+        self.metrics_label.setText("")
+        self.progress_bar.setValue(0)
+        self.preview.set_source(None)
+        self.preview_caption.setText("")
+        self.cancel_button.setEnabled(True)
+        self.resume_button.setEnabled(False)
+
+    def update_progress(
+        self,
+        stage: str,
+        stage_index: int,
+        stage_count: int,
+        step: int,
+        total: int,
+        rate: float,
+        eta_s: float | None,
+        metrics: dict[str, float],
+    ) -> None:
+        """One progress report (``stage_index`` counts from 0, ``step`` from 0 to ``total``)."""
+        key = (stage, stage_index)
+        if key != self._stage_key:
+            if self._stage_key is not None:
+                self._stage_offset += max(self._stage_total, self._global_step - self._stage_offset)
+                pen = pg.mkPen(color=(184, 188, 196, 70), style=Qt.PenStyle.DashLine)
+                line = pg.InfiniteLine(self._stage_offset, angle=90, pen=pen)
+                self.plot.addItem(line, ignoreBounds=True)
+                self._stage_lines.append(line)
+            self._stage_key = key
+        self._stage_total = total
+        self._global_step = self._stage_offset + step
+
+        frac = (stage_index + (step / total if total else 0.0)) / max(1, stage_count)
+        self.progress_bar.setValue(int(round(1000 * min(1.0, max(0.0, frac)))))
+        self.status_label.setText(progress_text(stage, stage_index, stage_count, step, total, rate, eta_s))
+        if metrics:
+            self.metrics_label.setText("   ".join(f"{k} {v:.4g}" for k, v in metrics.items()))
+            for name, value in metrics.items():
+                series = self._series.get(name)
+                if series is None:
+                    series = self._series[name] = _Series()
+                series.append(self._global_step, float(value))
+            self._schedule_redraw()
+
+    def set_preview(self, rgb: np.ndarray, caption: str = "") -> None:
+        """Show the latest sample (uint8 H×W×3), scaled to fit."""
+        self.preview.set_source(to_pixmap(np.ascontiguousarray(rgb)))
+        self.preview_caption.setText(caption)
+
+    def finish(self, message: str = "Done") -> None:
+        self._end(message, error=False)
+
+    def fail(self, message: str) -> None:
+        self._end(message, error=True)
+
+    def set_resume_available(self, available: bool) -> None:
+        self.resume_button.setEnabled(bool(available))
+
+    def set_note(self, text: str) -> None:
+        """A small grey note, e.g. 'longest GUI stall: 35 ms'; empty text hides it."""
+        self.note_label.setText(text)
+        self.note_label.setVisible(bool(text))
+
+    def _end(self, message: str, error: bool) -> None:
+        self._running = False
+        self.redraw()
+        self.cancel_button.setEnabled(False)
+        if not error:
+            self.progress_bar.setValue(self.progress_bar.maximum())
+        self.status_label.setText(message)
+        self.status_label.setStyleSheet("color: #ef6c6c; font-weight: bold;" if error else "color: #81c784;")
+
+    # ---- plotting -----------------------------------------------------------------------------
+    def series(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """All recorded (global iteration, value) pairs of one metric (not decimated)."""
+        return self._series[name].data()
+
+    def metric_names(self) -> list[str]:
+        return list(self._series)
+
+    def _schedule_redraw(self) -> None:
+        self._dirty = True
+        if not self._timer.isActive():
+            self._timer.start()
+
+    def redraw(self) -> None:
+        """Push the buffered values to the plot now (normally done by a timer, ≤ REDRAW_HZ per second)."""
+        self._timer.stop()
+        if not self._dirty:
+            return
+        self._dirty = False
+        for name, series in self._series.items():
+            curve = self._curves.get(name)
+            if curve is None:
+                color = CURVE_COLORS[len(self._curves) % len(CURVE_COLORS)]
+                curve = self.plot.plot(name=name, pen=pg.mkPen(color, width=1.5))
+                curve.setLogMode(False, self.log_check.isChecked())
+                self._curves[name] = curve
+            x, y = decimate(*series.data())
+            curve.setData(x, y, connect="finite")
+
+    def _set_log_y(self, on: bool) -> None:
+        self.plot.getPlotItem().setLogMode(x=False, y=on)
+        self.plot.getPlotItem().enableAutoRange()
