@@ -48,7 +48,9 @@ def plain_primitives_ps(rng: np.random.Generator, h: int, w: int, n: int = 100) 
             cv2.ellipse(canvas, c, ax, int(rng.integers(0, 180)), 0, 360, col, -1)
         else:
             x1, y1 = int(rng.integers(0, max(1, w - 1 - ms))), int(rng.integers(0, max(1, h - 1 - ms)))
-            cv2.rectangle(canvas, (x1, y1), (x1 + int(rng.integers(1, ms)), y1 + int(rng.integers(1, ms))), col, -1)
+            cv2.rectangle(
+                canvas, (x1, y1), (x1 + int(rng.integers(1, ms)), y1 + int(rng.integers(1, ms))), col, -1
+            )
     mask = np.zeros((h, w, 3))
     kind = ["circle", "ellipse", "rectangle"][rng.integers(3)]
     cx = int(rng.integers(w // 2 - w // 10, w // 2 + w // 10))
@@ -60,7 +62,10 @@ def plain_primitives_ps(rng: np.random.Generator, h: int, w: int, n: int = 100) 
         cv2.ellipse(mask, (cx, cy), ax, 0, 0, 360, (1, 1, 1), -1)
     else:
         x1, y1 = int(rng.integers(w // 8, w // 2)), int(rng.integers(h // 8, h // 2))
-        x2, y2 = x1 + int(rng.integers(3 * w // 8, 3 * w // 4)), y1 + int(rng.integers(3 * h // 8, 3 * h // 4))
+        x2, y2 = (
+            x1 + int(rng.integers(3 * w // 8, 3 * w // 4)),
+            y1 + int(rng.integers(3 * h // 8, 3 * h // 4)),
+        )
         cv2.rectangle(mask, (x1, y1), (x2, y2), (1, 1, 1), -1)
     inside = _rgb_field(rng, h, w)
     return ((1 - mask) * canvas + mask * inside).astype(np.uint8)

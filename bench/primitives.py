@@ -29,12 +29,16 @@ from _plain_primitives import plain_png, plain_primitives_ps  # noqa: E402
 from core.primitives import VARIANTS, config_for, export_set, generate_batch  # noqa: E402
 
 
-def _median_rate(fn, n: int, repeats: int) -> float:
-    rates = []
+def _median_rate(fn, n: int, repeats: int, cpu: list | None = None) -> float:
+    """Median images/s over ``repeats`` runs (wall clock); appends CPU ms/image (this process) to ``cpu``."""
+    rates, cpus = [], []
     for _ in range(repeats):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         fn()
         rates.append(n / (time.perf_counter() - t))
+        cpus.append((time.process_time() - c) / n * 1000)
+    if cpu is not None:
+        cpu.append(statistics.median(cpus))
     return statistics.median(rates)
 
 
@@ -44,7 +48,9 @@ def bench_generate(variant: str, size: int, n: int, repeats: int) -> float:
     return _median_rate(lambda: generate_batch(cfg, 1, 0, n, size, size), n, repeats)
 
 
-def bench_export(variant: str, size: int, n: int, repeats: int, workers: int, pool: str = "thread") -> float:
+def bench_export(
+    variant: str, size: int, n: int, repeats: int, workers: int, pool: str = "thread", cpu: list | None = None
+) -> float:
     def run():
         d = tempfile.mkdtemp(prefix="ganvas-bench-")
         try:
@@ -52,10 +58,10 @@ def bench_export(variant: str, size: int, n: int, repeats: int, workers: int, po
         finally:
             shutil.rmtree(d, ignore_errors=True)
 
-    return _median_rate(run, n, repeats)
+    return _median_rate(run, n, repeats, cpu)
 
 
-def bench_plain(size: int, n: int, repeats: int, png: bool) -> float:
+def bench_plain(size: int, n: int, repeats: int, png: bool, cpu: list | None = None) -> float:
     def run():
         d = tempfile.mkdtemp(prefix="ganvas-bench-")
         try:
@@ -67,7 +73,7 @@ def bench_plain(size: int, n: int, repeats: int, png: bool) -> float:
         finally:
             shutil.rmtree(d, ignore_errors=True)
 
-    return _median_rate(run, n, repeats)
+    return _median_rate(run, n, repeats, cpu)
 
 
 def bench_loader(size: int, batches: int, batch_size: int, workers: int) -> float:
@@ -94,7 +100,9 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="128 and 256 px only, fewer images")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--variants", nargs="*", default=list(VARIANTS))
-    ap.add_argument("--pool", choices=("thread", "process"), default="thread", help="kind of the 2 export workers")
+    ap.add_argument(
+        "--pool", choices=("thread", "process"), default="thread", help="kind of the 2 export workers"
+    )
     args = ap.parse_args()
     cv2.setNumThreads(1)
     sizes = [128, 256] if args.quick else [64, 128, 256, 512]
@@ -103,26 +111,32 @@ def main() -> None:
         per_size = {128: 120, 256: 40}
     repeats = 1 if args.quick and args.repeats == 3 else args.repeats
     print(f"cpu cores visible: {os.cpu_count()}  load average: {os.getloadavg()[0]:.1f}  repeats: {repeats}")
-    print("images/s (median).  gen = generation only, 1 thread;  +png = generation + PNG files;  "
-          f"2w = two {args.pool} workers;  plain = one-image-at-a-time numpy/OpenCV Primitives-PS\n")
-    head = f"{'variant':<15}{'size':>5}{'gen':>9}{'+png 1w':>9}{'+png 2w':>9}{'plain gen':>10}{'plain+png':>10}{'x plain 1w':>11}"
+    print(
+        "images/s (median, wall clock). gen = generation only, 1 thread; +png = generation + PNG files, 1 worker "
+        f"or 2 {args.pool} workers;\ncpu ms = CPU time per image of the 1-worker export (load-independent); "
+        "plain = one-image-at-a-time numpy/OpenCV Primitives-PS, same run;\n"
+        "x plain = plain cpu ms / ours (per-core speed-up, load-independent)\n"
+    )
+    head = (
+        f"{'variant':<15}{'size':>5}{'gen':>8}{'+png 1w':>9}{'cpu ms':>8}{'+png 2w':>9}"
+        f"{'plain+png':>10}{'plain ms':>9}{'x plain':>8}"
+    )
     print(head)
     print("-" * len(head))
     for size in sizes:
         n = per_size[size]
-        plain_gen = plain_png_rate = None
         for variant in args.variants:
             m = max(4, n // 8) if variant == "dead-leaves" else n
             g = bench_generate(variant, size, m, repeats)
-            e1 = bench_export(variant, size, m, repeats, 1)
+            cpu: list = []
+            e1 = bench_export(variant, size, m, repeats, 1, cpu=cpu)
             e2 = bench_export(variant, size, m, repeats, 2, args.pool)
             extra = ""
             if variant == "primitives-ps":
-                pn = max(4, n // 3)
-                plain_gen = bench_plain(size, pn, repeats, png=False)
-                plain_png_rate = bench_plain(size, pn, repeats, png=True)
-                extra = f"{plain_gen:>10.0f}{plain_png_rate:>10.0f}{e1 / plain_png_rate:>10.1f}x"
-            print(f"{variant:<15}{size:>5}{g:>9.0f}{e1:>9.0f}{e2:>9.0f}{extra}", flush=True)
+                pcpu: list = []
+                plain = bench_plain(size, max(4, n // 3), repeats, png=True, cpu=pcpu)
+                extra = f"{plain:>10.0f}{pcpu[0]:>9.2f}{pcpu[0] / cpu[0]:>7.1f}x"
+            print(f"{variant:<15}{size:>5}{g:>8.0f}{e1:>9.0f}{cpu[0]:>8.2f}{e2:>9.0f}{extra}", flush=True)
     print()
     for size in (128, 256):
         batches = 10 if args.quick else 20

@@ -62,6 +62,7 @@ def time_tune(arch: StyleGANConfig, preset: str, device: str, iters: int, fused:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--presets", default="cpu,paper", help="comma-separated presets to time")
     ap.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     args = ap.parse_args()
     if args.threads:
@@ -80,7 +81,9 @@ def main() -> None:
     print("-" * len(header))
     for device in devices:
         for preset, arch, iters in cases:
-            if preset == "paper" and device == "cpu" and args.quick:
+            if preset not in args.presets.split(",") or (
+                preset == "paper" and device == "cpu" and args.quick
+            ):
                 continue
             if device == "cuda":
                 iters = max(iters, 10)

@@ -67,10 +67,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("base")
     ap.add_argument("--out", default="/tmp/sgdemo/demo")
-    ap.add_argument("--iterations", type=int, default=400)
+    ap.add_argument("--iterations", type=int, default=500)
     ap.add_argument("--sketches", type=int, default=6)
     ap.add_argument("--grid", default="resources/readme/sketchgan_before_after.png")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--lr-scale", type=float, default=None, help="mapping lr factor (cpu preset: 10)")
+    ap.add_argument("--trainable", default="mapping")
+    ap.add_argument("--l-image", type=float, default=0.7)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     out = Path(args.out)
@@ -84,7 +87,10 @@ def main() -> None:
     eval_seeds = list(range(1000, 1064))
     ref_seeds = list(range(5000, 5064))
     before = sketch_match(base, sketches, eval_seeds)
-    cfg = SketchTuneConfig.cpu(iterations=args.iterations)
+    over = {"mapping_lr_scale": args.lr_scale} if args.lr_scale else {}
+    cfg = SketchTuneConfig.cpu(
+        iterations=args.iterations, trainable=args.trainable, l_image=args.l_image, **over
+    )
     t0 = time.perf_counter()
     tuned = sketch_tune(base, sketches, cfg, out_dir=out / "tuned")
     seconds = time.perf_counter() - t0
@@ -114,6 +120,9 @@ def main() -> None:
         "base": str(args.base),
         "sketches": len(sketches),
         "iterations": args.iterations,
+        "trainable": args.trainable,
+        "mapping_lr_scale": cfg.mapping_lr_scale,
+        "l_image": cfg.l_image,
         "seconds": round(seconds, 1),
         "sec_per_iter": round(seconds / args.iterations, 3),
         "chamfer_before": before,

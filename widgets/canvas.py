@@ -227,9 +227,11 @@ class ImageCanvas(QGraphicsView):
         self.zoom_actual_action = act("Actual size (100 %)", ["Ctrl+1"], self.zoom_actual)
 
     # -- image --------------------------------------------------------------------------------
-    def set_image(self, rgb: np.ndarray, *, keep_view: bool = False) -> None:
+    def set_image(self, rgb: np.ndarray, *, keep_view: bool = False, keep_history: bool = False) -> None:
         """Show an image (uint8 H×W×3). A new size resets overlay, selection and undo history;
-        ``keep_view`` keeps zoom and position when the size is unchanged (e.g. a new sample)."""
+        ``keep_view`` keeps zoom and position when the size is unchanged (e.g. a new sample);
+        ``keep_history`` keeps the undo history even for a new size (for undo commands that swap
+        the image itself, e.g. a super-resolved or retargeted result)."""
         arr = _as_rgb_u8(rgb).copy()
         same_size = self._image is not None and self._image.shape == arr.shape
         self._image = arr
@@ -241,7 +243,8 @@ class ImageCanvas(QGraphicsView):
             self._overlay = QImage(w, h, QImage.Format.Format_ARGB32_Premultiplied)
             self._overlay.fill(Qt.GlobalColor.transparent)
             self._overlay_item.set_image(self._overlay)
-            self.undo_stack.clear()
+            if not keep_history:
+                self.undo_stack.clear()
             had_selection = self._sel_mask is not None
             self._set_selection(None, QPainterPath(), emit=had_selection)
         self._layout_compare()

@@ -151,10 +151,14 @@ class PrimitivesPanel(QWidget):
             "pink-salient: power spectrum + salient object\ndead-leaves, spectrum-noise: baselines (Baradad et al.)"
         )
         self.exponents = RangeSlider("", 0.0, 5.0, 0.1, (0.5, 3.5))
-        self.exponents.setToolTip("Power-spectrum exponents: amplitude ∝ 1/(|fy|^a + |fx|^b), a and b drawn in this range")
+        self.exponents.setToolTip(
+            "Power-spectrum exponents: amplitude ∝ 1/(|fy|^a + |fx|^b), a and b drawn in this range"
+        )
         self.shape_count = FloatSlider("", 0, 300, 1, 100)
         self.size_decay = FloatSlider("", 0.0, 4.0, 0.1, 1.0)
-        self.size_decay.setToolTip("How fast shapes shrink along the sequence (1 = linear, as in the paper; 0 = no shrinking)")
+        self.size_decay.setToolTip(
+            "How fast shapes shrink along the sequence (1 = linear, as in the paper; 0 = no shrinking)"
+        )
         self.kinds = {k: QCheckBox(k) for k in SHAPE_KINDS}
         kinds_row = QHBoxLayout()
         kinds_row.setContentsMargins(0, 0, 0, 0)
@@ -379,7 +383,9 @@ class PrimitivesPanel(QWidget):
         if 0 <= k < len(images):
             params = self._params(k)
             self.showImage.emit(np.array(images[k]), params)
-            self.status.emit(f"Opened Primitives image {k} ({params['variant']}, seed {params['seed']}) on the canvas")
+            self.status.emit(
+                f"Opened Primitives image {k} ({params['variant']}, seed {params['seed']}) on the canvas"
+            )
 
     def _grid_to_gallery(self) -> None:
         for k, im in enumerate(self.grid.images()):
@@ -436,7 +442,9 @@ class PrimitivesPanel(QWidget):
 
     def _export_progress(self, p: Progress) -> None:
         self.progress_bar.setValue(int(p.fraction * 1000))
-        self.export_info.setText(f"{p.step:,}/{p.total:,} images · {p.rate:.0f}/s · ETA {format_eta(p.eta_s)}")
+        self.export_info.setText(
+            f"{p.step:,}/{p.total:,} images · {p.rate:.0f}/s · ETA {format_eta(p.eta_s)}"
+        )
 
     def _export_done(self, manifest: Path) -> None:
         self.progress_bar.setValue(1000)

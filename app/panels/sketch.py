@@ -13,6 +13,7 @@ dragging it never queues frames. The base model is read-only; fine-tuning works 
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -53,6 +54,7 @@ from core.sketchgan.explore import (
 )
 from core.sketchgan.finetune import TRAINABLE, SketchTuneConfig, sketch_tune
 from core.sketchgan.model import StyleGANModel, interpolate, load_model
+from core.sketchgan.pretrain import PretrainConfig, folder_data, primitives_data, train_gan
 from core.sketchgan.sketch import ink_to_rgb, sketch_image_to_ink
 from widgets.convert import to_pixmap
 from widgets.sketch_pad import SketchPad
@@ -105,6 +107,7 @@ class SketchPanel(QWidget):
     addToGallery = Signal(object, dict)
     status = Signal(str)
     tuningFinished = Signal(bool)  # True when a fine-tuned model is ready
+    pretrainFinished = Signal(bool)  # True when a pretrained base is loaded
     gridReady = Signal()
 
     def __init__(self, jobs: JobRunner, parent: QWidget | None = None) -> None:
@@ -157,6 +160,38 @@ class SketchPanel(QWidget):
         self.sketch_list.setMinimumHeight(THUMB + 30)
         self.sketch_list.setMaximumHeight(2 * THUMB + 50)
         v.addWidget(self.sketch_list)
+        lay.addWidget(box)
+
+        # pretraining a base (no weights can be downloaded)
+        box = QGroupBox("0. Pretrain a base model (optional)")
+        form0 = QFormLayout(box)
+        self.pre_source = QComboBox()
+        self.pre_source.addItems(["Primitives (pink-salient)", "Primitives (primitives-ps)", "Image folder…"])
+        form0.addRow("Data", self.pre_source)
+        self.pre_folder = QLineEdit()
+        self.pre_folder.setPlaceholderText("folder of training images (for 'Image folder')")
+        form0.addRow("Folder", self.pre_folder)
+        size_row = QHBoxLayout()
+        self.pre_size = QComboBox()
+        self.pre_size.addItems(["32", "64", "128", "256"])
+        self.pre_size.setCurrentText("64")
+        self.pre_width = QSpinBox()
+        self.pre_width.setRange(8, 512)
+        self.pre_width.setValue(64)
+        self.pre_width.setToolTip("channel cap: 32–64 on a CPU, 512 for StyleGAN2 config-f on a GPU")
+        size_row.addWidget(self.pre_size)
+        size_row.addWidget(QLabel("width"))
+        size_row.addWidget(self.pre_width)
+        form0.addRow("Size", size_row)
+        self.pre_iters = QSpinBox()
+        self.pre_iters.setRange(1, 10_000_000)
+        self.pre_iters.setValue(4000)
+        form0.addRow("Iterations", self.pre_iters)
+        self.pre_out = QLineEdit()
+        self.pre_out.setPlaceholderText("model folder (autosaved; resumes if it exists)")
+        form0.addRow("Save to", self.pre_out)
+        self.pretrain_button = QPushButton("Pretrain / resume")
+        form0.addRow(self.pretrain_button)
         lay.addWidget(box)
 
         # model and training
@@ -278,6 +313,7 @@ class SketchPanel(QWidget):
         self.sketch_list.model().rowsRemoved.connect(self._update_buttons)
         self.pad.changed.connect(self._update_buttons)
         self.base_button.clicked.connect(self._open_base_dialog)
+        self.pretrain_button.clicked.connect(self.start_pretraining)
         self.base_edit.returnPressed.connect(lambda: self.load_base(self.base_edit.text()))
         self.preset_combo.currentTextChanged.connect(self._preset_changed)
         self.start_button.clicked.connect(self.start_tuning)
@@ -369,6 +405,56 @@ class SketchPanel(QWidget):
     def _preset_changed(self, name: str) -> None:
         self.iter_spin.setValue(SketchTuneConfig.preset(name).iterations)
 
+    # -- pretraining ------------------------------------------------------------------------------
+    def pretrain_config(self) -> PretrainConfig:
+        cfg = PretrainConfig.cpu(int(self.pre_size.currentText()), iterations=self.pre_iters.value())
+        return replace(cfg, model=replace(cfg.model, max_channels=self.pre_width.value()),
+                       preview_every=max(1, min(200, self.pre_iters.value() // 10 or 1)))  # fmt: skip
+
+    def start_pretraining(self) -> None:
+        out = self.pre_out.text().strip()
+        if not out:
+            self.status.emit("Choose a folder to save the base model in.")
+            return
+        cfg = self.pretrain_config()
+        source = self.pre_source.currentText()
+        folder = self.pre_folder.text().strip()
+
+        def job(*, progress=None, cancel=None):
+            if source.startswith("Image"):
+                data, info = folder_data(folder, cfg.model.size)
+            else:
+                variant = source.split("(")[1].rstrip(")")
+                data, info = primitives_data(
+                    cfg.model.size, 4000, variant=variant, progress=progress, cancel=cancel
+                )
+            return train_gan(data, cfg, out_dir=out, data_info=info, progress=progress, cancel=cancel)
+
+        self.monitor.start(f"Pretraining a {cfg.model.size}px base")
+        self._t0 = time.perf_counter()
+        self._job = self.jobs.submit(
+            job, name="Pretraining", on_progress=self._on_progress, on_result=self._on_pretrained,
+            on_error=self._on_pretrain_error, on_finished=self._on_pretrain_finished,
+        )  # fmt: skip
+        self._update_buttons()
+
+    def _on_pretrained(self, model: StyleGANModel) -> None:
+        self.monitor.finish(f"Done in {time.perf_counter() - self._t0:.0f} s")
+        self.base_edit.setText(str(model.path))
+        self._base_loaded(load_model(model.path))
+
+    def _on_pretrain_error(self, exc: Exception) -> None:
+        if isinstance(exc, Cancelled):
+            self.monitor.finish("Stopped: run again with the same folder to resume")
+            return
+        self.monitor.fail(str(exc))
+        self.status.emit(f"Pretraining failed: {exc}")
+
+    def _on_pretrain_finished(self) -> None:
+        self._job = None
+        self._update_buttons()
+        self.pretrainFinished.emit(self.base is not None)
+
     # -- fine-tuning --------------------------------------------------------------------------------
     def tune_config(self) -> SketchTuneConfig:
         return SketchTuneConfig.preset(
@@ -410,9 +496,10 @@ class SketchPanel(QWidget):
         self.monitor.update_progress(p.stage, p.stage_index, p.stage_count, p.step, p.total, p.rate, p.eta_s,
                                      p.metrics)  # fmt: skip
         if p.preview is not None:
-            self.monitor.set_preview(
-                p.preview, f"step {p.step}: base (top two rows) | fine-tuned (bottom two)"
-            )
+            caption = f"step {p.step}"
+            if p.stage == "sketch fine-tuning":
+                caption += ": base (top two rows) | fine-tuned (bottom two)"
+            self.monitor.set_preview(p.preview, caption)
 
     def _on_tuned(self, model: StyleGANModel) -> None:
         self.tuned = model
@@ -526,6 +613,7 @@ class SketchPanel(QWidget):
             not running and can_tune and (self.sketch_list.count() > 0 or not self.pad.is_blank())
         )
         self.stop_button.setEnabled(running)
+        self.pretrain_button.setEnabled(not running)
         for b in (
             self.sample_button,
             self.export_samples_button,

@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     "core.cli.singan",
     "core.cli.sketchgan",
     "core.cli.spectrum",
+    "core.cli.tasks",
 ]
 
 

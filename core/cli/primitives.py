@@ -23,20 +23,31 @@ def register(sub) -> None:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     out = p.add_mutually_exclusive_group(required=True)
-    out.add_argument("--out", metavar="DIR", help="folder to export the set to (must be empty unless --overwrite)")
+    out.add_argument(
+        "--out", metavar="DIR", help="folder to export the set to (must be empty unless --overwrite)"
+    )
     out.add_argument("--preview", metavar="FILE", help="write one contact sheet (PNG) instead of a set")
     p.add_argument("--n", type=int, default=10000, help="number of images (preview: default 16)")
     p.add_argument("--size", default="128", help="image size: 128 or WIDTHxHEIGHT such as 160x96")
     p.add_argument("--variant", default=DEFAULT_VARIANT, choices=list(VARIANTS), help="which synthesizer")
     p.add_argument("--seed", type=int, default=0, help="set seed")
     p.add_argument("--workers", type=int, default=2, help="parallel workers")
-    p.add_argument("--pool", choices=("thread", "process"), default="thread", help="worker kind")
+    p.add_argument(
+        "--pool",
+        choices=("auto", "thread", "process"),
+        default="auto",
+        help="worker kind (auto: processes from 2000 images on, threads below)",
+    )
     p.add_argument("--format", choices=FORMATS, default="png", help="PNG files, one .zip, or one .npy stack")
     p.add_argument("--overwrite", action="store_true", help="write into a non-empty folder")
     g = p.add_argument_group("settings (default: the paper's)")
-    g.add_argument("--exponents", type=float, nargs=2, metavar=("LOW", "HIGH"), help="power-spectrum exponent range")
+    g.add_argument(
+        "--exponents", type=float, nargs=2, metavar=("LOW", "HIGH"), help="power-spectrum exponent range"
+    )
     g.add_argument("--shapes", type=int, metavar="N", help="number of shapes")
-    g.add_argument("--size-decay", type=float, help="shape size decay (1 = linear, as in the paper; 0 = none)")
+    g.add_argument(
+        "--size-decay", type=float, help="shape size decay (1 = linear, as in the paper; 0 = none)"
+    )
     g.add_argument("--kinds", nargs="+", choices=SHAPE_KINDS, help="shape kinds to draw")
     g.add_argument("--no-saliency", action="store_true", help="leave out the salient object")
     g.add_argument("--saliency-scale", type=float, help="size of the salient object (1 = paper)")
@@ -66,7 +77,9 @@ def config_from_args(args: argparse.Namespace):
     return config_for(args.variant, **overrides)
 
 
-def run(args: argparse.Namespace, *, progress: ProgressFn | None = None, cancel: CancelToken | None = None) -> None:
+def run(
+    args: argparse.Namespace, *, progress: ProgressFn | None = None, cancel: CancelToken | None = None
+) -> None:
     from core.primitives.export import contact_sheet, export_set, parse_size, read_set_manifest
     from core.primitives.synth import generate_batch
 

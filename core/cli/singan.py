@@ -24,6 +24,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, mps")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true", help="continue from the last finished scale in --out")
+    # (tasks helper) training settings of the public code for `apply sr` / `apply animate`
+    p.add_argument("--task", default="random", choices=["random", "sr", "animation"],
+                   help="sr: scale factor (1/2)^(1/3), alpha 100, min size 18 (for `apply sr`); animation: min size 20")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("sample", help="draw random samples from a trained model")
@@ -56,6 +59,12 @@ def cmd_train(args, *, progress, cancel) -> None:
     for note in loaded.notes:
         print(f"note: {note}")
     config = preset(args.preset, max_size=args.max_size, min_size=args.min_size, iters=args.iters)
+    if getattr(args, "task", "random") != "random":  # (tasks helper) `--task sr|animation`
+        from core.singan.tasks import config_for_task
+
+        config = config_for_task(config, args.task)
+        if args.min_size is not None:
+            config = config.with_(min_size=args.min_size)
     t0 = time.perf_counter()
     model = train_singan(loaded.rgb, config, out_dir=args.out, resume=args.resume, device=args.device,
                          seed=args.seed, progress=progress, cancel=cancel)

@@ -29,6 +29,7 @@ def __getattr__(name: str):
         return getattr(dataset, name)
     raise AttributeError(name)
 
+
 __all__ = [
     "FORMATS",
     "PrimitivesDataset",

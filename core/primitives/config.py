@@ -17,7 +17,14 @@ from core.jobs import GanvasError
 SHAPE_KINDS: tuple[str, ...] = ("line", "circle", "ellipse", "rectangle")
 
 #: Shape kinds of the dead-leaves baseline (Baradad et al. 2021, "mixed" mode).
-LEAF_KINDS: tuple[str, ...] = ("circle", "square", "oriented_square", "rectangle", "triangle", "quadrilateral")
+LEAF_KINDS: tuple[str, ...] = (
+    "circle",
+    "square",
+    "oriented_square",
+    "rectangle",
+    "triangle",
+    "quadrilateral",
+)
 
 BACKGROUNDS = ("spectrum", "flat", "black")
 SALIENCY_FILLS = ("spectrum", "flat")
@@ -40,7 +47,11 @@ class PrimitivesConfig:
         frequency replaced by 0.1× the lowest non-zero one; for non-square images each axis uses
         its own length, so the field has the same statistics in pixel units along both axes;
       * the three channels are rescaled together (one min/max) to 0..255, which is what gives
-        the fields their colour casts.
+        the fields their colour casts (and why some fields look almost flat: a channel whose
+        exponents are large has a huge low-frequency amplitude and takes most of the range —
+        the released code behaves the same); values are rounded, where the released code truncates.
+      * the noise is drawn directly as its spectrum (complex Gaussian coefficients, i.e. the
+        spectrum of white Gaussian noise), which is the released ``fft2(randn)`` in distribution.
 
     Elementary shapes, as in ``inject_particles`` (``shape_count`` = 100 iterations):
       * kind chosen with weights line 1 : circle 2 : ellipse 2 : rectangle 2 (``shape_weights``);
@@ -53,7 +64,8 @@ class PrimitivesConfig:
         thickness uniform in [1, max_size); circles: uniform centre, radius in [1, max_size);
         ellipses: two radii in [1, max_size), angle an integer in [0, 180); rectangles: top-left
         corner uniform in [0, side - 1 - max_size), sides in [1, max_size);
-      * flat colours uniform in 0..255 per channel; no antialiasing unless ``antialias``.
+      * flat colours uniform in 0..255 per channel (released: ``randint(0, 255)``, i.e. 0..254);
+        no antialiasing unless ``antialias``.
       * the released code measures sizes in pixels of a 256-px image (coordinates are drawn in
         [0, 255) whatever the size); here positions are drawn over the real width and height and
         sizes are fractions of the shorter side.
@@ -132,7 +144,9 @@ def validate(c: PrimitivesConfig) -> None:
     if c.background not in BACKGROUNDS:
         raise PrimitivesError(f"background must be one of {', '.join(BACKGROUNDS)}, got {c.background!r}.")
     if c.saliency_fill not in SALIENCY_FILLS:
-        raise PrimitivesError(f"saliency_fill must be one of {', '.join(SALIENCY_FILLS)}, got {c.saliency_fill!r}.")
+        raise PrimitivesError(
+            f"saliency_fill must be one of {', '.join(SALIENCY_FILLS)}, got {c.saliency_fill!r}."
+        )
     if c.flat_colour not in FLAT_COLOURS:
         raise PrimitivesError(f"flat_colour must be 'grey' or 'colour', got {c.flat_colour!r}.")
     _range_ok("exponent_range", c.exponent_range, 0.0, 8.0)
@@ -143,10 +157,14 @@ def validate(c: PrimitivesConfig) -> None:
     if not 0.0 <= c.min_size_px <= 64.0:
         raise PrimitivesError(f"min_size_px must be in [0, 64], got {c.min_size_px:g}.")
     if not 0.0 <= c.size_decay <= 10.0:
-        raise PrimitivesError(f"size_decay must be in [0, 10] (0 = no decay, 1 = linear), got {c.size_decay:g}.")
+        raise PrimitivesError(
+            f"size_decay must be in [0, 10] (0 = no decay, 1 = linear), got {c.size_decay:g}."
+        )
     bad = [k for k in c.shape_kinds if k not in SHAPE_KINDS]
     if bad:
-        raise PrimitivesError(f"Unknown shape kind(s) {', '.join(bad)}; choose from {', '.join(SHAPE_KINDS)}.")
+        raise PrimitivesError(
+            f"Unknown shape kind(s) {', '.join(bad)}; choose from {', '.join(SHAPE_KINDS)}."
+        )
     if c.shapes and c.shape_count > 0 and not c.shape_kinds:
         raise PrimitivesError("The shapes stage is on but no shape kind is selected; tick at least one kind.")
     if len(c.shape_weights) != len(SHAPE_KINDS) or any(w < 0 for w in c.shape_weights):
@@ -158,7 +176,9 @@ def validate(c: PrimitivesConfig) -> None:
     if not 0.05 <= c.saliency_scale <= 3.0:
         raise PrimitivesError(f"saliency_scale must be in [0.05, 3], got {c.saliency_scale:g}.")
     if not 0.0 <= c.saliency_center_jitter <= 0.5:
-        raise PrimitivesError(f"saliency_center_jitter must be in [0, 0.5], got {c.saliency_center_jitter:g}.")
+        raise PrimitivesError(
+            f"saliency_center_jitter must be in [0, 0.5], got {c.saliency_center_jitter:g}."
+        )
     bad = [k for k in c.leaf_kinds if k not in LEAF_KINDS]
     if bad or (c.leaves and not c.leaf_kinds):
         raise PrimitivesError(f"leaf_kinds must be a non-empty choice from {', '.join(LEAF_KINDS)}.")
@@ -181,7 +201,9 @@ VARIANTS: dict[str, PrimitivesConfig] = {
     # P background + textured salient object, no shapes (released ``pink_and_salient``)
     "pink-salient": PrimitivesConfig(name="pink-salient", shapes=False),
     # Baradad et al. dead leaves (mixed shapes, radii ~ r^-3, until the image is covered)
-    "dead-leaves": PrimitivesConfig(name="dead-leaves", background="black", shapes=False, saliency=False, leaves=True),
+    "dead-leaves": PrimitivesConfig(
+        name="dead-leaves", background="black", shapes=False, saliency=False, leaves=True
+    ),
     # Baradad et al. random 1/f^a spectrum noise with correlated colour channels
     "spectrum-noise": PrimitivesConfig(
         name="spectrum-noise", shapes=False, saliency=False, isotropic_spectrum=True

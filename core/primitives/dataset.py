@@ -56,7 +56,9 @@ class PrimitivesDataset(Dataset):
 
     def images(self, indices) -> np.ndarray:
         """uint8 N×H×W×3 for these indices (for previews and exports)."""
-        return generate_indices(self.config, self.seed, [self._check(i) for i in indices], self.height, self.width)
+        return generate_indices(
+            self.config, self.seed, [self._check(i) for i in indices], self.height, self.width
+        )
 
     def __getitem__(self, index: int) -> torch.Tensor:
         return _to_tensor(self.images([index]))[0]

@@ -35,7 +35,9 @@ _EPS = 1e-6  # added to each power term, as in the released code
 
 def rng_for(seed: int, index: int, stage: int) -> np.random.Generator:
     """The generator of one stage of one image: a pure function of (seed, index, stage)."""
-    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(int(seed), spawn_key=(int(index), stage))))
+    return np.random.Generator(
+        np.random.PCG64(np.random.SeedSequence(int(seed), spawn_key=(int(index), stage)))
+    )
 
 
 # ---------------------------------------------------------------- power spectrum (P)
@@ -62,7 +64,9 @@ def spectrum_amplitude(h: int, w: int, a_vertical: float, b_horizontal: float) -
     return np.reciprocal(py[:, None] + px[None, :])
 
 
-def _random_coefficients(rng: np.random.Generator, amplitude: np.ndarray, out: np.ndarray, width: int) -> None:
+def _random_coefficients(
+    rng: np.random.Generator, amplitude: np.ndarray, out: np.ndarray, width: int
+) -> None:
     """``out`` = complex Gaussian noise (Rayleigh magnitude, uniform phase) × ``amplitude``.
 
     This is the spectrum of white Gaussian noise (what the released code gets from ``fft2(randn)``),
@@ -257,10 +261,11 @@ def saliency_mask(cmd: tuple, h: int, w: int, antialias: bool = False) -> np.nda
 
 
 def _composite(canvas: np.ndarray, texture: np.ndarray, mask: np.ndarray, antialias: bool) -> None:
-    ys, xs = np.nonzero(mask.any(axis=1))[0], np.nonzero(mask.any(axis=0))[0]
-    if ys.size == 0:
+    """Put ``texture`` into ``canvas`` where ``mask`` is set (blended by coverage when antialiased)."""
+    x, y, w, h = cv2.boundingRect(mask)
+    if w == 0 or h == 0:
         return
-    sl = (slice(ys[0], ys[-1] + 1), slice(xs[0], xs[-1] + 1))
+    sl = (slice(y, y + h), slice(x, x + w))
     c, t, m = canvas[sl], texture[sl], mask[sl]
     if antialias:
         a = m.astype(np.float32)[..., None] * np.float32(1 / 255)
@@ -389,7 +394,9 @@ def _render(config: PrimitivesConfig, seed: int, i: int, canvas: np.ndarray) -> 
             draw_shapes(canvas, [cmd], config.antialias)
 
 
-def generate_batch(config: PrimitivesConfig, seed: int, start: int, count: int, height: int, width: int) -> np.ndarray:
+def generate_batch(
+    config: PrimitivesConfig, seed: int, start: int, count: int, height: int, width: int
+) -> np.ndarray:
     """Images ``start .. start+count-1`` as uint8 N×H×W×3 (the same pixels as one at a time)."""
     if int(count) < 0:
         raise PrimitivesError(f"The number of images must be 0 or more, got {count}.")
@@ -407,7 +414,9 @@ def power_spectrum_field(
     """The P stage alone: (uint8 H×W×3 field, exponents 3×2 as (vertical, horizontal) per channel)."""
     h, w = check_size(height, width)
     coeffs = np.empty((3, h, w // 2 + 1), np.complex64)
-    exps = _spectrum_coefficients(rng_for(check_seed(seed), index, _STAGE_BACKGROUND), h, w, exponent_range, coeffs)
+    exps = _spectrum_coefficients(
+        rng_for(check_seed(seed), index, _STAGE_BACKGROUND), h, w, exponent_range, coeffs
+    )
     field = np.fft.irfft2(coeffs, s=(h, w), axes=(-2, -1))
     out = np.empty((h, w, 3), np.uint8)
     _normalise_into(field, out)

@@ -65,9 +65,8 @@ class SketchTuneConfig:
     batch: int = 4
     lr: float = 0.002
     betas: tuple[float, float] = (0.0, 0.99)
-    mapping_lr_scale: float = (
-        1.0  # extra factor on the mapping network's lr (CPU preset: fewer, bigger steps)
-    )
+    # extra factor on the mapping network's lr (CPU preset: fewer, bigger steps)
+    mapping_lr_scale: float = 1.0
     r1: float = 10.0
     d_reg_every: int = 16
     mixing: float = 0.9
@@ -94,9 +93,10 @@ class SketchTuneConfig:
 
     @classmethod
     def cpu(cls, **overrides) -> SketchTuneConfig:
-        """A few hundred steps on a laptop CPU: the same losses, 10× the mapping lr to cover the distance."""
+        """500 steps on a laptop CPU instead of 75k: the same losses, with the mapping network's lr ×40
+        so the few steps cover the distance (measured: ×10 moved the shapes too little in 400 steps)."""
         return replace(
-            cls(iterations=400, mapping_lr_scale=10.0, preview_every=50, autosave_every=100), **overrides
+            cls(iterations=500, mapping_lr_scale=40.0, preview_every=50, autosave_every=100), **overrides
         )
 
     @classmethod

@@ -37,6 +37,7 @@ class XDoGConfig:
     tone: float = 0.0  # 0 = lines only; 1 = classic XDoG that also fills dark regions with ink
     phi: float = 30.0  # steepness of the soft threshold
     smooth: float = 1.5  # pre-smoothing (pixels at 256 px) that removes fine texture before edges
+    border: float = 1 / 32  # fraction of the side kept blank: the image frame is not a drawn line
 
 
 def _gauss_kernel(sigma: float, device, dtype) -> torch.Tensor:
@@ -79,6 +80,11 @@ def photo_to_sketch(images: torch.Tensor, config: XDoGConfig | None = None) -> t
     s = cfg.tone * g1 + (1 - cfg.tone) + cfg.p * (g1 - g2)
     # soft threshold: 1 (white) above eps, falling smoothly to 0 (ink) below it
     e = torch.where(s >= cfg.eps, torch.ones_like(s), 1 + torch.tanh(cfg.phi * (s - cfg.eps)))
+    b = int(round(cfg.border * min(images.shape[-2:])))
+    if b > 0:
+        keep = torch.zeros_like(e[:1, :1])
+        keep[..., b:-b, b:-b] = 1
+        e = e * keep + (1 - keep)
     return e.clamp(0, 1) * 2 - 1
 
 

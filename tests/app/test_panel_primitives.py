@@ -21,7 +21,9 @@ def panel(qtbot, tmp_path):
     p.show()
     p.image_size.setCurrentIndex(0)  # 64 px previews keep the tests quick
     p.folder.setText(str(tmp_path / "set"))
-    qtbot.waitUntil(lambda: len(p.grid.images()) == 16 and p._shown[2] == 64 and not p.latest.busy, timeout=20000)
+    qtbot.waitUntil(
+        lambda: len(p.grid.images()) == 16 and p._shown[2] == 64 and not p.latest.busy, timeout=20000
+    )
     yield p
     # let queued previews finish while the panel still exists, then close it
     qtbot.waitUntil(lambda: not p.latest.busy and not p.exporting, timeout=30000)
@@ -55,7 +57,8 @@ def test_dragging_a_slider_coalesces_and_ends_on_the_last_value(panel, qtbot):
     assert panel.latest.generation - requests_before == 20
     assert panel.latest.dropped >= 1 or panel.latest.generation - requests_before > 1
     assert np.array_equal(
-        np.stack(panel.grid.images()), generate_batch(config_for("primitives-ps", shape_count=86), panel.seed.seed(), 0, 16, 64, 64)
+        np.stack(panel.grid.images()),
+        generate_batch(config_for("primitives-ps", shape_count=86), panel.seed.seed(), 0, 16, 64, 64),
     )
     assert panel.last_latency_s is not None and panel.last_latency_s < 10
 
@@ -67,10 +70,14 @@ def test_new_seed_changes_the_grid_and_clicking_a_tile_opens_it(panel, qtbot):
     assert not np.array_equal(old, np.stack(panel.grid.images()))
     r = panel.grid.tile_rect(5)
     with qtbot.waitSignal(panel.showImage, timeout=5000) as sig:
-        qtbot.mouseClick(panel.grid, Qt.MouseButton.LeftButton, pos=QPoint(int(r.center().x()), int(r.center().y())))
+        qtbot.mouseClick(
+            panel.grid, Qt.MouseButton.LeftButton, pos=QPoint(int(r.center().x()), int(r.center().y()))
+        )
     image, params = sig.args
     assert np.array_equal(image, panel.grid.images()[5])
-    assert params["index"] == 5 and params["seed"] == panel.seed.seed() and params["variant"] == "primitives-ps"
+    assert (
+        params["index"] == 5 and params["seed"] == panel.seed.seed() and params["variant"] == "primitives-ps"
+    )
 
 
 def test_impossible_settings_are_explained_not_crashed(panel, qtbot):

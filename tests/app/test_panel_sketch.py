@@ -118,3 +118,20 @@ def test_stop_keeps_the_autosaved_model(qtbot, base_path, tmp_path):
     assert load_model(tmp_path / "t").manifest["training"]["finished"] is False
     assert panel.start_button.isEnabled()
     jobs.wait()
+
+
+def test_panel_pretrains_a_base_on_primitives_and_loads_it(qtbot, tmp_path):
+    jobs = JobRunner()
+    panel = SketchPanel(jobs)
+    qtbot.addWidget(panel)
+    panel.pre_size.setCurrentText("32")
+    panel.pre_width.setValue(8)
+    panel.pre_iters.setValue(3)
+    panel.pre_out.setText(str(tmp_path / "base"))
+    with qtbot.waitSignal(panel.pretrainFinished, timeout=60000) as blocker:
+        panel.pretrain_button.click()
+    assert blocker.args == [True]
+    assert panel.base is not None and panel.base.config.size == 32
+    assert load_model(tmp_path / "base").manifest["data"]["kind"] == "primitives"
+    assert panel.start_button.isEnabled() is False  # no sketches yet
+    jobs.wait()

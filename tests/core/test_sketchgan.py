@@ -307,13 +307,14 @@ def test_save_load_round_trip_keeps_samples(tmp_path):
     assert np.array_equal(generate_images(back, [4, 5]), generate_images(model, [4, 5]))
 
 
-def run_cli(*args, env_extra=None, timeout=240):
-    env = dict(os.environ, OMP_NUM_THREADS="1", **(env_extra or {}))
-    return subprocess.run([sys.executable, "main.py", *args], cwd=ROOT, capture_output=True, text=True,
-                          env=env, timeout=timeout)  # fmt: skip
+def run_cli(*args) -> int:
+    """The real command line, in-process (a subprocess per call would mostly time Python start-up)."""
+    from main import main
+
+    return main([str(a) for a in args])
 
 
-def test_cli_sample_and_tune_write_files_with_metadata(tmp_path):
+def test_cli_sample_and_tune_write_files_with_metadata(tmp_path, capsys):
     from core.images import read_png_metadata, save_image
     from core.sketchgan.sketch import ink_to_rgb
 
@@ -321,18 +322,27 @@ def test_cli_sample_and_tune_write_files_with_metadata(tmp_path):
     save_model(tmp_path / "base", model.generator, model.discriminator, {"source": "test"})
     (tmp_path / "sk").mkdir()
     save_image(tmp_path / "sk" / "a.png", ink_to_rgb(circle_sketch(64)))
-    r = run_cli("sketch-tune", str(tmp_path / "base"), "--sketches", str(tmp_path / "sk"), "--out",
-                str(tmp_path / "tuned"), "--iterations", "2")  # fmt: skip
-    assert r.returncode == 0, r.stderr
-    r = run_cli("gan-sample", str(tmp_path / "tuned"), "--n", "3", "--out", str(tmp_path / "s"), "--seed", "10",
-                "--truncation", "0.7")  # fmt: skip
-    assert r.returncode == 0, r.stderr
+    tuned = tmp_path / "tuned"
+    assert (
+        run_cli(
+            "sketch-tune", tmp_path / "base", "--sketches", tmp_path / "sk", "--out", tuned, "--iterations", 2
+        )
+        == 0
+    )
+    assert "fine-tuned on 1 sketches" in capsys.readouterr().out
+    assert (
+        run_cli("gan-sample", tuned, "--n", 3, "--out", tmp_path / "s", "--seed", 10, "--truncation", 0.7)
+        == 0
+    )
     files = sorted((tmp_path / "s").glob("*.png"))
     assert len(files) == 3
     meta = read_png_metadata(files[0])
     assert meta["seed"] == "10" and meta["truncation"] == "0.7"
-    r = run_cli("gan-sample", str(tmp_path / "nope"), "--out", str(tmp_path / "s"))
-    assert r.returncode == 1 and "does not exist" in r.stderr
+    assert run_cli("gan-sample", tmp_path / "nope", "--out", tmp_path / "s") == 1
+    assert "does not exist" in capsys.readouterr().err
+    (tmp_path / "empty").mkdir()
+    assert run_cli("sketch-tune", tmp_path / "base", "--sketches", tmp_path / "empty", "--out", tuned) == 1
+    assert "no sketch images" in capsys.readouterr().err
 
 
 def _free_port() -> int:

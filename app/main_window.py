@@ -1,0 +1,479 @@
+"""The studio window: canvas in the middle; Train, Generate, Gallery, Sketch and Spectrum docks around it."""
+
+from __future__ import annotations
+
+import platform
+from pathlib import Path
+
+import numpy as np
+import torch
+from PySide6.QtCore import QByteArray, Qt, QTimer
+from PySide6.QtGui import QAction, QKeySequence, QUndoGroup
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QWidget,
+)
+
+import core
+from app.documents import Document
+from app.panels.generate import GeneratePanel
+from app.panels.spectrum import SpectrumPanel
+from app.panels.train import TrainPanel
+from app.settings import Settings
+from app.workers import JobRunner, describe_error
+from core.checkpoints import MANIFEST_FILE
+from core.device import describe_device
+from core.images import IMAGE_SUFFIXES, read_image, save_image
+from core.jobs import GanvasError
+from core.singan.model import load_model, save_model
+from widgets.canvas import ImageCanvas
+from widgets.gallery import Gallery
+from widgets.sketch_pad import SketchPad
+
+RESOURCES = Path(__file__).resolve().parent.parent / "resources"
+SAMPLE_IMAGE = RESOURCES / "samples" / "hubble_deep_field.jpg"
+SAMPLE_MODEL = RESOURCES / "samples" / "hubble_deep_field.ganvas"
+IMAGE_FILTER = "Images (" + " ".join(f"*{s}" for s in IMAGE_SUFFIXES) + ")"
+
+
+def palette_of(image: np.ndarray, k: int = 8) -> list[tuple[int, int, int]]:
+    """Dominant colours of an image (k-means on a subsample), for the sketch pad's palette."""
+    import cv2
+
+    px = image.reshape(-1, 3)[:: max(1, image.size // 3 // 4000)].astype(np.float32)
+    k = min(k, len(px))
+    _c, labels, centers = cv2.kmeans(px, k, None, (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 0.5), 2,
+                                     cv2.KMEANS_PP_CENTERS)
+    order = np.argsort(-np.bincount(labels.ravel(), minlength=k))
+    return [tuple(int(v) for v in centers[i]) for i in order]
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, settings: Settings | None = None, *, confirm_dialogs: bool = True) -> None:
+        super().__init__()
+        self.settings = settings or Settings()
+        self.confirm_dialogs = confirm_dialogs  # tests turn modal dialogs off
+        self.doc = Document(self)
+        self.jobs = JobRunner(self)
+        self.errors: list[str] = []
+        self.setAcceptDrops(True)
+        self.setWindowTitle("Ganvas")
+        self.setDockNestingEnabled(True)
+
+        self.canvas = ImageCanvas()
+        self.setCentralWidget(self.canvas)
+        self.train_panel = TrainPanel(self.jobs, self.doc)
+        self.generate_panel = GeneratePanel(self.jobs)
+        self.gallery = Gallery()
+        self.sketch_pad = SketchPad(256, 256, own_shortcuts=False)
+        self.spectrum_panel = SpectrumPanel(self.jobs)
+        self.spectrum_panel.add_source("training photo", lambda: [] if self.doc.photo is None else [self.doc.photo])
+        self.spectrum_panel.add_source("gallery", lambda: [self.gallery.image(i) for i in range(self.gallery.count())])
+
+        self.docks: dict[str, QDockWidget] = {}
+        self._dock("Train", self.train_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self._dock("Generate", self.generate_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self._dock("Gallery", self.gallery, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self._dock("Spectrum", self.spectrum_panel, Qt.DockWidgetArea.RightDockWidgetArea)
+        self._dock("Sketch pad", self.sketch_pad, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.tabifyDockWidget(self.docks["Spectrum"], self.docks["Sketch pad"])
+        self.docks["Spectrum"].raise_()
+        self.tabifyDockWidget(self.docks["Generate"], self.docks["Train"])
+        self.docks["Generate"].raise_()
+        self.extra_panels: list[QWidget] = []
+
+        self.undo_group = QUndoGroup(self)
+        for stack in (self.canvas.undo_stack, self.sketch_pad.undo_stack):
+            self.undo_group.addStack(stack)
+        self.undo_group.setActiveStack(self.canvas.undo_stack)
+
+        self._status_labels()
+        self._actions()
+        self._connect()
+        self._restore_layout()
+        self._update_title()
+
+    # ------------------------------------------------------------------ layout
+    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock_{title.replace(' ', '_').lower()}")
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        self.docks[title] = dock
+        return dock
+
+    def add_panel(self, title: str, panel: QWidget, area=Qt.DockWidgetArea.LeftDockWidgetArea) -> QDockWidget:
+        """Dock a workflow panel that speaks the panel contract (showImage, addToGallery, status)."""
+        dock = self._dock(title, panel, area)
+        for sig, slot in (("showImage", self.show_result), ("addToGallery", self.add_to_gallery),
+                          ("status", self.show_status)):
+            if hasattr(panel, sig):
+                getattr(panel, sig).connect(slot)
+        self.extra_panels.append(panel)
+        self.view_menu.addAction(dock.toggleViewAction())
+        return dock
+
+    def _status_labels(self) -> None:
+        sb = self.statusBar()
+        self.file_label, self.model_label, self.zoom_label, self.cursor_label = (QLabel() for _ in range(4))
+        self.device_label = QLabel(describe_device(torch.device("cuda" if torch.cuda.is_available() else "cpu")))
+        for w in (self.file_label, self.model_label, self.cursor_label, self.zoom_label, self.device_label):
+            sb.addPermanentWidget(w)
+
+    def _actions(self) -> None:
+        mb = self.menuBar()
+
+        def act(menu, text, slot, shortcut=None, tip=""):
+            a = QAction(text, self)
+            if shortcut:
+                a.setShortcut(QKeySequence(shortcut))
+            a.setStatusTip(tip or text)
+            a.setToolTip(f"{tip or text} ({QKeySequence(shortcut).toString()})" if shortcut else (tip or text))
+            a.triggered.connect(slot)
+            menu.addAction(a)
+            return a
+
+        f = mb.addMenu("&File")
+        self.open_action = act(f, "&Open image…", self.open_image_dialog, QKeySequence.StandardKey.Open,
+                               "Open a photo to train on")
+        self.recent_menu = f.addMenu("Open &recent")
+        self.open_sample_action = act(f, "Open &sample", self.open_sample, None, "Open the bundled sample image")
+        f.addSeparator()
+        self.open_model_action = act(f, "Open &model…", self.open_model_dialog, "Ctrl+Shift+O", "Open a trained model")
+        self.save_model_action = act(f, "&Save model…", self.save_model_dialog, QKeySequence.StandardKey.Save,
+                                     "Save the trained model as a checkpoint folder")
+        f.addSeparator()
+        self.export_action = act(f, "&Export image…", self.export_current_dialog, "Ctrl+E",
+                                 "Save the image on the canvas as PNG with its parameters")
+        self.export_selected_action = act(f, "Export &gallery selection…", self.export_selected_dialog,
+                                          "Ctrl+Shift+E", "Save the selected gallery images as PNGs")
+        f.addSeparator()
+        act(f, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+
+        e = mb.addMenu("&Edit")
+        undo = self.undo_group.createUndoAction(self, "&Undo")
+        undo.setShortcut(QKeySequence.StandardKey.Undo)
+        redo = self.undo_group.createRedoAction(self, "&Redo")
+        redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence.StandardKey.Redo])
+        e.addAction(undo)
+        e.addAction(redo)
+        self.undo_action, self.redo_action = undo, redo
+
+        v = mb.addMenu("&View")
+        for a in (self.canvas.zoom_in_action, self.canvas.zoom_out_action, self.canvas.zoom_fit_action,
+                  self.canvas.zoom_actual_action):
+            v.addAction(a)
+            self.addAction(a)
+        v.addSeparator()
+        for dock in self.docks.values():
+            v.addAction(dock.toggleViewAction())
+        self.view_menu = v
+
+        m = mb.addMenu("&Model")
+        self.train_action = act(m, "&Train", lambda: self.train_panel.start(False), "Ctrl+T",
+                                "Train a SinGAN on the open photo")
+        self.resume_action = act(m, "&Resume training", lambda: self.train_panel.start(True), "Ctrl+Shift+T")
+        self.cancel_action = act(m, "&Cancel training", self.train_panel.cancel, "Esc")
+        m.addSeparator()
+        self.generate_action = act(m, "&Generate", self.generate_panel.generate_new, "Ctrl+G", "Draw a new sample")
+        self.generate8_action = act(m, "Generate &8", self.generate_panel.generate_batch, "Ctrl+Shift+G",
+                                    "Fill the gallery with 8 samples")
+        self.show_photo_action = act(m, "Show &photo", self.show_photo, "Ctrl+P", "Show the training photo")
+
+        h = mb.addMenu("&Help")
+        act(h, "&About Ganvas", self.about)
+
+        tb = self.addToolBar("Main")
+        tb.setObjectName("toolbar_main")
+        for a in (self.open_action, self.open_model_action, self.save_model_action, self.export_action):
+            tb.addAction(a)
+        tb.addSeparator()
+        for a in (self.train_action, self.generate_action, self.generate8_action, self.show_photo_action):
+            tb.addAction(a)
+        tb.addSeparator()
+        for a in (self.canvas.zoom_fit_action, self.canvas.zoom_actual_action):
+            tb.addAction(a)
+        self._rebuild_recent()
+
+    def _connect(self) -> None:
+        self.jobs.errorOccurred.connect(self.show_error)
+        self.doc.shownChanged.connect(self._shown_changed)
+        self.doc.modelChanged.connect(self._model_changed)
+        self.doc.photoChanged.connect(self._photo_changed)
+        self.train_panel.modelTrained.connect(lambda m, p: self.doc.set_model(m, p))
+        self.train_panel.status.connect(self.show_status)
+        self.train_panel.trainingStateChanged.connect(lambda on: self.docks["Train"].raise_() if on else None)
+        self.generate_panel.showImage.connect(self.show_result)
+        self.generate_panel.addToGallery.connect(self.add_to_gallery)
+        self.generate_panel.status.connect(self.show_status)
+        self.spectrum_panel.status.connect(self.show_status)
+        self.gallery.imageChosen.connect(self._gallery_chosen)
+        self.gallery.exportRequested.connect(self.export_indices_dialog)
+        self.canvas.zoomChanged.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f} %"))
+        self.canvas.cursorMoved.connect(lambda x, y: self.cursor_label.setText(f"x {x}  y {y}"))
+
+    # ------------------------------------------------------------------ state → view
+    def _update_title(self) -> None:
+        d = self.doc
+        parts = [d.name]
+        if d.photo is not None:
+            parts.append(f"{d.photo.shape[1]}×{d.photo.shape[0]}")
+        if d.model is not None:
+            parts.append(f"model {d.model.model_id}")
+        self.setWindowTitle(" · ".join(parts) + " — Ganvas")
+        self.file_label.setText(" · ".join(parts[:2]) if d.photo is not None else "no photo")
+        m = d.model
+        self.model_label.setText("no model" if m is None else
+                                 f"model {m.model_id} · {m.num_trained}/{m.num_scales} scales")
+
+    def _photo_changed(self) -> None:
+        self.sketch_pad.set_palette(palette_of(self.doc.photo))
+        self._update_title()
+
+    def _model_changed(self) -> None:
+        self.generate_panel.set_model(self.doc.model)
+        for panel in self.extra_panels:
+            if hasattr(panel, "set_model"):
+                panel.set_model(self.doc.model)
+        self._update_title()
+
+    def _shown_changed(self) -> None:
+        shown = self.doc.shown
+        keep = self.canvas.image() is not None and self.canvas.image().shape == shown.image.shape
+        self.canvas.set_image(shown.image, keep_view=keep)
+        self.spectrum_panel.set_image(shown.image)
+
+    def show_result(self, image: np.ndarray, params: dict) -> None:
+        self.doc.show(image, params, params.get("task", "result"))
+
+    def add_to_gallery(self, image: np.ndarray, params: dict) -> None:
+        self.gallery.add_image(image, params, f"seed {params['seed']}" if "seed" in params else params.get("task", ""))
+        if self.docks["Spectrum"].isVisible():
+            self.spectrum_panel.refresh()
+
+    def _gallery_chosen(self, i: int) -> None:
+        params = self.gallery.params(i)
+        self.generate_panel.restore(params)
+        self.doc.show(self.gallery.image(i), params, "gallery")
+
+    def show_photo(self) -> None:
+        if self.doc.photo is not None:
+            self.doc.show(self.doc.photo, {}, "photo")
+
+    def show_status(self, text: str) -> None:
+        self.statusBar().showMessage(text, 8000)
+
+    def show_error(self, title: str, message: str) -> None:
+        """A readable message, never a traceback; non-modal so work goes on."""
+        self.errors.append(f"{title}: {message}")
+        self.statusBar().showMessage(f"{title}: {message}", 15000)
+        if self.confirm_dialogs:
+            box = QMessageBox(QMessageBox.Icon.Warning, title, message, QMessageBox.StandardButton.Ok, self)
+            box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            box.open()
+
+    # ------------------------------------------------------------------ files
+    def open_path(self, path: str | Path) -> bool:
+        """Open an image file or a model folder; errors are shown, never raised."""
+        p = Path(path)
+        try:
+            if p.is_dir() or p.name == MANIFEST_FILE:
+                return self.open_model(p)
+            loaded = read_image(p)
+        except GanvasError as exc:
+            self.show_error("Open", str(exc))
+            return False
+        self.doc.set_photo(loaded.rgb, p, loaded.notes)
+        self.doc.set_model(None)
+        self.canvas.zoom_fit()
+        self.settings.add_recent(p)
+        self.settings.set_last_dir("open", p)
+        self._rebuild_recent()
+        self.train_panel.refresh()
+        note = f" ({'; '.join(loaded.notes)})" if loaded.notes else ""
+        self.show_status(f"Opened {p.name}: {loaded.rgb.shape[1]}×{loaded.rgb.shape[0]}{note}")
+        return True
+
+    def open_model(self, path: str | Path) -> bool:
+        p = Path(path)
+        try:
+            model = load_model(p)
+        except GanvasError as exc:
+            self.show_error("Open model", str(exc))
+            return False
+        if self.doc.photo is None or self.doc.photo.shape != model.image.shape or not np.array_equal(
+                self.doc.photo, model.image):
+            self.doc.set_photo(model.image, None)
+            self.doc.photo_path = p
+        self.doc.set_model(model, p)
+        self.settings.add_recent(p)
+        self._rebuild_recent()
+        self.canvas.zoom_fit()
+        self.show_status(f"Opened model {p.name}: {model.num_trained} scales on {model.device}")
+        return True
+
+    def open_sample(self) -> None:
+        if self.open_path(SAMPLE_IMAGE) and SAMPLE_MODEL.exists():
+            model = load_model(SAMPLE_MODEL)
+            self.doc.set_model(model, SAMPLE_MODEL)
+
+    def open_image_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open image", self.settings.last_dir("open"), IMAGE_FILTER)
+        if path:
+            self.open_path(path)
+
+    def open_model_dialog(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Open model folder", self.settings.last_dir("model"))
+        if path:
+            self.settings.set_last_dir("model", Path(path).parent)
+            self.open_model(path)
+
+    def _rebuild_recent(self) -> None:
+        self.recent_menu.clear()
+        for path in self.settings.recent_files():
+            a = self.recent_menu.addAction(path)
+            a.triggered.connect(lambda _c=False, p=path: self.open_path(p))
+        self.recent_menu.setEnabled(bool(self.settings.recent_files()))
+
+    def _confirm_overwrite(self, path: Path) -> bool:
+        if not path.exists() or not self.confirm_dialogs:
+            return True
+        answer = QMessageBox.question(self, "Overwrite?", f"'{path.name}' exists. Replace it?")
+        return answer == QMessageBox.StandardButton.Yes
+
+    def save_model_to(self, path: str | Path) -> bool:
+        if self.doc.model is None:
+            self.show_error("Save model", "There is no trained model to save yet.")
+            return False
+        p = Path(path)
+        if not self._confirm_overwrite(p):
+            return False
+        try:
+            save_model(self.doc.model, p)
+        except GanvasError as exc:
+            self.show_error("Save model", str(exc))
+            return False
+        self.doc.model_path = p
+        self.settings.set_last_dir("model", p.parent)
+        self.show_status(f"Saved model to {p}")
+        return True
+
+    def save_model_dialog(self) -> None:
+        if self.doc.model is None:
+            self.show_error("Save model", "There is no trained model to save yet.")
+            return
+        suggested = str(Path(self.settings.last_dir("model")) / f"{Path(self.doc.name).stem}.ganvas")
+        path, _ = QFileDialog.getSaveFileName(self, "Save model as folder", suggested, "Ganvas model (*.ganvas)",
+                                              options=QFileDialog.Option.DontConfirmOverwrite)
+        if path:
+            self.save_model_to(path)
+
+    def export_image_to(self, path: str | Path, image: np.ndarray, params: dict) -> bool:
+        p = Path(path)
+        if not self._confirm_overwrite(p):
+            return False
+        meta = {k: v for k, v in params.items()}
+        meta.setdefault("size", f"{image.shape[1]}x{image.shape[0]}")
+        meta["software"] = f"Ganvas {core.__version__}"
+        try:
+            save_image(p, image, meta)
+        except GanvasError as exc:
+            self.show_error("Export", str(exc))
+            return False
+        self.settings.set_last_dir("export", p.parent)
+        self.show_status(f"Exported {p.name}")
+        return True
+
+    def export_current_dialog(self) -> None:
+        shown = self.doc.shown
+        if shown is None:
+            return
+        name = f"ganvas_seed{shown.params['seed']}.png" if "seed" in shown.params else "ganvas.png"
+        path, _ = QFileDialog.getSaveFileName(self, "Export image", str(Path(self.settings.last_dir("export")) / name),
+                                              "PNG (*.png);;JPEG (*.jpg);;WebP (*.webp)")
+        if path:
+            self.export_image_to(path, shown.image, shown.params)
+
+    def export_indices_to(self, folder: str | Path, indices: list[int]) -> list[Path]:
+        out = []
+        for i in indices:
+            params = self.gallery.params(i)
+            p = Path(folder) / f"ganvas_{i:03d}_seed{params.get('seed', 'x')}.png"
+            if self.export_image_to(p, self.gallery.image(i), params):
+                out.append(p)
+        return out
+
+    def export_indices_dialog(self, indices: list[int]) -> None:
+        if not indices:
+            self.show_status("Select images in the gallery first.")
+            return
+        folder = QFileDialog.getExistingDirectory(self, "Export to folder", self.settings.last_dir("export"))
+        if folder:
+            done = self.export_indices_to(folder, indices)
+            self.show_status(f"Exported {len(done)} image(s) to {folder}")
+
+    def export_selected_dialog(self) -> None:
+        self.export_indices_dialog(self.gallery.selected_indices())
+
+    # ------------------------------------------------------------------ misc
+    def about(self) -> None:
+        import PySide6
+
+        text = (f"<b>Ganvas {core.__version__}</b><br>Generative image editing from very little data.<br><br>"
+                f"Python {platform.python_version()} · PyTorch {torch.__version__} · PySide6 {PySide6.__version__}"
+                f"<br>Device: {describe_device(self.doc.model.device if self.doc.model else 'cpu')}")
+        QMessageBox.about(self, "About Ganvas", text)
+
+    def dragEnterEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        urls = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if urls:
+            self.open_path(urls[0])
+            event.acceptProposedAction()
+
+    def _restore_layout(self) -> None:
+        geometry = self.settings.get("window/geometry")
+        state = self.settings.get("window/state")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1440, 900)
+        if isinstance(state, QByteArray):
+            self.restoreState(state)
+
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        if self.train_panel.running and self.confirm_dialogs:
+            answer = QMessageBox.question(self, "Training is running",
+                                          "Stop training and quit? Finished scales are autosaved; Resume continues.")
+            if answer != QMessageBox.StandardButton.Yes:
+                event.ignore()
+                return
+        self.settings.set("window/geometry", self.saveGeometry())
+        self.settings.set("window/state", self.saveState())
+        self.jobs.cancel_all()
+        self.jobs.wait(10000)
+        event.accept()
+
+    def wait_idle(self, timeout_s: float = 60.0) -> None:
+        """Process events until no job runs (for tests and the screenshot mode)."""
+        import time
+
+        from PySide6.QtWidgets import QApplication
+
+        end = time.monotonic() + timeout_s
+        while (self.jobs.jobs or self.generate_panel.live.busy or self.spectrum_panel.live.busy) and \
+                time.monotonic() < end:
+            QApplication.processEvents()
+            QTimer.singleShot(0, lambda: None)
+            time.sleep(0.005)
+        QApplication.processEvents()
+
+
+__all__ = ["MainWindow", "describe_error"]

@@ -1,0 +1,105 @@
+"""The Spectrum dock: the 2-D spectrum of the canvas image and radial profiles of several sources overlaid.
+
+All numeric work (core.spectrum) runs in a worker; the curves shown are the training photo,
+the image on the canvas, the mean of the gallery and, when the Primitives panel provides them,
+the mean of its previews. Residual mode shows the averaged high-pass fingerprint and its peaks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from app.workers import JobRunner, LatestOnly
+from core import spectrum as sp
+from widgets.spectrum_view import SpectrumView
+
+
+def _curve(name: str, profile: sp.RadialProfile, fit: sp.PowerLawFit | None) -> dict:
+    c = {"name": name, "freq": profile.freq[1:], "power": profile.power[1:]}
+    if profile.n_images > 1 and profile.spread_db is not None:
+        c["spread_db"] = profile.spread_db[1:]
+    if fit is not None:
+        c["fit"] = {"alpha": fit.alpha_amplitude, "intercept": fit.intercept, "band": fit.band, "r2": fit.r2,
+                    "slope": fit.slope}
+    return c
+
+
+def analyze_sources(
+    shown: np.ndarray,
+    sources: dict[str, Sequence[np.ndarray]],
+    options: dict,
+    *,
+    progress=None,
+    cancel=None,
+) -> dict:
+    """Spectrum of ``shown`` plus one radial curve per source (a single image or the mean of a set)."""
+    kw = {"window": bool(options.get("window", True)), "channel": options.get("channel", "luma"),
+          "residual": bool(options.get("residual", False))}
+    main = sp.analyze(shown, **kw)
+    curves = [_curve("canvas", main.profile, main.fit)]
+    for name, images in sources.items():
+        if not len(images):
+            continue
+        if len(images) == 1:
+            a = sp.analyze(images[0], **kw)
+            curves.append(_curve(name, a.profile, a.fit))
+        else:
+            prof = sp.mean_profile(list(images), cancel=cancel, **kw)
+            curves.append(_curve(f"{name} (mean of {len(images)})", prof, sp.fit_power_law(prof)))
+    result = {"spectrum": main.spectrum_db, "curves": curves, "peaks": [], "title": ""}
+    if kw["residual"]:
+        fingerprint_set = [shown] + [im for imgs in sources.values() for im in imgs if im is not shown]
+        spec = sp.residual_spectrum(fingerprint_set[:64], window=kw["window"], channel=kw["channel"])
+        result["spectrum"] = spec
+        result["peaks"] = [(p.fx, p.fy, p.strength_db) for p in sp.find_peaks(spec)]
+        result["title"] = f"high-pass fingerprint of {min(64, len(fingerprint_set))} image(s)"
+    else:
+        result["title"] = f"canvas · α = {main.fit.alpha_amplitude:.2f}"
+    return result
+
+
+class SpectrumPanel(QWidget):
+    status = Signal(str)
+
+    def __init__(self, jobs: JobRunner, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.view = SpectrumView()
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.view)
+        self.live = LatestOnly(jobs, self)
+        self.shown: np.ndarray | None = None
+        self.source_providers: dict[str, Callable[[], Sequence[np.ndarray]]] = {}
+        self.last_result: dict | None = None
+        self.view.optionsChanged.connect(lambda _o: self.refresh())
+
+    def add_source(self, name: str, provider: Callable[[], Sequence[np.ndarray]]) -> None:
+        """A named set of images drawn as its own curve (e.g. the training photo, the gallery)."""
+        self.source_providers[name] = provider
+
+    def set_image(self, rgb: np.ndarray | None) -> None:
+        self.shown = rgb
+        self.refresh()
+
+    def refresh(self) -> None:
+        if self.shown is None:
+            return
+        sources = {name: list(p()) for name, p in self.source_providers.items()}
+        self.view.set_busy(True)
+        self.live.request(analyze_sources, self.shown, sources, self.view.options(), on_result=self._show,
+                          on_error=self._failed, name="Spectrum")
+
+    def _show(self, result: dict) -> None:
+        self.last_result = result
+        self.view.set_busy(False)
+        self.view.set_spectrum(result["spectrum"], result["title"])
+        self.view.set_curves(result["curves"])
+        self.view.set_peaks(result["peaks"])
+
+    def _failed(self, exc: BaseException) -> None:
+        self.view.set_busy(False)
+        self.status.emit(f"Spectrum: {exc}")

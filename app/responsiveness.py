@@ -1,0 +1,36 @@
+"""Measures how long the GUI thread is blocked: the longest gap between ticks of a fast timer."""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import QObject, QTimer
+
+
+class StallMeter(QObject):
+    """Ticks every ``interval_ms``; ``longest_ms`` is the worst extra delay seen since ``reset()``."""
+
+    def __init__(self, parent: QObject | None = None, interval_ms: int = 5) -> None:
+        super().__init__(parent)
+        self.interval_ms = interval_ms
+        self.timer = QTimer(self)
+        self.timer.setInterval(interval_ms)
+        self.timer.timeout.connect(self._tick)
+        self.longest_ms = 0.0
+        self._last = 0.0
+
+    def start(self) -> None:
+        self.reset()
+        self.timer.start()
+
+    def stop(self) -> None:
+        self.timer.stop()
+
+    def reset(self) -> None:
+        self.longest_ms = 0.0
+        self._last = time.perf_counter()
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        self.longest_ms = max(self.longest_ms, (now - self._last) * 1000.0 - self.interval_ms)
+        self._last = now
