@@ -82,8 +82,6 @@ class MainWindow(QMainWindow):
         self._dock("Sketch pad", self.sketch_pad, Qt.DockWidgetArea.RightDockWidgetArea)
         self.tabifyDockWidget(self.docks["Spectrum"], self.docks["Sketch pad"])
         self.docks["Spectrum"].raise_()
-        self.tabifyDockWidget(self.docks["Generate"], self.docks["Train"])
-        self.docks["Generate"].raise_()
         self.extra_panels: list[QWidget] = []
 
         self.undo_group = QUndoGroup(self)
@@ -94,6 +92,7 @@ class MainWindow(QMainWindow):
         self._status_labels()
         self._actions()
         self._connect()
+        self._workflow_panels()
         self._restore_layout()
         self._update_title()
 
@@ -116,6 +115,24 @@ class MainWindow(QMainWindow):
         self.extra_panels.append(panel)
         self.view_menu.addAction(dock.toggleViewAction())
         return dock
+
+    def _workflow_panels(self) -> None:
+        """The later workflows (applications, Primitives, sketch GAN) as tabbed docks on the left."""
+        from app.panels.primitives import PrimitivesPanel
+        from app.panels.sketch import SketchPanel
+        from app.panels.tasks import TasksPanel
+
+        self.tasks_panel = TasksPanel(self.jobs, self.canvas)
+        self.primitives_panel = PrimitivesPanel(self.jobs)
+        self.sketch_panel = SketchPanel(self.jobs)
+        previous = self.docks["Generate"]
+        self.tabifyDockWidget(previous, self.docks["Train"])
+        for title, panel in (("Tasks", self.tasks_panel), ("Primitives", self.primitives_panel),
+                             ("Sketch GAN", self.sketch_panel)):
+            self.add_panel(title, panel)
+            self.tabifyDockWidget(previous, self.docks[title])
+        self.generate_panel.scaleChanged.connect(self.tasks_panel.set_scale)
+        self.docks["Generate"].raise_()
 
     def _status_labels(self) -> None:
         sb = self.statusBar()

@@ -76,7 +76,11 @@ def worker_init(_worker_id: int) -> None:
 def make_loader(
     dataset: PrimitivesDataset, batch_size: int = 32, workers: int = 2, shuffle: bool = True, seed: int = 0
 ) -> DataLoader:
-    """A DataLoader with sensible settings for on-the-fly Primitives (persistent workers, 1 thread each)."""
+    """A DataLoader with sensible settings for on-the-fly Primitives (persistent workers, 1 thread each).
+
+    Workers are spawned, not forked: a fork inherits OpenCV's and Qt's thread pools mid-lock and
+    can deadlock once the studio (or an earlier OpenCV call) has started them.
+    """
     gen = torch.Generator().manual_seed(int(seed))
     return DataLoader(
         dataset,
@@ -87,4 +91,5 @@ def make_loader(
         persistent_workers=workers > 0,
         generator=gen,
         drop_last=False,
+        multiprocessing_context="spawn" if workers > 0 else None,
     )
