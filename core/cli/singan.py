@@ -96,6 +96,7 @@ def cmd_evaluate(args, *, progress, cancel) -> None:
     from core.metrics import diversity, patch_swd
     from core.singan.generate import SampleSettings, sample
     from core.singan.model import load_model
+    from core.spectrum import spectral_distance
 
     model = load_model(args.model, args.device)
     images = sample(model, SampleSettings(start_scale=args.start_scale, seed=args.seed), args.n,
@@ -106,5 +107,7 @@ def cmd_evaluate(args, *, progress, cancel) -> None:
         "start_scale": args.start_scale,
         "patch_swd": round(patch_swd([model.image], images), 3),
         "diversity": round(diversity(images, model.image), 4),
+        # mean |log ratio| of radial power spectra in the upper half of frequencies (core/spectrum.py)
+        "spectral_distance": round(float(spectral_distance([model.image], list(images))), 4),
     }
     print(json.dumps(result, indent=2))
