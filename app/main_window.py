@@ -12,9 +12,11 @@ from PySide6.QtGui import QAction, QKeySequence, QUndoGroup
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
+    QFrame,
     QLabel,
     QMainWindow,
     QMessageBox,
+    QScrollArea,
     QWidget,
 )
 
@@ -75,8 +77,8 @@ class MainWindow(QMainWindow):
         self.spectrum_panel.add_source("gallery", lambda: [self.gallery.image(i) for i in range(self.gallery.count())])
 
         self.docks: dict[str, QDockWidget] = {}
-        self._dock("Train", self.train_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self._dock("Generate", self.generate_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self._dock("Train", self.train_panel, Qt.DockWidgetArea.LeftDockWidgetArea, scroll=True)
+        self._dock("Generate", self.generate_panel, Qt.DockWidgetArea.LeftDockWidgetArea, scroll=True)
         self._dock("Gallery", self.gallery, Qt.DockWidgetArea.BottomDockWidgetArea)
         self._dock("Spectrum", self.spectrum_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self._dock("Sketch pad", self.sketch_pad, Qt.DockWidgetArea.RightDockWidgetArea)
@@ -97,9 +99,18 @@ class MainWindow(QMainWindow):
         self._update_title()
 
     # ------------------------------------------------------------------ layout
-    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea, scroll: bool = False) -> QDockWidget:
+        """Dock a widget; ``scroll`` puts a tall form panel in a scroll area so a narrow dock never squeezes the canvas."""
         dock = QDockWidget(title, self)
         dock.setObjectName(f"dock_{title.replace(' ', '_').lower()}")
+        if scroll:
+            area_widget = QScrollArea()
+            area_widget.setWidgetResizable(True)
+            area_widget.setFrameShape(QFrame.Shape.NoFrame)
+            area_widget.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+            area_widget.setWidget(widget)
+            area_widget.setMinimumWidth(min(widget.minimumSizeHint().width(), 300) + 16)
+            widget = area_widget
         dock.setWidget(widget)
         self.addDockWidget(area, dock)
         self.docks[title] = dock
@@ -107,7 +118,7 @@ class MainWindow(QMainWindow):
 
     def add_panel(self, title: str, panel: QWidget, area=Qt.DockWidgetArea.LeftDockWidgetArea) -> QDockWidget:
         """Dock a workflow panel that speaks the panel contract (showImage, addToGallery, status)."""
-        dock = self._dock(title, panel, area)
+        dock = self._dock(title, panel, area, scroll=True)
         for sig, slot in (("showImage", self.show_result), ("addToGallery", self.add_to_gallery),
                           ("status", self.show_status)):
             if hasattr(panel, sig):
@@ -462,8 +473,16 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         else:
             self.resize(1440, 900)
-        if isinstance(state, QByteArray):
-            self.restoreState(state)
+        if isinstance(state, QByteArray) and self.restoreState(state):
+            return
+        # First launch: a canvas-first layout (workflow tabs left, spectrum right, a gallery strip below).
+        QTimer.singleShot(0, self.default_dock_sizes)
+
+    def default_dock_sizes(self) -> None:
+        width = self.width()
+        self.resizeDocks([self.docks["Generate"], self.docks["Spectrum"]],
+                         [max(400, width // 4), max(400, width * 3 // 10)], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["Gallery"]], [150], Qt.Orientation.Vertical)
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt name)
         if self.train_panel.running and self.confirm_dialogs:

@@ -42,6 +42,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMessageBox,
     QPushButton,
+    QSizePolicy,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
@@ -182,8 +183,6 @@ class SpectrumView(QWidget):
         bar.addWidget(self.channel_combo)
         bar.addStretch(1)
         bar.addWidget(self.busy_label)
-        bar.addWidget(self.png_button)
-        bar.addWidget(self.csv_button)
 
         # ---- plots: the 2-D spectrum (peak table under it) and the radial profiles
         self.image_widget = pg.PlotWidget(background=PLOT_BG)
@@ -253,6 +252,7 @@ class SpectrumView(QWidget):
             self._cross[plot] = (v, h)
         self.readout = QLabel(" ")
         self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.readout.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # long read-outs never widen the dock
         mono = QFont("monospace")
         mono.setStyleHint(QFont.StyleHint.Monospace)
         self.readout.setFont(mono)
@@ -290,7 +290,17 @@ class SpectrumView(QWidget):
         layout.setSpacing(4)
         layout.addLayout(bar)
         layout.addWidget(self.figure, 1)
-        layout.addWidget(self.readout)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.readout, 1)
+        bottom.addWidget(self.png_button)
+        bottom.addWidget(self.csv_button)
+        layout.addLayout(bottom)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        """Plots side by side when there is room, stacked in a narrow dock."""
+        wide = event.size().width() >= 1.3 * event.size().height() or event.size().width() >= 700
+        self.figure.setOrientation(Qt.Orientation.Horizontal if wide else Qt.Orientation.Vertical)
+        super().resizeEvent(event)
 
     # ---- options ------------------------------------------------------------------------------
     def options(self) -> dict:

@@ -199,6 +199,7 @@ class PrimitivesPanel(QWidget):
         # ---- preview
         self.grid = PreviewGrid(GRID)
         self.preview_info = QLabel(" ")
+        self.preview_info.setWordWrap(True)
         self.preview_info.setObjectName("previewInfo")
         self.to_gallery = QToolButton()
         self.to_gallery.setText("Add grid to gallery")
@@ -254,16 +255,12 @@ class PrimitivesPanel(QWidget):
         export_box = QGroupBox("Export a set (a manifest is written beside it)")
         export_box.setLayout(eform)
 
-        left = QVBoxLayout()
-        left.addWidget(settings)
-        left.addWidget(export_box)
-        left.addStretch(1)
-        right = QVBoxLayout()
-        right.addWidget(self.grid, 1)
-        right.addLayout(info_row)
-        lay = QHBoxLayout(self)
-        lay.addLayout(left, 0)
-        lay.addLayout(right, 1)
+        # Stacked (preview on top) so the panel fits a narrow dock beside the canvas.
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.grid, 1)
+        lay.addLayout(info_row)
+        lay.addWidget(settings)
+        lay.addWidget(export_box)
 
         # ---- wiring: every change (also while dragging) asks for a fresh grid
         self.variant.currentIndexChanged.connect(self._on_variant)

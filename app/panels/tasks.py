@@ -69,6 +69,21 @@ class SwapImageCommand(QUndoCommand):
         self._show(self.before, self._pb)
 
 
+def _hint(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setWordWrap(True)
+    label.setObjectName("hint")
+    return label
+
+
+def _page(layout_type=QVBoxLayout):
+    """An empty page of the task stack and its margin-free layout."""
+    w = QWidget()
+    lay = layout_type(w)
+    lay.setContentsMargins(0, 0, 0, 0)
+    return w, lay
+
+
 def _inpaint(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """Fill the hole a moved region leaves (OpenCV Telea); SinGAN regenerates it on Apply."""
     return cv2.inpaint(image, (mask > 0.5).astype(np.uint8) * 255, 5, cv2.INPAINT_TELEA)
@@ -157,10 +172,8 @@ class TasksPanel(QWidget):
         root.addStretch(1)
 
     def _paint_page(self) -> QWidget:
-        w = QWidget()
-        lay = QVBoxLayout(w)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.addWidget(QLabel("Paint a rough clip-art with the training image's colours, then Apply."))
+        w, lay = _page()
+        lay.addWidget(_hint("Paint a rough clip-art with the training image's colours, then Apply."))
         self.swatch_box = QGridLayout()
         self.swatches: list[QToolButton] = []
         lay.addLayout(self.swatch_box)
@@ -182,9 +195,7 @@ class TasksPanel(QWidget):
         return w
 
     def _edit_page(self) -> QWidget:
-        w = QWidget()
-        lay = QVBoxLayout(w)
-        lay.setContentsMargins(0, 0, 0, 0)
+        w, lay = _page()
         row = QHBoxLayout()
         self.rect_tool = QPushButton("Rectangle")
         self.lasso_tool = QPushButton("Lasso")
@@ -230,9 +241,7 @@ class TasksPanel(QWidget):
         return w
 
     def _harmonize_page(self) -> QWidget:
-        w = QWidget()
-        lay = QVBoxLayout(w)
-        lay.setContentsMargins(0, 0, 0, 0)
+        w, lay = _page()
         self.paste_image_button = QPushButton("Paste image…")
         self.paste_image_button.setToolTip("An image or cut-out (PNG with alpha) to paste onto the canvas")
         self.paste_image_button.clicked.connect(self._choose_object)
@@ -262,9 +271,7 @@ class TasksPanel(QWidget):
         return w
 
     def _sr_page(self) -> QWidget:
-        w = QWidget()
-        form = QFormLayout(w)
-        form.setContentsMargins(0, 0, 0, 0)
+        w, form = _page(QFormLayout)
         self.sr_factor = QComboBox()
         self.sr_factor.addItem("×2", 2.0)
         self.sr_factor.addItem("×4", 4.0)
@@ -278,9 +285,7 @@ class TasksPanel(QWidget):
         return w
 
     def _animate_page(self) -> QWidget:
-        w = QWidget()
-        lay = QVBoxLayout(w)
-        lay.setContentsMargins(0, 0, 0, 0)
+        w, lay = _page()
         form = QFormLayout()
         self.frames_spin = QSpinBox()
         self.frames_spin.setRange(2, 2000)
@@ -315,9 +320,7 @@ class TasksPanel(QWidget):
         return w
 
     def _retarget_page(self) -> QWidget:
-        w = QWidget()
-        form = QFormLayout(w)
-        form.setContentsMargins(0, 0, 0, 0)
+        w, form = _page(QFormLayout)
         self.out_w, self.out_h = QSpinBox(), QSpinBox()
         for s in (self.out_w, self.out_h):
             s.setRange(11, 4096)

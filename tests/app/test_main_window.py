@@ -74,3 +74,18 @@ def test_bad_file_shows_an_error_and_keeps_the_window(window, tmp_path):
     bad.write_bytes(b"not an image")
     assert not window.open_path(bad)
     assert window.errors and "broken.png" in window.errors[-1]
+
+
+def test_first_launch_leaves_the_canvas_most_of_the_window(qtbot, tmp_path):
+    """Fresh settings: the docks open at sensible widths instead of squeezing the canvas (or growing the window)."""
+    settings = Settings(QSettings(str(tmp_path / "fresh.ini"), QSettings.Format.IniFormat))
+    w = MainWindow(settings, confirm_dialogs=False)
+    w.resize(1500, 940)
+    w.show()
+    qtbot.waitUntil(lambda: w.canvas.width() >= 0.4 * w.width(), timeout=5000)
+    assert w.width() == 1500
+    for title in ("Primitives", "Tasks", "Train"):
+        w.docks[title].raise_()
+        qtbot.wait(20)
+        assert w.canvas.width() >= 0.4 * w.width(), title
+    w.close()
