@@ -73,7 +73,7 @@ class MainWindow(QMainWindow):
         self.gallery = Gallery()
         self.sketch_pad = SketchPad(256, 256, own_shortcuts=False)
         self.spectrum_panel = SpectrumPanel(self.jobs)
-        self.spectrum_panel.add_source("training photo", lambda: [] if self.doc.photo is None else [self.doc.photo])
+        self.spectrum_panel.add_source("training photo", self._training_image)
         self.spectrum_panel.add_source("gallery", lambda: [self.gallery.image(i) for i in range(self.gallery.count())])
 
         self.docks: dict[str, QDockWidget] = {}
@@ -287,6 +287,12 @@ class MainWindow(QMainWindow):
         params = self.gallery.params(i)
         self.generate_panel.restore(params)
         self.doc.show(self.gallery.image(i), params, "gallery")
+
+    def _training_image(self) -> list[np.ndarray]:
+        """The photo as the model saw it (its finest scale), so its spectrum compares with samples pixel for pixel."""
+        if self.doc.model is not None:
+            return [self.doc.model.image]
+        return [] if self.doc.photo is None else [self.doc.photo]
 
     def show_photo(self) -> None:
         if self.doc.photo is not None:
@@ -504,7 +510,7 @@ class MainWindow(QMainWindow):
         from PySide6.QtWidgets import QApplication
 
         end = time.monotonic() + timeout_s
-        while (self.jobs.jobs or self.generate_panel.live.busy or self.spectrum_panel.live.busy) and \
+        while (self.jobs.jobs or self.generate_panel.live.busy or self.spectrum_panel.busy) and \
                 time.monotonic() < end:
             QApplication.processEvents()
             QTimer.singleShot(0, lambda: None)

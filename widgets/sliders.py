@@ -215,6 +215,13 @@ class LabeledSlider(QWidget):
         self._ticks.update()
 
 
+def _check_bounds(what: str, minimum: float, maximum: float, step: float | None) -> None:
+    if maximum < minimum:
+        raise ValueError(f"{what}: maximum {maximum} is below minimum {minimum}")
+    if step is not None and step <= 0:
+        raise ValueError(f"{what}: step must be positive (got {step})")
+
+
 def _decimals_for(step: float) -> int:
     if step <= 0:
         return 2
@@ -263,11 +270,8 @@ class FloatSlider(QWidget):
 
     def set_range(self, minimum: float, maximum: float, step: float | None = None) -> None:
         """Change the bounds (and step); the value is clamped silently."""
-        if maximum < minimum:
-            raise ValueError(f"FloatSlider: maximum {maximum} is below minimum {minimum}")
+        _check_bounds("FloatSlider", minimum, maximum, step)
         if step is not None:
-            if step <= 0:
-                raise ValueError(f"FloatSlider: step must be positive (got {step})")
             self._step = float(step)
         v = self.value() if hasattr(self, "_value") else minimum
         self._min, self._max = float(minimum), float(maximum)
@@ -519,11 +523,8 @@ class RangeSlider(QWidget):
 
     def set_bounds(self, minimum: float, maximum: float, step: float | None = None) -> None:
         """Change the outer limits (and step); the current range is clamped silently."""
-        if maximum < minimum:
-            raise ValueError(f"RangeSlider: maximum {maximum} is below minimum {minimum}")
+        _check_bounds("RangeSlider", minimum, maximum, step)
         if step is not None:
-            if step <= 0:
-                raise ValueError(f"RangeSlider: step must be positive (got {step})")
             self._step = float(step)
         self._min, self._max = float(minimum), float(maximum)
         self.bar.set_steps(int(round((self._max - self._min) / self._step)))

@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 from widgets.convert import to_pixmap
 
 MAX_POINTS = 2000
-REDRAW_HZ = 10
+REDRAW_HZ = 4
 PLOT_BG = "#1b1d21"
 PLOT_FG = "#b8bcc4"
 # Readable on a dark background, distinct for the usual handful of losses.
@@ -198,6 +198,11 @@ class TrainingMonitor(QWidget):
         mono = QFont("monospace")
         mono.setStyleHint(QFont.StyleHint.Monospace)
         self.metrics_label.setFont(mono)
+        # Fixed two-line boxes: text that changes ten times a second must not re-layout (and so
+        # repaint) the whole dock, plot included — that was the main GUI cost during training.
+        for label in (self.status_label, self.metrics_label):
+            label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+            label.setFixedHeight(2 * label.fontMetrics().lineSpacing() + 4)
 
         self.plot = pg.PlotWidget(background=PLOT_BG)
         self.plot.setMinimumHeight(140)

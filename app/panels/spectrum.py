@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import numpy as np
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from app.workers import JobRunner, LatestOnly
@@ -62,6 +62,10 @@ def analyze_sources(
     return result
 
 
+#: Delay between the last canvas change and the spectrum update.
+SETTLE_MS = 120
+
+
 class SpectrumPanel(QWidget):
     status = Signal(str)
 
@@ -76,6 +80,12 @@ class SpectrumPanel(QWidget):
         self.source_providers: dict[str, Callable[[], Sequence[np.ndarray]]] = {}
         self.last_result: dict | None = None
         self.view.optionsChanged.connect(lambda _o: self.refresh())
+        # The spectrum follows the canvas a moment after it settles, so while a slider is dragged
+        # the CPU goes to generating images, not to analysing ones that are already stale.
+        self._settle = QTimer(self)
+        self._settle.setSingleShot(True)
+        self._settle.setInterval(SETTLE_MS)
+        self._settle.timeout.connect(self._request)
 
     def add_source(self, name: str, provider: Callable[[], Sequence[np.ndarray]]) -> None:
         """A named set of images drawn as its own curve (e.g. the training photo, the gallery)."""
@@ -85,7 +95,16 @@ class SpectrumPanel(QWidget):
         self.shown = rgb
         self.refresh()
 
+    @property
+    def busy(self) -> bool:
+        return self._settle.isActive() or self.live.busy
+
     def refresh(self) -> None:
+        """Analyse the shown image and the sources again, once the canvas has been still for SETTLE_MS."""
+        if self.shown is not None:
+            self._settle.start()
+
+    def _request(self) -> None:
         if self.shown is None:
             return
         sources = {name: list(p()) for name, p in self.source_providers.items()}
