@@ -2,7 +2,7 @@
 
     python bench/readme_tasks.py --work /tmp/ganvas-tasks [--out resources/readme]
 
-The photo is scikit-image's ``rocket`` (public domain, NASA; not in the repository). The script
+The photo is scikit-image's ``rocket`` (SpaceX, released into the public domain; not in the repository). The script
 trains the two models it needs unless they are already in ``--work`` (fast preset: ~10 min for
 the 128 px model on a 2-core CPU, a few more for the 64 px super-resolution model), draws the
 inputs a user would make on the canvas (a painting, a moved region, a pasted object), runs
