@@ -25,6 +25,7 @@ from app.documents import Document
 from app.panels.generate import GeneratePanel
 from app.panels.spectrum import SpectrumPanel
 from app.panels.train import TrainPanel
+from app.responsiveness import warm_up_torch
 from app.settings import Settings
 from app.workers import JobRunner, describe_error
 from core.checkpoints import MANIFEST_FILE
@@ -57,6 +58,7 @@ def palette_of(image: np.ndarray, k: int = 8) -> list[tuple[int, int, int]]:
 class MainWindow(QMainWindow):
     def __init__(self, settings: Settings | None = None, *, confirm_dialogs: bool = True) -> None:
         super().__init__()
+        warm_up_torch()
         self.settings = settings or Settings()
         self.confirm_dialogs = confirm_dialogs  # tests turn modal dialogs off
         self.doc = Document(self)

@@ -34,3 +34,15 @@ class StallMeter(QObject):
         now = time.perf_counter()
         self.longest_ms = max(self.longest_ms, (now - self._last) * 1000.0 - self.interval_ms)
         self._last = now
+
+
+def warm_up_torch() -> None:
+    """Do torch's lazy first-use work (the first optimizer step imports torch._dynamo and sympy, ~1 s)
+    on the GUI thread while nothing is on screen yet: done in a worker later, it holds the GIL and
+    freezes the window for 100–350 ms at the start of a training."""
+    import torch
+
+    p = torch.nn.Parameter(torch.zeros(1))
+    opt = torch.optim.Adam([p], foreach=True)
+    p.sum().backward()
+    opt.step()
