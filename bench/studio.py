@@ -58,6 +58,8 @@ def main() -> None:
     ap.add_argument("--sizes", type=int, nargs="+", default=[128, 250])
     ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--train-iters", type=int, default=40, help="iterations per scale of the stall measurement")
+    ap.add_argument("--preset", default="paper", choices=["paper", "fast"], help="architecture of the latency model")
+    ap.add_argument("--latency-only", action="store_true", help="skip the Primitives and training measurements")
     args = ap.parse_args()
     make_app()
     tmp = Path(tempfile.mkdtemp(prefix="ganvas-bench-"))
@@ -66,12 +68,12 @@ def main() -> None:
     window.show()
     QApplication.processEvents()
     print(f"# torch {torch.__version__}, {torch.get_num_threads()} threads, cpu; real main window offscreen")
-    print("\n## slider release → new image on the canvas (paper preset model, median ms)")
+    print(f"\n## slider release → new image on the canvas ({args.preset} preset model, median ms)")
     print("| size | start scale | canvas latency | generator alone, eager reference |")
     print("|---|---|---|---|")
     for size in args.sizes:
         img = photo(size)
-        model = train_singan(img, preset("paper", max_size=size, iters=1), device="cpu")
+        model = train_singan(img, preset(args.preset, max_size=size, iters=1), device="cpu")
         window.doc.set_photo(img, Path("rocket.png"))
         window.doc.set_model(model, None)
         window.wait_idle()
@@ -85,6 +87,9 @@ def main() -> None:
             print(f"| {size} px ({model.scale_label(model.num_scales - 1)}) | {start} ({model.scale_label(start)}) "
                   f"| {statistics.median(times):.0f} ms | {ref:.0f} ms |")
 
+    if args.latency_only:
+        window.close()
+        return
     print("\n## Primitives panel: a control change → its 16-image grid on screen (median ms)")
     print("| grid image size | latency |")
     print("|---|---|")
