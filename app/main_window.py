@@ -145,6 +145,14 @@ class MainWindow(QMainWindow):
             self.add_panel(title, panel)
             self.tabifyDockWidget(previous, self.docks[title])
         self.generate_panel.scaleChanged.connect(self.tasks_panel.set_scale)
+        # While the Primitives panel is on screen, its previews are a curve of the spectrum viewer
+        # (the point of the P stage: compare their spectrum with a real photo's).
+        self.spectrum_panel.add_source("Primitives previews", self._primitives_previews)
+        # (visibilityChanged, not isVisible(): a dock behind another tab still reports isVisible().)
+        self._primitives_on_screen = False
+        self.primitives_panel.previewUpdated.connect(
+            lambda _s: self._refresh_spectrum() if self._primitives_on_screen else None)
+        self.docks["Primitives"].visibilityChanged.connect(self._primitives_visibility)
         self.docks["Generate"].raise_()
 
     def _status_labels(self) -> None:
@@ -295,6 +303,17 @@ class MainWindow(QMainWindow):
         if self.doc.model is not None:
             return [self.doc.model.image]
         return [] if self.doc.photo is None else [self.doc.photo]
+
+    def _primitives_previews(self) -> list[np.ndarray]:
+        return list(self.primitives_panel.grid.images()) if self._primitives_on_screen else []
+
+    def _primitives_visibility(self, on_screen: bool) -> None:
+        self._primitives_on_screen = on_screen
+        self._refresh_spectrum()
+
+    def _refresh_spectrum(self) -> None:
+        if self.docks["Spectrum"].isVisible():
+            self.spectrum_panel.refresh()
 
     def show_photo(self) -> None:
         if self.doc.photo is not None:

@@ -89,3 +89,20 @@ def test_first_launch_leaves_the_canvas_most_of_the_window(qtbot, tmp_path):
         qtbot.wait(20)
         assert w.canvas.width() >= 0.4 * w.width(), title
     w.close()
+
+
+def test_spectrum_overlays_primitives_previews_while_their_panel_is_shown(window, qtbot, photo, tmp_path):
+    src = tmp_path / "photo.png"
+    src.write_bytes(encode_png(photo))
+    assert window.open_path(src)
+    window.primitives_panel.image_size.setCurrentIndex(0)  # 64 px previews: quick
+    window.docks["Primitives"].raise_()
+
+    def names():
+        result = window.spectrum_panel.last_result
+        return [c["name"] for c in result["curves"]] if result else []
+
+    qtbot.waitUntil(lambda: any(n.startswith("Primitives previews (mean of 16)") for n in names()), timeout=30000)
+    assert "training photo" in names()
+    window.docks["Generate"].raise_()
+    qtbot.waitUntil(lambda: not any(n.startswith("Primitives") for n in names()), timeout=30000)
