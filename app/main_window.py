@@ -109,7 +109,6 @@ class MainWindow(QMainWindow):
             area_widget = QScrollArea()
             area_widget.setWidgetResizable(True)
             area_widget.setFrameShape(QFrame.Shape.NoFrame)
-            area_widget.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
             area_widget.setWidget(widget)
             area_widget.setMinimumWidth(min(widget.minimumSizeHint().width(), 300) + 16)
             widget = area_widget
@@ -290,8 +289,7 @@ class MainWindow(QMainWindow):
 
     def add_to_gallery(self, image: np.ndarray, params: dict) -> None:
         self.gallery.add_image(image, params, f"seed {params['seed']}" if "seed" in params else params.get("task", ""))
-        if self.docks["Spectrum"].isVisible():
-            self.spectrum_panel.refresh()
+        self._refresh_spectrum()
 
     def _gallery_chosen(self, i: int) -> None:
         params = self.gallery.params(i)

@@ -24,15 +24,7 @@ sys.path.insert(0, str(ROOT))
 from core.images import save_image  # noqa: E402
 from core.singan.generate import SampleSettings, sample  # noqa: E402
 from core.singan.model import load_model  # noqa: E402
-
-
-def grid(rows: list[list[np.ndarray]], gap: int = 4) -> np.ndarray:
-    h, w = rows[0][0].shape[:2]
-    out = np.full((len(rows) * (h + gap) - gap, max(len(r) for r in rows) * (w + gap) - gap, 3), 255, np.uint8)
-    for i, row in enumerate(rows):
-        for j, img in enumerate(row):
-            out[i * (h + gap):i * (h + gap) + h, j * (w + gap):j * (w + gap) + w] = img
-    return out
+from core.sketchgan.model import make_grid  # noqa: E402
 
 
 def sample_grid(model_path: Path, out: Path) -> list[np.ndarray]:
@@ -40,7 +32,7 @@ def sample_grid(model_path: Path, out: Path) -> list[np.ndarray]:
     m = load_model(model_path, "cpu")
     coarse = list(sample(m, SampleSettings(start_scale=0, seed=1), 5))
     second = list(sample(m, SampleSettings(start_scale=1, seed=1), 6))
-    img = grid([[m.image, *coarse], second])
+    img = make_grid(np.stack([m.image, *coarse, *second]), ncol=6, pad=4)
     import cv2
 
     save_image(out, cv2.resize(img, (img.shape[1] * 2, img.shape[0] * 2), interpolation=cv2.INTER_NEAREST))
