@@ -159,6 +159,8 @@ class LatestOnly(QObject):
     """Coalesces interactive requests: at most one running, at most one waiting (the newest).
 
     A stale running request is asked to cancel, and its result is dropped even if it finishes.
+    A request with the same ``key`` as the one running (a slider released on the value its drag is
+    already generating) adopts it instead of cancelling and starting the same work again.
     """
 
     def __init__(self, runner: JobRunner, parent: QObject | None = None) -> None:
@@ -166,8 +168,12 @@ class LatestOnly(QObject):
         self.runner = runner
         self.generation = 0
         self._running: Job | None = None
+        self._running_key: object = None
+        self._running_gen = 0
+        self._callbacks: tuple[Callback, Callback] = (None, None)  # the running request's (on_result, on_error)
         self._pending: tuple | None = None
         self.dropped = 0  # results thrown away because a newer request came in (for tests/metrics)
+        self.adopted = 0  # requests served by the identical one already running
 
     def request(
         self,
@@ -176,10 +182,18 @@ class LatestOnly(QObject):
         on_result: Callback = None,
         on_error: Callback = None,
         name: str = "Preview",
+        key: object = None,
         **kwargs: Any,
     ) -> int:
         self.generation += 1
-        self._pending = (self.generation, fn, args, kwargs, on_result, on_error, name)
+        if key is not None and self._running is not None and key == self._running_key \
+                and not self._running.cancelled:
+            self._pending = None
+            self._running_gen = self.generation
+            self._callbacks = (on_result, on_error)
+            self.adopted += 1
+            return self.generation
+        self._pending = (self.generation, fn, args, kwargs, on_result, on_error, name, key)
         if self._running is None:
             QTimer.singleShot(0, self._start_pending)
         else:
@@ -193,21 +207,23 @@ class LatestOnly(QObject):
     def _start_pending(self) -> None:
         if self._running is not None or self._pending is None:
             return
-        gen, fn, args, kwargs, on_result, on_error, name = self._pending
+        gen, fn, args, kwargs, on_result, on_error, name, key = self._pending
         self._pending = None
+        self._running_gen, self._running_key = gen, key
+        self._callbacks = (on_result, on_error)
 
-        def deliver(value: object, gen: int = gen) -> None:
-            if gen == self.generation and on_result is not None:
-                on_result(value)
-            elif gen != self.generation:
+        def deliver(value: object) -> None:  # reads the callbacks now: an adopting request may have replaced them
+            if self._running_gen != self.generation:
                 self.dropped += 1
+            elif self._callbacks[0] is not None:
+                self._callbacks[0](value)
 
-        def fail(exc: BaseException, gen: int = gen) -> None:
-            if isinstance(exc, Cancelled) or gen != self.generation:
+        def fail(exc: BaseException) -> None:
+            if isinstance(exc, Cancelled) or self._running_gen != self.generation:
                 self.dropped += 1
                 return
-            if on_error is not None:
-                on_error(exc)
+            if self._callbacks[1] is not None:
+                self._callbacks[1](exc)
             else:
                 self.runner._report(name, exc)
 
@@ -215,5 +231,5 @@ class LatestOnly(QObject):
                                            on_finished=self._finished, **kwargs)
 
     def _finished(self) -> None:
-        self._running = None
+        self._running, self._running_key = None, None
         self._start_pending()

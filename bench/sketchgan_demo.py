@@ -6,8 +6,9 @@
 
 Draws six "tall rectangle" sketches the way a person would on the sketch pad (wobbly hand strokes
 at 256 px, overshooting corners, each a bit different), fine-tunes with the CPU preset, and reports
-over 64 seeds: the Chamfer distance from F(G(z)) to the nearest user sketch before and after, and
-the patch SWD of the fine-tuned samples against the base's samples (with the base-vs-base floor).
+over 64 seeds: the Chamfer distance from F(G(z)) to the nearest user sketch before and after, the
+patch SWD of the fine-tuned samples against the base's samples (with the base-vs-base floor), and
+of base and fine-tuned samples against 64 held-out images of the base's Primitives training data.
 Writes the before/after grid and the sketches; prints a JSON summary.
 """
 
@@ -28,7 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from core.images import save_image  # noqa: E402
 from core.sketchgan.evaluate import realism, sketch_match, sketches_of_samples, user_inks_at  # noqa: E402
 from core.sketchgan.finetune import SketchTuneConfig, sketch_tune  # noqa: E402
-from core.sketchgan.model import load_model, make_grid  # noqa: E402
+from core.sketchgan.model import load_model, make_grid, tensor_to_uint8  # noqa: E402
+from core.sketchgan.pretrain import primitives_data  # noqa: E402
 from core.sketchgan.sketch import ink_to_rgb  # noqa: E402
 
 
@@ -67,7 +69,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("base")
     ap.add_argument("--out", default="/tmp/sgdemo/demo")
-    ap.add_argument("--iterations", type=int, default=500)
+    ap.add_argument("--iterations", type=int, default=None, help="default: the cpu preset's (500)")
     ap.add_argument("--sketches", type=int, default=6)
     ap.add_argument("--grid", default="resources/readme/sketchgan_before_after.png")
     ap.add_argument("--threads", type=int, default=1)
@@ -88,14 +90,21 @@ def main() -> None:
     ref_seeds = list(range(5000, 5064))
     before = sketch_match(base, sketches, eval_seeds)
     over = {"mapping_lr_scale": args.lr_scale} if args.lr_scale else {}
-    cfg = SketchTuneConfig.cpu(
-        iterations=args.iterations, trainable=args.trainable, l_image=args.l_image, **over
-    )
+    if args.iterations:
+        over["iterations"] = args.iterations
+    cfg = SketchTuneConfig.cpu(trainable=args.trainable, l_image=args.l_image, **over)
     t0 = time.perf_counter()
     tuned = sketch_tune(base, sketches, cfg, out_dir=out / "tuned")
     seconds = time.perf_counter() - t0
     after = sketch_match(tuned, sketches, eval_seeds)
-    real = realism(tuned, base, eval_seeds, ref_seeds)
+    # held-out images of the base's training data (same variant and size, another seed)
+    data_info = base.manifest.get("data") or {}
+    variant = data_info.get("variant", "pink-salient") if data_info.get("kind") == "primitives" else None
+    data = None
+    if variant:
+        held_out, _ = primitives_data(base.config.size, len(eval_seeds), seed=99_991, variant=variant)
+        data = tensor_to_uint8(held_out)
+    real = realism(tuned, base, eval_seeds, ref_seeds, data)
 
     # grid: user sketches (as the model sees them), then 8 seeds: base, F(base), tuned, F(tuned)
     show = list(range(1000, 1008))
@@ -119,12 +128,12 @@ def main() -> None:
     summary = {
         "base": str(args.base),
         "sketches": len(sketches),
-        "iterations": args.iterations,
+        "iterations": cfg.iterations,
         "trainable": args.trainable,
         "mapping_lr_scale": cfg.mapping_lr_scale,
         "l_image": cfg.l_image,
         "seconds": round(seconds, 1),
-        "sec_per_iter": round(seconds / args.iterations, 3),
+        "sec_per_iter": round(seconds / cfg.iterations, 3),
         "chamfer_before": before,
         "chamfer_after": after,
         **real,

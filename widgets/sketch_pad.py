@@ -267,8 +267,8 @@ class SketchPad(QWidget):
 
         self.color_action = self._action("Colour", "Pick the brush colour", ["C"])
         self.color_action.triggered.connect(self._pick_color)
-        self.color_button = self._button(self.color_action)
-        self.color_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.color_button = self._button(self.color_action)  # a swatch; the hex code is in its tooltip
+        self.color_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
 
         undo_keys = ["Ctrl+Z"] if own_shortcuts else None
         redo_keys = ["Ctrl+Shift+Z", "Ctrl+Y"] if own_shortcuts else None
@@ -324,8 +324,9 @@ class SketchPad(QWidget):
         self.set_brush_size(self._size)
 
     def _refresh_color_button(self) -> None:
-        self.color_action.setIcon(_swatch_icon(self._color, 14))
+        self.color_action.setIcon(_swatch_icon(self._color, 18))
         self.color_action.setText(self._color.name())
+        self.color_action.setToolTip(f"Brush colour {self._color.name()}: click to pick another (C)")
 
     # -- brush --------------------------------------------------------------------------------
     def set_color(self, color: tuple[int, int, int] | QColor) -> None:

@@ -6,11 +6,14 @@ forwards each progress report to :meth:`TrainingMonitor.update_progress` and eac
 
 Loss curves stay cheap however long the run: values go into growing numpy buffers, and the plot
 is redrawn at most ``REDRAW_HZ`` times a second from a bin-averaged copy of at most
-``MAX_POINTS`` points per curve.
+``MAX_POINTS`` points per curve, and the view range moves only when the data leaves it: a moving
+range makes pyqtgraph lay out and redraw both axes' ticks and text, which was most of the GUI
+thread's time during training.
 """
 
 from __future__ import annotations
 
+import html
 import math
 import re
 import warnings
@@ -178,6 +181,7 @@ class TrainingMonitor(QWidget):
         self._stage_offset = 0  # global iteration at the start of the current stage
         self._stage_total = 0
         self._global_step = 0
+        self._view: tuple[float, float, float] | None = None  # x end, y low, y high now shown
         self._running = False
         self._dirty = False
 
@@ -193,6 +197,7 @@ class TrainingMonitor(QWidget):
         self.status_label.setWordWrap(True)
         self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.metrics_label = QLabel("")
+        self.metrics_label.setTextFormat(Qt.TextFormat.RichText)
         self.metrics_label.setWordWrap(True)
         self.metrics_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         mono = QFont("monospace")
@@ -208,19 +213,23 @@ class TrainingMonitor(QWidget):
         self.plot.setMinimumHeight(140)
         pi = self.plot.getPlotItem()
         pi.setMenuEnabled(False, True)
-        pi.showGrid(x=True, y=True, alpha=0.15)
+        # No grid, no legend, 1-px curves: each halves the cost of a repaint (grid lines and wide pens
+        # take Qt's slow stroking path); the metrics line below names the curves in their colours.
         for name in ("left", "bottom"):
             ax = pi.getAxis(name)
             ax.setPen(PLOT_FG)
             ax.setTextPen(PLOT_FG)
+            ax.enableAutoSIPrefix(False)  # a prefix change re-lays out the plot
+        pi.disableAutoRange()  # see _fit_view
         pi.setLabel("bottom", "iteration", color=PLOT_FG)
         pi.setLabel("left", "loss", color=PLOT_FG)
-        self.legend = pi.addLegend(offset=(-8, 8), labelTextColor=PLOT_FG, brush=pg.mkBrush(27, 29, 33, 200))
         self._stage_lines: list[pg.InfiniteLine] = []
 
         self.log_check = QCheckBox("log y")
         self.log_check.setToolTip("Logarithmic loss axis (values ≤ 0 are not drawn)")
         self.log_check.toggled.connect(self._set_log_y)
+        self._pool: list[pg.PlotDataItem] = []
+        self._curve(3)  # four curves ready (SinGAN reports four losses), empty until a run fills them
 
         self.preview = _FitLabel()
         self.preview.setToolTip("The latest sample, drawn each time a scale finishes")
@@ -287,14 +296,14 @@ class TrainingMonitor(QWidget):
         self._timer.stop()
         self._series.clear()
         for c in self._curves.values():
-            self.plot.removeItem(c)
+            c.setData([], [])  # kept for the next run: creating plot items costs a stall
         self._curves.clear()
-        self.legend.clear()
         for line in self._stage_lines:
             self.plot.removeItem(line)
         self._stage_lines.clear()
         self._stage_key = None
         self._stage_offset = self._stage_total = self._global_step = 0
+        self._view = None
         self._running = True
         self.title_label.setText(title)
         self.title_label.setStyleSheet("")
@@ -335,12 +344,14 @@ class TrainingMonitor(QWidget):
         self.progress_bar.setValue(int(round(1000 * min(1.0, max(0.0, frac)))))
         self.status_label.setText(progress_text(stage, stage_index, stage_count, step, total, rate, eta_s))
         if metrics:
-            self.metrics_label.setText("   ".join(f"{k} {v:.4g}" for k, v in metrics.items()))
             for name, value in metrics.items():
                 series = self._series.get(name)
                 if series is None:
                     series = self._series[name] = _Series()
                 series.append(self._global_step, float(value))
+            self.metrics_label.setText("&nbsp;&nbsp; ".join(
+                f'<span style="color:{self.curve_color(k)}">■</span>&nbsp;{html.escape(k)}&nbsp;{v:.4g}'
+                for k, v in metrics.items()))
             self._schedule_redraw()
 
     def set_preview(self, rgb: np.ndarray, caption: str = "") -> None:
@@ -379,6 +390,11 @@ class TrainingMonitor(QWidget):
     def metric_names(self) -> list[str]:
         return list(self._series)
 
+    def curve_color(self, name: str) -> str:
+        """The colour of a metric's curve (and of its square in the metrics line)."""
+        names = list(self._series)
+        return CURVE_COLORS[(names.index(name) if name in names else len(names)) % len(CURVE_COLORS)]
+
     def _schedule_redraw(self) -> None:
         self._dirty = True
         if not self._timer.isActive():
@@ -393,13 +409,48 @@ class TrainingMonitor(QWidget):
         for name, series in self._series.items():
             curve = self._curves.get(name)
             if curve is None:
-                color = CURVE_COLORS[len(self._curves) % len(CURVE_COLORS)]
-                curve = self.plot.plot(name=name, pen=pg.mkPen(color, width=1.5))
-                curve.setLogMode(False, self.log_check.isChecked())
-                self._curves[name] = curve
+                curve = self._curves[name] = self._curve(len(self._curves))
             x, y = decimate(*series.data())
             curve.setData(x, y, connect="finite")
+        self._fit_view()
+
+    def _curve(self, index: int) -> pg.PlotDataItem:
+        """The plot item of the ``index``-th metric, in that index's colour. Items are made ahead (see
+        ``__init__``) and reused across runs: adding one to the plot at the first redraw of a run took
+        ~10 ms each and made the longest GUI stall of a training start."""
+        while len(self._pool) <= index:
+            colour = CURVE_COLORS[len(self._pool) % len(CURVE_COLORS)]
+            item = self.plot.plot(pen=pg.mkPen(colour, width=1))
+            item.setLogMode(False, self.log_check.isChecked())
+            self._pool.append(item)
+        return self._pool[index]
+
+    def _fit_view(self) -> None:
+        """Show every iteration of the current stage and all values, moving the range only when the
+        data leaves it or fills less than a third of its height (hysteresis keeps the axes still)."""
+        ys = [c.yData for c in self._curves.values() if c.yData is not None and len(c.yData)]
+        ys = [y for y in ys if y.size]
+        if not ys:
+            return
+        y = np.concatenate(ys)
+        if self.log_check.isChecked():
+            y = np.log10(y[y > 0])
+        y = y[np.isfinite(y)]
+        if not y.size:
+            return
+        lo, hi = float(y.min()), float(y.max())
+        span = max(hi - lo, 1e-6 * max(1.0, abs(hi)))
+        x_end = float(max(self._stage_offset + self._stage_total, self._global_step, 1))
+        pi = self.plot.getPlotItem()
+        view = self._view
+        if view is None or view[0] != x_end:
+            pi.setXRange(0, x_end, padding=0.02)
+        if view is None or lo < view[1] or hi > view[2] or view[2] - view[1] > 3 * span:
+            view = (x_end, lo - 0.15 * span, hi + 0.15 * span)
+            pi.setYRange(view[1], view[2], padding=0)
+        self._view = (x_end, view[1], view[2])
 
     def _set_log_y(self, on: bool) -> None:
         self.plot.getPlotItem().setLogMode(x=False, y=on)
-        self.plot.getPlotItem().enableAutoRange()
+        self._view = None
+        self._fit_view()

@@ -44,6 +44,7 @@ class GeneratePanel(QWidget):
         self.model: SinGANModel | None = None
         self.latencies_ms: list[float] = []
         self._requested_at = 0.0
+        self._last: tuple[object, np.ndarray] | None = None  # (request key, image) of the latest result
 
         self.scale = LabeledSlider("Scale", ["—"])
         self.scale.setToolTip("Where generation starts: left = coarsest (new layouts), right = finest (only details change)")
@@ -85,6 +86,7 @@ class GeneratePanel(QWidget):
 
     def set_model(self, model: SinGANModel | None) -> None:
         self.model = model
+        self._last = None
         enabled = model is not None and model.num_trained > 0
         for w in (self.scale, self.diversity, self.width_scale, self.height_scale, self.seed,
                   self.generate_btn, self.generate8_btn):
@@ -128,17 +130,23 @@ class GeneratePanel(QWidget):
             return
         settings = self.settings()
         model = self.model
+        key = (id(model), settings)
         self._requested_at = time.perf_counter()
 
         def show(image: np.ndarray, requested_at: float = self._requested_at) -> None:
             ms = (time.perf_counter() - requested_at) * 1000.0
             if not live:
                 self.latencies_ms.append(ms)
+            self._last = (key, image)
             self.showImage.emit(image, sample_params(model, settings, image))
             self.status.emit(f"Generated {image.shape[1]}×{image.shape[0]} from scale "
                              f"{model.scale_label(settings.start_scale)} in {ms:.0f} ms (seed {settings.seed})")
 
-        self.live.request(generate_one, model, settings, on_result=show, name="Generate")
+        if self._last is not None and self._last[0] == key and not self.live.busy:
+            show(self._last[1])  # released on the value whose image the drag already made
+            return
+        # a release on the value the drag is still generating waits for that image, not a new one
+        self.live.request(generate_one, model, settings, on_result=show, name="Generate", key=key)
 
     def generate_batch(self, n: int = 8) -> None:
         if self.model is None:

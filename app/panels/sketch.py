@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSpinBox,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -137,16 +138,17 @@ class SketchPanel(QWidget):
         self.add_button.setToolTip("Put the drawing into the set below and clear the pad")
         self.import_button = QPushButton("Import…")
         self.remove_button = QPushButton("Remove")
-        self.left_button = QPushButton("◀")
-        self.right_button = QPushButton("▶")
-        for b in (
-            self.add_button,
-            self.import_button,
-            self.remove_button,
-            self.left_button,
-            self.right_button,
-        ):
+        self.left_button = QToolButton()
+        self.left_button.setText("◀")
+        self.left_button.setToolTip("Move the selected sketch left")
+        self.right_button = QToolButton()
+        self.right_button.setText("▶")
+        self.right_button.setToolTip("Move the selected sketch right")
+        for b in (self.add_button, self.import_button, self.remove_button):
             row.addWidget(b)
+        row.addStretch(1)
+        row.addWidget(self.left_button)
+        row.addWidget(self.right_button)
         v.addLayout(row)
         self.sketch_list = QListWidget()
         self.sketch_list.setViewMode(QListView.ViewMode.IconMode)
@@ -253,12 +255,8 @@ class SketchPanel(QWidget):
         self.count_spin = QSpinBox()
         self.count_spin.setRange(1, 64)
         self.count_spin.setValue(8)
-        seed_row = QHBoxLayout()
-        seed_row.addWidget(QLabel("first seed"))
-        seed_row.addWidget(self.seed_spin)
-        seed_row.addWidget(QLabel("count"))
-        seed_row.addWidget(self.count_spin)
-        form.addRow("Samples", seed_row)
+        form.addRow("First seed", self.seed_spin)  # one per row: a 2³¹ spin box is wide
+        form.addRow("Samples", self.count_spin)
         self.trunc_slider = FloatSlider("", 0.1, 1.0, 0.05, 1.0)
         self.trunc_slider.setToolTip("Truncation ψ: lower = more typical, less varied")
         form.addRow("Truncation ψ", self.trunc_slider)
@@ -274,28 +272,28 @@ class SketchPanel(QWidget):
         form.addRow(self.sample_button)
         self.grid_view = ImageLabel(220)
         form.addRow(self.grid_view)
-        ab_row = QHBoxLayout()
         self.seed_a = QSpinBox()
         self.seed_a.setRange(0, 2**31 - 1)
         self.seed_b = QSpinBox()
         self.seed_b.setRange(0, 2**31 - 1)
         self.seed_b.setValue(1)
-        ab_row.addWidget(QLabel("A"))
-        ab_row.addWidget(self.seed_a)
-        ab_row.addWidget(QLabel("B"))
-        ab_row.addWidget(self.seed_b)
-        form.addRow("Interpolate", ab_row)
+        form.addRow("Interpolate A", self.seed_a)
+        form.addRow("… to B", self.seed_b)
         self.interp_slider = FloatSlider("", 0.0, 1.0, 0.01, 0.0)
         form.addRow("A → B", self.interp_slider)
         self.interp_view = ImageLabel(160)
         form.addRow(self.interp_view)
         exp_row = QHBoxLayout()
-        self.export_samples_button = QPushButton("Export samples…")
-        self.export_anim_button = QPushButton("Export GIF/MP4…")
-        self.export_model_button = QPushButton("Export model…")
+        self.export_samples_button = QPushButton("Samples…")
+        self.export_samples_button.setToolTip("Export the sample grid's images as PNG (seed and model in text chunks)")
+        self.export_anim_button = QPushButton("GIF/MP4…")
+        self.export_anim_button.setToolTip("Export the A → B interpolation as an animation")
+        self.export_model_button = QPushButton("Model…")
+        self.export_model_button.setToolTip("Export the fine-tuned model (safetensors + JSON)")
+        exp_row.addWidget(QLabel("Export"))
         for b in (self.export_samples_button, self.export_anim_button, self.export_model_button):
             exp_row.addWidget(b)
-        form.addRow(exp_row)
+        form.addRow(exp_row)  # spans both columns: the buttons need the label column's width
         lay.addWidget(box)
         lay.addStretch(1)
 

@@ -72,7 +72,9 @@ def init_weights(m: nn.Module) -> None:
 class FoldedGenerator(nn.Module):
     """Inference-only copy of a trained :class:`Generator` with BatchNorm folded into the convs.
 
-    Same outputs as ``Generator.eval()`` (up to float rounding), one op fewer per layer.
+    Same outputs as ``Generator.eval()`` (up to float rounding), one op fewer per layer. On the
+    CPU it runs channels-last (NHWC), which oneDNN's 3×3 convolutions run ~20–25 % faster at 64
+    channels (bench/studio.py).
     """
 
     def __init__(self, g: Generator) -> None:
@@ -88,7 +90,9 @@ class FoldedGenerator(nn.Module):
         tail = nn.Conv2d(g.tail.in_channels, 3, 3, padding=0)
         tail.load_state_dict(g.tail.state_dict())
         layers.append(tail)
-        self.net = nn.Sequential(*layers).to(g.tail.weight.device)
+        device = g.tail.weight.device
+        self.memory_format = torch.channels_last if device.type == "cpu" else torch.contiguous_format
+        self.net = nn.Sequential(*layers).to(device, memory_format=self.memory_format)
         self.crop = g.crop
         self.requires_grad_(False)
         self.eval()

@@ -5,7 +5,8 @@ still as realistic as the base model's?
   in pixels at the model's resolution, averaged over seeds (lower = closer to what was drawn).
   The paper reports this too (with PhotoSketch as F and held-out sketches as targets).
 * Realism: patch SWD (core.metrics) of the fine-tuned samples against the base model's samples,
-  compared with the base model against itself on other seeds (the noise floor of the measure).
+  compared with the base model against itself on other seeds (the noise floor of the measure),
+  and of both models' samples against held-out images of the training distribution.
 """
 
 from __future__ import annotations
@@ -66,10 +67,24 @@ def sketch_match(
 
 
 def realism(
-    tuned: StyleGANModel, base: StyleGANModel, seeds: list[int], ref_seeds: list[int]
+    tuned: StyleGANModel,
+    base: StyleGANModel,
+    seeds: list[int],
+    ref_seeds: list[int],
+    data: np.ndarray | None = None,
 ) -> dict[str, float]:
-    """Patch SWD of tuned vs base samples, and of base vs base on other seeds (the floor)."""
+    """Patch SWD of tuned vs base samples, and of base vs base on other seeds (the floor).
+
+    With ``data`` (uint8 N×H×W×3 held-out images of the base's training distribution) also the SWD
+    of each model's samples against it: the fine-tune keeps the base's realism when its distance to
+    the data stays near the base's own (a changed shape alone moves the samples away from the base's
+    samples, so tuned-vs-base is not the measure of realism).
+    """
     base_a = tensor_to_uint8(generate_tensor(base, seeds))
     base_b = tensor_to_uint8(generate_tensor(base, ref_seeds))
     tuned_a = tensor_to_uint8(generate_tensor(tuned, seeds))
-    return {"swd_tuned_vs_base": patch_swd(tuned_a, base_b), "swd_base_vs_base": patch_swd(base_a, base_b)}
+    out = {"swd_tuned_vs_base": patch_swd(tuned_a, base_b), "swd_base_vs_base": patch_swd(base_a, base_b)}
+    if data is not None:
+        out["swd_base_vs_data"] = patch_swd(base_a, data)
+        out["swd_tuned_vs_data"] = patch_swd(tuned_a, data)
+    return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QScrollArea
 
 from app.main_window import MainWindow
 from app.settings import Settings
@@ -53,6 +54,11 @@ def test_open_train_generate_export_reopen(window, qtbot, tmp_path, photo):
     qtbot.waitUntil(lambda: window.doc.shown.params.get("start_scale") == str(model.num_trained - 1))
     fine = window.canvas.image().copy()
     assert coarse.shape == fine.shape and not np.array_equal(coarse, fine)
+    # a release on the value whose image the drag already made shows it again at once, generating nothing
+    window.show_photo()
+    jobs_before = gen.live.generation
+    gen.scale.valueCommitted.emit(model.num_trained - 1)
+    assert gen.live.generation == jobs_before and np.array_equal(window.canvas.image(), fine)
 
     png, ckpt = tmp_path / "out.png", tmp_path / "saved.ganvas"
     assert window.export_image_to(png, fine, window.doc.shown.params)
@@ -84,10 +90,13 @@ def test_first_launch_leaves_the_canvas_most_of_the_window(qtbot, tmp_path):
     w.show()
     qtbot.waitUntil(lambda: w.canvas.width() >= 0.4 * w.width(), timeout=5000)
     assert w.width() == 1500
-    for title in ("Primitives", "Tasks", "Train"):
+    for title in ("Primitives", "Tasks", "Train", "Sketch GAN"):
         w.docks[title].raise_()
         qtbot.wait(20)
         assert w.canvas.width() >= 0.4 * w.width(), title
+        scroll = w.docks[title].widget()
+        if isinstance(scroll, QScrollArea):  # the workflow panels scroll down, never sideways
+            assert not scroll.horizontalScrollBar().isVisible(), title
     w.close()
 
 

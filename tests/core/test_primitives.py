@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import zipfile
 
+import cv2
 import numpy as np
 import pytest
 
@@ -24,7 +25,16 @@ from core.primitives import (
     read_set_manifest,
     verify_set,
 )
-from core.primitives.synth import max_sizes, rng_for, saliency_mask, saliency_params, shape_params
+from core.primitives.synth import (
+    _ccs_layout,
+    _isotropic_field,
+    _noise_fields,
+    max_sizes,
+    rng_for,
+    saliency_mask,
+    saliency_params,
+    shape_params,
+)
 
 
 def radial_slope(image: np.ndarray) -> float:
@@ -66,6 +76,46 @@ def test_power_spectrum_draws_exponents_per_channel_and_axis_and_fills_the_range
     assert field.min() == 0 and field.max() == 255  # renormalised to the full range
     assert exps.shape == (3, 2) and np.all((exps >= 0.5) & (exps <= 3.5))
     assert len(np.unique(np.round(exps, 6))) == 6  # independent per channel and axis
+
+
+@pytest.mark.parametrize("h, w", [(8, 8), (7, 9), (6, 5), (16, 12)])
+def test_packed_spectrum_layout_matches_opencv(h, w):
+    """Every entry of OpenCV's packed real spectrum is the real or imaginary part of the rfft2
+    coefficient our layout says it is, and the purely real bins are where we scale them."""
+    x = np.random.default_rng(0).standard_normal((h, w)).astype(np.float32)
+    packed, z = cv2.dft(x), np.fft.rfft2(x)
+    cols, rows, real = _ccs_layout(h, w)
+    for r in range(h):
+        for c in range(w):
+            edge = c == 0 or (w % 2 == 0 and c == w - 1)
+            k, j = (rows[r], 0 if c == 0 else w // 2) if edge else (r, cols[c])
+            assert np.isclose(packed[r, c], [z[k, j].real, z[k, j].imag], atol=1e-3).any(), (r, c)
+    for r, c in zip(*real):
+        assert abs(z[rows[r], 0 if c == 0 else w // 2].imag) < 1e-3
+
+
+def test_flat_amplitude_gives_white_noise_at_every_frequency():
+    """With a constant amplitude the field is white: equal power in every rfft bin, the purely real
+    DC/Nyquist ones and the packed edge columns included (the √2 and the layout are right)."""
+    h, w = 16, 12
+    rng = np.random.default_rng(1)
+    power = np.zeros((h, w // 2 + 1))
+    out = np.empty((3, h, w), np.float32)
+    for _ in range(300):
+        _noise_fields(rng, np.ones((3, h), np.float32), np.zeros((3, w // 2 + 1), np.float32), out)
+        power += (np.abs(np.fft.rfft2(out)) ** 2).sum(0)
+    power /= power.mean()
+    assert 0.85 < power.min() and power.max() < 1.15, power.round(2)
+
+
+def test_isotropic_spectrum_removes_only_the_mean():
+    """Baradad's spectrum noise: no DC, but the purely horizontal and vertical frequencies stay."""
+    h, w = 32, 24
+    out = np.empty((3, h, w), np.float32)
+    _isotropic_field(np.random.default_rng(0), h, w, (1.0, 1.0), out)
+    power = np.abs(np.fft.rfft2(out)) ** 2
+    assert np.all(power[:, 0, 0] < 1e-6 * power.mean())
+    assert power[:, 0, 1].min() > power.mean() and power[:, 1, 0].min() > power.mean()
 
 
 def test_steeper_exponents_give_smoother_fields():

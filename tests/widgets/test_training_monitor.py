@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from PySide6.QtGui import QTextDocument
 
 from widgets.training_monitor import MAX_POINTS, TrainingMonitor, decimate, progress_text
 
@@ -20,7 +21,14 @@ def test_progress_text_and_bar(monitor):
     monitor.update_progress("scale", 2, 9, 420, 2000, 12.34, 245.0, {"errD": -0.5, "errG": 1.25})
     text = monitor.status_label.text()
     assert text == "Scale 3/9 · iteration 420/2000 · 12.3 it/s · ETA 4:05"
-    assert "errD -0.5" in monitor.metrics_label.text() and "errG 1.25" in monitor.metrics_label.text()
+    doc = QTextDocument()
+    doc.setHtml(monitor.metrics_label.text())
+    shown = doc.toPlainText().replace("\xa0", " ")
+    assert "errD -0.5" in shown and "errG 1.25" in shown
+    monitor.redraw()  # each name carries its curve's colour: the plot has no legend
+    for name in ("errD", "errG"):
+        colour = monitor._curves[name].opts["pen"].color().name()
+        assert f'color:{colour}">■</span>&nbsp;{name}' in monitor.metrics_label.text()
     expected = (2 + 420 / 2000) / 9
     assert monitor.progress_bar.value() == pytest.approx(1000 * expected, abs=1)
 
@@ -80,3 +88,23 @@ def test_buttons_and_end_states(qtbot, monitor, photo):
     assert monitor.note_label.isVisibleTo(monitor)
     monitor.finish("Done in 4:05")
     assert monitor.progress_bar.value() == monitor.progress_bar.maximum()
+
+
+def test_view_range_moves_only_when_the_data_leaves_it(monitor):
+    """A still view keeps pyqtgraph from re-laying-out the axes at every redraw (the training stall)."""
+    for i in range(0, 100, 10):
+        monitor.update_progress("scale", 0, 2, i, 200, 5.0, 10.0, {"errD": 1.0 + 0.01 * (i % 3)})
+    monitor.redraw()
+    first = monitor.plot.getPlotItem().viewRange()
+    for i in range(100, 200, 10):  # same stage, values inside the range: nothing moves
+        monitor.update_progress("scale", 0, 2, i, 200, 5.0, 10.0, {"errD": 1.01})
+    monitor.redraw()
+    assert monitor.plot.getPlotItem().viewRange() == first
+    assert first[0][1] >= 200  # the whole stage's iterations are on screen from the start
+    monitor.update_progress("scale", 0, 2, 200, 200, 5.0, 10.0, {"errD": 5.0})  # out of range: the view grows
+    monitor.redraw()
+    (_, _), (_, y_hi) = monitor.plot.getPlotItem().viewRange()
+    assert y_hi > 5.0
+    monitor.update_progress("scale", 1, 2, 10, 200, 5.0, 10.0, {"errD": 1.0})  # next stage: x extends
+    monitor.redraw()
+    assert monitor.plot.getPlotItem().viewRange()[0][1] >= 400
