@@ -1,13 +1,14 @@
 """Studio responsiveness: slider release → new image on the canvas, and the longest GUI stall while training.
 
-    python bench/studio.py [--sizes 128 250] [--repeats 7] [--train-iters 40]
+    python bench/studio.py [--preset fast|paper] [--latency-only] [--sizes 128 250] [--repeats 7] [--train-iters 40]
 
 Runs the real main window offscreen. Latency is measured from the Scale slider's
 ``valueCommitted`` (what a mouse release emits) until the canvas holds the new image, with the
 studio idle before the release (the spectrum of the previous image drawn), for every
-start scale of a ``paper``-preset model at each size (the model is trained for a single iteration
+start scale of a ``--preset`` model (default ``paper``) at each size (the model is trained for a single iteration
 per scale: latency depends on the network sizes, not on the weights). The eager column times the
-same generator chain in the same process without our folding / inference mode, for the ratio.
+same generator chain in the same process without our folding / inference mode / channels-last,
+for the ratio.
 The Primitives row times a control change until its 16-image preview grid is on screen.
 The stall is the longest extra delay of a 5 ms GUI timer while the Train panel trains a model.
 """
