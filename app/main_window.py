@@ -499,9 +499,22 @@ class MainWindow(QMainWindow):
         else:
             self.resize(1440, 900)
         if isinstance(state, QByteArray) and self.restoreState(state):
+            self._check_restored_layout = True  # once shown and laid out: see _rescue_canvas
             return
         # First launch: a canvas-first layout (workflow tabs left, spectrum right, a gallery strip below).
         QTimer.singleShot(0, self.default_dock_sizes)
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().showEvent(event)
+        if getattr(self, "_check_restored_layout", False):
+            self._check_restored_layout = False
+            QTimer.singleShot(0, self._rescue_canvas)
+
+    def _rescue_canvas(self) -> None:
+        """A saved layout whose docks squeeze the canvas to a strip (e.g. saved while a panel of an older
+        version was too wide) falls back to the default dock sizes; a sensible saved layout stays."""
+        if self.canvas.width() < 0.3 * self.width():
+            self.default_dock_sizes()
 
     def default_dock_sizes(self) -> None:
         width = self.width()

@@ -133,17 +133,18 @@ class GeneratePanel(QWidget):
         key = (id(model), settings)
         self._requested_at = time.perf_counter()
 
-        def show(image: np.ndarray, requested_at: float = self._requested_at) -> None:
+        def show(image: np.ndarray, requested_at: float = self._requested_at, reused: bool = False) -> None:
             ms = (time.perf_counter() - requested_at) * 1000.0
             if not live:
                 self.latencies_ms.append(ms)
             self._last = (key, image)
             self.showImage.emit(image, sample_params(model, settings, image))
+            how = "already generated" if reused else f"in {ms:.0f} ms"
             self.status.emit(f"Generated {image.shape[1]}×{image.shape[0]} from scale "
-                             f"{model.scale_label(settings.start_scale)} in {ms:.0f} ms (seed {settings.seed})")
+                             f"{model.scale_label(settings.start_scale)} {how} (seed {settings.seed})")
 
         if self._last is not None and self._last[0] == key and not self.live.busy:
-            show(self._last[1])  # released on the value whose image the drag already made
+            show(self._last[1], reused=True)  # released on the value whose image the drag already made
             return
         # a release on the value the drag is still generating waits for that image, not a new one
         self.live.request(generate_one, model, settings, on_result=show, name="Generate", key=key)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QScrollArea
 
 from app.main_window import MainWindow
@@ -98,6 +98,22 @@ def test_first_launch_leaves_the_canvas_most_of_the_window(qtbot, tmp_path):
         if isinstance(scroll, QScrollArea):  # the workflow panels scroll down, never sideways
             assert not scroll.horizontalScrollBar().isVisible(), title
     w.close()
+
+
+def test_a_saved_layout_that_squeezes_the_canvas_falls_back_to_the_default(qtbot, tmp_path):
+    settings = Settings(QSettings(str(tmp_path / "squeezed.ini"), QSettings.Format.IniFormat))
+    w = MainWindow(settings, confirm_dialogs=False)
+    w.resize(1500, 940)
+    w.show()
+    qtbot.wait(50)
+    w.resizeDocks([w.docks["Generate"]], [1150], Qt.Orientation.Horizontal)  # what an older version saved
+    qtbot.waitUntil(lambda: w.canvas.width() < 0.3 * w.width(), timeout=5000)
+    w.close()
+    again = MainWindow(settings, confirm_dialogs=False)
+    again.resize(1500, 940)  # the offscreen screen is 800 px wide: restoreGeometry clamps to it
+    again.show()
+    qtbot.waitUntil(lambda: again.canvas.width() >= 0.4 * again.width(), timeout=5000)
+    again.close()
 
 
 def test_spectrum_overlays_primitives_previews_while_their_panel_is_shown(window, qtbot, photo, tmp_path):
