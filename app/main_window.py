@@ -97,6 +97,7 @@ class MainWindow(QMainWindow):
         self._actions()
         self._connect()
         self._workflow_panels()
+        self._check_restored_layout = False  # set by _restore_layout: see showEvent
         self._restore_layout()
         self._update_title()
 
@@ -506,7 +507,7 @@ class MainWindow(QMainWindow):
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
         super().showEvent(event)
-        if getattr(self, "_check_restored_layout", False):
+        if self._check_restored_layout:
             self._check_restored_layout = False
             QTimer.singleShot(0, self._rescue_canvas)
 

@@ -392,8 +392,7 @@ class TrainingMonitor(QWidget):
 
     def curve_color(self, name: str) -> str:
         """The colour of a metric's curve (and of its square in the metrics line)."""
-        names = list(self._series)
-        return CURVE_COLORS[(names.index(name) if name in names else len(names)) % len(CURVE_COLORS)]
+        return CURVE_COLORS[list(self._series).index(name) % len(CURVE_COLORS)]
 
     def _schedule_redraw(self) -> None:
         self._dirty = True
@@ -429,7 +428,6 @@ class TrainingMonitor(QWidget):
         """Show every iteration of the current stage and all values, moving the range only when the
         data leaves it or fills less than a third of its height (hysteresis keeps the axes still)."""
         ys = [c.yData for c in self._curves.values() if c.yData is not None and len(c.yData)]
-        ys = [y for y in ys if y.size]
         if not ys:
             return
         y = np.concatenate(ys)

@@ -57,24 +57,6 @@ def _log_freqs(h: int, w: int, d: float) -> tuple[np.ndarray, np.ndarray]:
     return np.log(fy).astype(np.float32), np.log(fx).astype(np.float32)
 
 
-def spectrum_amplitude(h: int, w: int, a_vertical: float, b_horizontal: float) -> np.ndarray:
-    """Amplitude ``1 / (|f_y|^a + |f_x|^b)`` on the rfft half-plane (H × W//2+1), float32.
-
-    Frequencies are those of the released code (``fftfreq(n, d=0.2)``) along each axis.
-    """
-    py, px = _axis_powers(h, w, a_vertical, b_horizontal)
-    return np.reciprocal(py[:, None] + px[None, :])
-
-
-def _axis_powers(h: int, w: int, a_vertical: float, b_horizontal: float) -> tuple[np.ndarray, np.ndarray]:
-    """The two terms of the amplitude's denominator: |f_y|^a + eps (H) and |f_x|^b + eps (W//2+1)."""
-    ly, lx = _log_freqs(h, w, 0.2)
-    return (
-        np.exp(np.float32(a_vertical) * ly) + np.float32(_EPS),
-        np.exp(np.float32(b_horizontal) * lx) + np.float32(_EPS),
-    )
-
-
 @functools.lru_cache(maxsize=1)
 def _gaussian_table() -> np.ndarray:
     """The 65 536 quantiles of N(0, 1): a 16-bit random index becomes a Gaussian by one table lookup
@@ -141,8 +123,11 @@ def _spectrum_field(
     """Fill ``out`` (3×H×W float32) with one P field; return its exponents (3×2)."""
     lo, hi = float(exponent_range[0]), float(exponent_range[1])
     exps = rng.random((3, 2)) * (hi - lo) + lo  # per channel: (vertical a, horizontal b)
-    powers = [_axis_powers(h, w, exps[c, 0], exps[c, 1]) for c in range(3)]
-    _noise_fields(rng, np.stack([p[0] for p in powers]), np.stack([p[1] for p in powers]), out)
+    # the amplitude 1 / (|f_y|^a + |f_x|^b), frequencies as the released code's fftfreq(n, d=0.2)
+    ly, lx = _log_freqs(h, w, 0.2)
+    a, b = exps.astype(np.float32).T
+    eps = np.float32(_EPS)
+    _noise_fields(rng, np.exp(a[:, None] * ly) + eps, np.exp(b[:, None] * lx) + eps, out)
     return exps
 
 
@@ -400,8 +385,7 @@ def generate_indices(
 
 
 def _render(config: PrimitivesConfig, seed: int, i: int, canvas: np.ndarray) -> None:
-    """Draw image ``i`` into ``canvas`` (H×W×3 uint8). Fields are made per image: measured faster than
-    one batched FFT, which falls out of the CPU cache."""
+    """Draw image ``i`` into ``canvas`` (H×W×3 uint8), its noise fields first."""
     h, w = canvas.shape[:2]
     bg_p = config.background == "spectrum"
     tex_p = config.saliency and config.saliency_fill == "spectrum"
