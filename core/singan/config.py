@@ -1,4 +1,4 @@
-"""SinGAN training configuration: the paper's defaults and a fast CPU preset."""
+"""SinGAN training configuration: named presets (the SinGAN paper, ConSinGAN, a fast CPU recipe)."""
 
 from __future__ import annotations
 
@@ -36,6 +36,20 @@ class SinGANConfig:
     lambda_grad: float = 0.1  # WGAN-GP weight
     alpha: float = 10.0  # reconstruction weight
     noise_amp_init: float = 0.1  # noise amplitude per scale = noise_amp_init · RMSE(reconstruction↑, x_n)
+    # --- where the presets differ from the SinGAN paper (its values are the defaults) ---
+    batch_norm: bool = True  # BatchNorm in generator and critic blocks (SinGAN); ConSinGAN uses none
+    lrelu: float = 0.2  # LeakyReLU slope (ConSinGAN: 0.05)
+    schedule: str = "geometric"  # "geometric": steps of ~scale_factor; "consingan": ``stages`` scales, denser at the coarse end
+    stages: int = 6  # number of scales for the "consingan" schedule (ConSinGAN's train_stages)
+    train_depth: int = 1  # scales trained together, end to end (ConSinGAN: 3)
+    lr_scale: float = 0.1  # learning-rate factor per step below the newest scale when train_depth > 1
+    noise_pad: bool = False  # pad inputs with upsampled image and noise instead of zeros (ConSinGAN)
+    rec_from_image: bool = False  # reconstruction input at the coarsest scale is the image itself (ConSinGAN)
+    redraw_lower: bool = True  # fresh sample of the frozen scales for every critic step (SinGAN) or once per iteration
+    g_reuse_grad: bool = False  # one generator gradient per iteration, applied g_steps times (ConSinGAN's loop)
+    lambda_patch: float = 0.0  # weight of the 7×7 patch sliced-Wasserstein loss (GPDM) in the generator loss
+    patch_directions: int = 64  # random projections of that loss, drawn afresh every step
+    fine_iters: float = 1.0  # iteration multiplier at the finest scale, interpolated from 1 at the coarsest
     preset: str = "paper"
 
     def __post_init__(self) -> None:
@@ -52,6 +66,18 @@ class SinGANConfig:
             problems.append("iters, d_steps and g_steps must be at least 1")
         if self.num_layers < 3:
             problems.append(f"num_layers must be at least 3 (got {self.num_layers})")
+        if self.schedule not in ("geometric", "consingan"):
+            problems.append(f"schedule must be 'geometric' or 'consingan' (got '{self.schedule}')")
+        if self.stages < 2:
+            problems.append(f"stages must be at least 2 (got {self.stages})")
+        if self.train_depth < 1:
+            problems.append(f"train_depth must be at least 1 (got {self.train_depth})")
+        if not 0 < self.lr_scale <= 1:
+            problems.append(f"lr_scale must be in (0, 1] (got {self.lr_scale})")
+        if self.lambda_patch < 0 or self.patch_directions < 1:
+            problems.append("lambda_patch must be ≥ 0 and patch_directions ≥ 1")
+        if not 0 < self.fine_iters <= 1:
+            problems.append(f"fine_iters must be in (0, 1] (got {self.fine_iters})")
         if problems:
             raise GanvasError("Invalid SinGAN settings: " + "; ".join(problems) + ".")
 
@@ -63,11 +89,17 @@ class SinGANConfig:
     def channels_at(self, scale: int) -> int:
         return min(self.nfc * 2 ** (scale // self.nfc_double_every), self.max_nfc)
 
+    def iters_at(self, scale: int, num_scales: int) -> int:
+        """Iterations for ``scale``: ``iters`` at the coarsest, ``iters · fine_iters`` at the finest."""
+        t = scale / max(1, num_scales - 1)
+        return max(1, round(self.iters * (1.0 + t * (self.fine_iters - 1.0))))
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SinGANConfig:
+        """Fields missing from an older manifest take the paper's values, which those models were trained with."""
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
 
@@ -75,23 +107,61 @@ class SinGANConfig:
         return replace(self, **changes)
 
 
-#: ``paper``: the published defaults. ``fast``: for a CPU — coarser steps between scales, a
-#: shorter schedule (500 iterations), 2 D / 2 G steps and 32 channels at every scale (the paper
-#: doubles to 64 from the fifth scale on, which makes the finest scales of a 250-px model 4× the
-#: work: generation there drops from ~150 to ~60 ms); README has its time, SWD and diversity.
+#: ``paper``: the published SinGAN defaults (Shaham et al., ICCV 2019; tamarott/SinGAN).
+#: ``consingan``: the published ConSinGAN defaults for unconditional generation (Hinz et al., WACV 2021;
+#: tohinz/ConSinGAN main_train.py + config.py): 6 stages on its rescaled schedule, 3 trained concurrently
+#: with learning rate ×0.1 per stage below, 64 channels, 3 body layers (5 convs), no BatchNorm,
+#: LeakyReLU 0.05, noise padding, the coarse image as reconstruction input, 2000 iterations with one
+#: generator gradient applied 3 times. Stages hand RGB images to each other (ConSinGAN hands feature maps)
+#: so that every application can inject an image at any scale; README lists this.
+#: ``fast``: the CPU recipe chosen with bench/quality.py (README has the table): ConSinGAN's concurrent,
+#: BatchNorm-free stages plus a patch sliced-Wasserstein loss (GPDM) next to the adversarial one.
 PRESETS: dict[str, SinGANConfig] = {
-    "paper": SinGANConfig(),
     "fast": SinGANConfig(
         preset="fast",
-        scale_factor=0.65,
+        batch_norm=False,
+        lrelu=0.05,
+        scale_factor=0.75,
+        max_size=128,
+        nfc=32,
         max_nfc=32,
-        iters=500,
+        iters=400,
+        fine_iters=0.5,
         d_steps=2,
-        g_steps=2,
-        lr_g=5e-4,
-        lr_d=5e-4,
+        g_steps=1,
+        train_depth=2,
+        noise_pad=True,
+        redraw_lower=False,
+        lambda_patch=1.0,
     ),
+    "consingan": SinGANConfig(
+        preset="consingan",
+        batch_norm=False,
+        lrelu=0.05,
+        schedule="consingan",
+        stages=6,
+        nfc=64,
+        max_nfc=64,
+        iters=2000,
+        train_depth=3,
+        lr_scale=0.1,
+        noise_pad=True,
+        rec_from_image=True,
+        redraw_lower=False,
+        g_reuse_grad=True,
+    ),
+    "paper": SinGANConfig(),
 }
+
+#: One line per preset for the studio's Train dock and ``--help``.
+PRESET_DESCRIPTIONS: dict[str, str] = {
+    "fast": "CPU recipe: concurrent scales + patch loss, 128 px, about 5 min on 2 cores",
+    "consingan": "ConSinGAN (WACV 2021) as published: 6 stages, 3 concurrent; tens of minutes on a CPU",
+    "paper": "SinGAN (ICCV 2019) as published: 250 px, 2000 iterations per scale; hours on a CPU",
+}
+
+#: The preset a new user starts with, in the studio and the CLI.
+DEFAULT_PRESET = "fast"
 
 
 def preset(name: str, **overrides: Any) -> SinGANConfig:

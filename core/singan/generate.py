@@ -7,6 +7,7 @@ start scale keeps the noise of the other scales unchanged.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
@@ -28,7 +29,7 @@ class SampleSettings:
     """How to draw a sample. ``start_scale`` 0 is the coarsest; scales below it get the training image."""
 
     start_scale: int = 0
-    diversity: float = 1.0  # multiplies every scale's noise amplitude
+    diversity: float = 1.0  # 0: the photo's reconstruction; 1: the trained noise amplitudes; >1: more
     scale_diversity: tuple[float, ...] | None = None  # optional extra multiplier per scale
     width_scale: float = 1.0
     height_scale: float = 1.0
@@ -72,22 +73,43 @@ def run_scales(
     batch: int,
     device: torch.device,
     cancel: CancelToken | None = None,
+    noise_pad: bool = False,
 ) -> torch.Tensor:
     """x̃_n = x̃_{n+1}↑ + ψ_n(a_n·z_n + x̃_{n+1}↑) for n = first … len(gens)-1.
 
     ``prev`` is the image entering scale ``first`` (any size; it is resized), or None at the
-    coarsest scale (zeros). ``noise(n, h, w)`` returns unscaled noise for scale n.
+    coarsest scale (zeros). ``noise(n, h, w)`` returns unscaled noise for scale n at the size it is
+    asked for: the padded size with ``noise_pad`` (ConSinGAN), else the scale's own size; a tensor of
+    the scale's own size is always accepted and zero-padded (fixed noise such as z*).
     """
     x = prev
     for n in range(first, len(gens)):
         check_cancel(cancel)
         h, w = shapes[n]
-        x = torch.zeros(batch, 3, h, w, device=device) if x is None else resize(x, (h, w))
-        z = noise(n, h, w).to(device)
-        xp = F.pad(x, (pad, pad, pad, pad))
-        zp = F.pad(z * amps[n], (pad, pad, pad, pad))
-        x = gens[n](zp + xp, xp)
+        z = noise(n, h + 2 * pad, w + 2 * pad) if noise_pad else noise(n, h, w)
+        x = gens[n](*scale_inputs(x, z, amps[n], (h, w), pad, noise_pad, batch, device))
     return x
+
+
+def scale_inputs(prev: torch.Tensor | None, z: torch.Tensor, amp: float, hw: tuple[int, int], pad: int,
+                 noise_pad: bool, batch: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """(generator input, residual base) of one scale: the image from below upsampled, plus scaled noise.
+
+    SinGAN zero-pads both by the receptive field; ConSinGAN's noise padding upsamples the image to
+    the padded size and draws noise there too, so borders vary like the interior.
+    """
+    h, w = hw
+    hp, wp = h + 2 * pad, w + 2 * pad
+    if prev is None:
+        base = torch.zeros(batch, 3, h, w, device=device)
+        image_in = torch.zeros(batch, 3, hp, wp, device=device)
+    else:
+        base = resize(prev, (h, w))
+        image_in = resize(prev, (hp, wp)) if noise_pad else F.pad(base, (pad, pad, pad, pad))
+    z = z.to(device)
+    if tuple(z.shape[-2:]) != (hp, wp):
+        z = F.pad(z, (pad, pad, pad, pad))
+    return image_in + amp * z, base
 
 
 def sample_tensor(
@@ -118,8 +140,14 @@ def sample_tensor(
             "Lower the size multipliers or the number of samples."
         )
     per_scale = settings.scale_diversity or ()
-    amps = [a * settings.diversity * (per_scale[i] if i < len(per_scale) else 1.0)
-            for i, a in enumerate(model.noise_amps)]
+    div = [settings.diversity * (per_scale[i] if i < len(per_scale) else 1.0) for i in range(model.num_trained)]
+    amps = [a * d for a, d in zip(model.noise_amps, div)]
+    noise = lambda s, hh, ww: noise_for(settings.seed, s, n, hh, ww, grey=(s == 0))  # noqa: E731
+    if start == 0 and inject is None:
+        # The coarsest scale turns from z* (diversity 0: the photo's reconstruction) to fresh noise
+        # (diversity ≥ 1) along a great circle, so the noise keeps unit variance in between.
+        amps[0] = model.noise_amps[0] * max(1.0, div[0])
+        noise = _towards_reconstruction(model, noise, min(1.0, max(0.0, div[0])))
     if inject is not None:
         prev = inject.to(model.device).expand(n, -1, -1, -1)
     elif start > 0:
@@ -129,10 +157,31 @@ def sample_tensor(
     gens = [model.folded(i) for i in range(last + 1)]
     with torch.inference_mode():
         return run_scales(
-            gens, amps, shapes,
-            lambda s, hh, ww: noise_for(settings.seed, s, n, hh, ww, grey=(s == 0)),
-            first=start, prev=prev, pad=model.config.pad, batch=n, device=model.device, cancel=cancel,
+            gens, amps, shapes, noise, first=start, prev=prev, pad=model.config.pad, batch=n,
+            device=model.device, cancel=cancel, noise_pad=model.config.noise_pad,
         ).clamp(-1, 1)
+
+
+def _towards_reconstruction(model: SinGANModel, noise: Callable[[int, int, int], torch.Tensor],
+                            diversity: float) -> Callable[[int, int, int], torch.Tensor]:
+    """Noise whose coarsest scale is cos(θ)·z* + sin(θ)·z with θ = diversity·π/2."""
+    if diversity >= 1.0:
+        return noise
+    theta = diversity * math.pi / 2
+
+    def mixed(s: int, h: int, w: int) -> torch.Tensor:
+        z = noise(s, h, w)
+        if s != 0:
+            return z
+        rec = model.z_rec.cpu()
+        pad = (h - rec.shape[-2]) // 2
+        if pad > 0 and rec.shape[-1] + 2 * pad == w:  # noise drawn at the padded size
+            rec = F.pad(rec, (pad, pad, pad, pad))
+        if tuple(rec.shape[-2:]) != (h, w):  # retargeted output: z* stretched to the new size
+            rec = F.interpolate(rec, size=(h, w), mode="bilinear", align_corners=False)
+        return math.cos(theta) * rec.expand_as(z) + math.sin(theta) * z
+
+    return mixed
 
 
 def sample(
@@ -161,8 +210,8 @@ def reconstruct(model: SinGANModel, end_scale: int | None = None) -> torch.Tenso
     gens = [model.folded(i) for i in range(last + 1)]
 
     def noise(s: int, h: int, w: int) -> torch.Tensor:
-        return model.z_rec if s == 0 else torch.zeros(1, 3, h, w)
+        return model.z_rec if s == 0 else torch.zeros(1, 3, 1, 1).expand(1, 3, h, w)
 
     with torch.inference_mode():
         return run_scales(gens, model.noise_amps, model.shapes, noise, first=0, prev=None,
-                          pad=model.config.pad, batch=1, device=model.device)
+                          pad=model.config.pad, batch=1, device=model.device, noise_pad=model.config.noise_pad)

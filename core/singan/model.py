@@ -15,7 +15,7 @@ from core.checkpoints import CheckpointError, load_checkpoint, read_manifest, re
 from core.device import pick_device
 from core.images import image_hash, to_tensor
 from core.singan.config import SinGANConfig
-from core.singan.networks import FoldedGenerator, Generator
+from core.singan.networks import FoldedGenerator, Generator, make_networks
 from core.singan.pyramid import build_pyramid
 
 KIND = "singan"
@@ -71,6 +71,12 @@ class SinGANModel:
         if n not in self._folded:
             self._folded[n] = FoldedGenerator(self.generators[n])
         return self._folded[n]
+
+    def set_generator(self, n: int, g: Generator) -> None:
+        """Replace trained scale ``n`` (concurrent training also updates the scales below the newest)."""
+        g.eval().requires_grad_(False)
+        self.generators[n] = g
+        self._folded.pop(n, None)
 
     def add_scale(self, g: Generator, noise_amp: float, seconds: float = 0.0) -> None:
         g.eval().requires_grad_(False)
@@ -138,7 +144,7 @@ def load_model(path: str | os.PathLike, device: torch.device | str | None = None
     expected: dict[str, tuple[int, ...]] = {"image": (h, w, 3), "z_rec": (1, 3, *shapes[0])}
     gens = []
     for n in range(num_trained):
-        g = Generator(config.channels_at(n), config.num_layers)
+        g = make_networks(config, n)[0]
         for k, v in g.state_dict().items():
             expected[f"G{n}.{k}"] = tuple(v.shape)
         gens.append(g)

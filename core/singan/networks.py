@@ -11,21 +11,26 @@ from torch import nn
 
 
 class ConvBlock(nn.Sequential):
-    """3×3 conv → BatchNorm → LeakyReLU(0.2), no padding: (N, c_in, H, W) → (N, c_out, H-2, W-2)."""
+    """3×3 conv → [BatchNorm] → LeakyReLU, no padding: (N, c_in, H, W) → (N, c_out, H-2, W-2).
 
-    def __init__(self, c_in: int, c_out: int) -> None:
-        super().__init__(
-            nn.Conv2d(c_in, c_out, 3, padding=0),
-            nn.BatchNorm2d(c_out),
-            nn.LeakyReLU(0.2, inplace=True),
-        )
+    SinGAN uses BatchNorm and slope 0.2; ConSinGAN drops BatchNorm (it normalises over a batch of one
+    image, which hides a uniform loss of contrast from the critic) and uses slope 0.05.
+    """
+
+    def __init__(self, c_in: int, c_out: int, batch_norm: bool = True, slope: float = 0.2) -> None:
+        layers: list[nn.Module] = [nn.Conv2d(c_in, c_out, 3, padding=0)]
+        if batch_norm:
+            layers.append(nn.BatchNorm2d(c_out))
+        layers.append(nn.LeakyReLU(slope, inplace=True))
+        super().__init__(*layers)
 
 
 class _ConvStack(nn.Module):
-    def __init__(self, channels: int, num_layers: int, out_channels: int) -> None:
+    def __init__(self, channels: int, num_layers: int, out_channels: int, batch_norm: bool = True,
+                 slope: float = 0.2) -> None:
         super().__init__()
-        self.head = ConvBlock(3, channels)
-        self.body = nn.Sequential(*[ConvBlock(channels, channels) for _ in range(num_layers - 2)])
+        self.head = ConvBlock(3, channels, batch_norm, slope)
+        self.body = nn.Sequential(*[ConvBlock(channels, channels, batch_norm, slope) for _ in range(num_layers - 2)])
         self.tail = nn.Conv2d(channels, out_channels, 3, padding=0)
         self.apply(init_weights)
 
@@ -33,26 +38,35 @@ class _ConvStack(nn.Module):
         return self.tail(self.body(self.head(x)))
 
 
+def residual_base(prev: torch.Tensor, crop: int, out_hw: tuple[int, int]) -> torch.Tensor:
+    """The image the generator's output is added to: ``prev`` itself when it already has the output
+    size, else its centre (``prev`` padded by ``crop`` px)."""
+    if tuple(prev.shape[-2:]) == tuple(out_hw):
+        return prev
+    return prev[:, :, crop : prev.shape[2] - crop, crop : prev.shape[3] - crop]
+
+
 class Generator(_ConvStack):
     """ψ_n: x̃_n = x̃_{n+1}↑ + ψ_n(z_n + x̃_{n+1}↑).
 
-    ``forward(noisy, prev)`` takes both padded by ``num_layers`` px: (N, 3, H+2p, W+2p) → (N, 3, H, W).
+    ``forward(noisy, prev)``: ``noisy`` is padded by ``num_layers`` px, (N, 3, H+2p, W+2p) → (N, 3, H, W);
+    ``prev`` is either padded the same way (its centre is used) or already H×W.
     """
 
-    def __init__(self, channels: int, num_layers: int = 5) -> None:
-        super().__init__(channels, num_layers, 3)
+    def __init__(self, channels: int, num_layers: int = 5, batch_norm: bool = True, slope: float = 0.2) -> None:
+        super().__init__(channels, num_layers, 3, batch_norm, slope)
         self.crop = num_layers
 
     def forward(self, noisy: torch.Tensor, prev: torch.Tensor) -> torch.Tensor:
-        c = self.crop
-        return torch.tanh(self.features(noisy)) + prev[:, :, c : prev.shape[2] - c, c : prev.shape[3] - c]
+        out = torch.tanh(self.features(noisy))
+        return out + residual_base(prev, self.crop, out.shape[-2:])
 
 
 class Discriminator(_ConvStack):
     """Markovian critic: one WGAN score per 11×11 patch, (N, 3, H, W) → (N, 1, H-2p, W-2p)."""
 
-    def __init__(self, channels: int, num_layers: int = 5) -> None:
-        super().__init__(channels, num_layers, 1)
+    def __init__(self, channels: int, num_layers: int = 5, batch_norm: bool = True, slope: float = 0.2) -> None:
+        super().__init__(channels, num_layers, 1, batch_norm, slope)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.features(x)
@@ -69,8 +83,15 @@ def init_weights(m: nn.Module) -> None:
         nn.init.zeros_(m.bias)
 
 
+def make_networks(config, scale: int) -> tuple[Generator, Discriminator]:
+    """The generator and critic a :class:`~core.singan.config.SinGANConfig` prescribes for ``scale``."""
+    ch = config.channels_at(scale)
+    return (Generator(ch, config.num_layers, config.batch_norm, config.lrelu),
+            Discriminator(ch, config.num_layers, config.batch_norm, config.lrelu))
+
+
 class FoldedGenerator(nn.Module):
-    """Inference-only copy of a trained :class:`Generator` with BatchNorm folded into the convs.
+    """Inference-only copy of a trained :class:`Generator` with BatchNorm (if any) folded into the convs.
 
     Same outputs as ``Generator.eval()`` (up to float rounding), one op fewer per layer. On the
     CPU it runs channels-last (NHWC), which oneDNN's 3×3 convolutions run ~20–25 % faster at 64
@@ -81,12 +102,16 @@ class FoldedGenerator(nn.Module):
         super().__init__()
         layers: list[nn.Module] = []
         for block in [g.head, *g.body]:
-            conv, bn = block[0], block[1]
+            conv, act = block[0], block[-1]
             fused = nn.Conv2d(conv.in_channels, conv.out_channels, 3, padding=0)
-            scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
-            fused.weight.data = conv.weight.detach() * scale[:, None, None, None]
-            fused.bias.data = (conv.bias.detach() - bn.running_mean) * scale + bn.bias.detach()
-            layers += [fused, nn.LeakyReLU(0.2, inplace=True)]
+            if isinstance(block[1], nn.BatchNorm2d):
+                bn = block[1]
+                scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
+                fused.weight.data = conv.weight.detach() * scale[:, None, None, None]
+                fused.bias.data = (conv.bias.detach() - bn.running_mean) * scale + bn.bias.detach()
+            else:
+                fused.load_state_dict(conv.state_dict())
+            layers += [fused, nn.LeakyReLU(act.negative_slope, inplace=True)]
         tail = nn.Conv2d(g.tail.in_channels, 3, 3, padding=0)
         tail.load_state_dict(g.tail.state_dict())
         layers.append(tail)
@@ -98,5 +123,5 @@ class FoldedGenerator(nn.Module):
         self.eval()
 
     def forward(self, noisy: torch.Tensor, prev: torch.Tensor) -> torch.Tensor:
-        c = self.crop
-        return torch.tanh(self.net(noisy)) + prev[:, :, c : prev.shape[2] - c, c : prev.shape[3] - c]
+        out = torch.tanh(self.net(noisy))
+        return out + residual_base(prev, self.crop, out.shape[-2:])

@@ -29,16 +29,30 @@ def pyramid_shapes(height: int, width: int, config: SinGANConfig) -> list[tuple[
             f"The image is too small or too thin: at {w}×{h} its shorter side is below the coarsest "
             f"scale's {config.min_size} px. Use a larger image, a larger max size, or a smaller min size."
         )
-    steps = math.ceil(math.log(config.min_size / short) / math.log(config.scale_factor) - 1e-9)
-    steps = max(steps, 0)
+    if config.schedule == "consingan":
+        steps = config.stages - 1
+    else:
+        steps = max(math.ceil(math.log(config.min_size / short) / math.log(config.scale_factor) - 1e-9), 0)
     factor = (config.min_size / short) ** (1.0 / steps) if steps else 1.0
     shapes = []
     for i in range(steps + 1):
-        s = factor ** (steps - i)
+        s = factor ** _exponent(i, steps, config.schedule)
         shapes.append((max(config.min_size if h == short else 1, math.ceil(h * s - 1e-6)),
                        max(config.min_size if w == short else 1, math.ceil(w * s - 1e-6))))
     shapes[-1] = (h, w)
     return shapes
+
+
+def _exponent(i: int, steps: int, schedule: str) -> float:
+    """Power of the per-step factor for scale ``i`` (0 = coarsest, ``steps`` = finest).
+
+    "geometric": ``steps - i`` (equal ratios). "consingan": ConSinGAN's rescaling,
+    ``(S-1)/ln S · ln(S-i) + 1`` for S = ``steps`` — the same ends, with the scales packed towards
+    the coarse end, where the global layout is learnt, and wide steps near the finest.
+    """
+    if schedule != "consingan" or i == steps or steps < 2:
+        return float(steps - i)
+    return (steps - 1) / math.log(steps) * math.log(steps - i) + 1.0
 
 
 def resize(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:

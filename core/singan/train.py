@@ -1,10 +1,18 @@
-"""Training a SinGAN scale by scale (WGAN-GP + reconstruction loss), with autosave and resume."""
+"""Training a SinGAN scale by scale (WGAN-GP + reconstruction loss), with autosave and resume.
+
+One loop serves every preset. With ``train_depth`` 1 it is SinGAN's: each scale's generator is
+trained alone on top of frozen coarser ones. With ``train_depth`` k > 1 it is ConSinGAN's: the
+newest k scales are trained together, end to end, the lower ones with their learning rate scaled
+by ``lr_scale`` per step down. ``lambda_patch`` adds GPDM's patch sliced-Wasserstein loss.
+"""
 
 from __future__ import annotations
 
+import copy
 import math
 import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -16,11 +24,14 @@ from core.device import pick_device
 from core.images import as_rgb, image_hash, to_uint8
 from core.images import resize as resize_image
 from core.jobs import Cancelled, CancelToken, GanvasError, ProgressFn, ProgressReporter, check_cancel
-from core.singan.config import PRESETS, SinGANConfig
+from core.singan.config import DEFAULT_PRESET, PRESETS, SinGANConfig
 from core.singan.generate import SampleSettings, run_scales, sample_tensor
 from core.singan.model import SinGANModel, load_model, save_model
-from core.singan.networks import Discriminator, Generator
-from core.singan.pyramid import pyramid_shapes, resize
+from core.singan.networks import Discriminator, Generator, make_networks
+from core.singan.pyramid import build_pyramid, pyramid_shapes, resize
+
+#: Offset of the stream z* is drawn from, so no sample seed ever draws the reconstruction noise.
+_Z_REC_STREAM = 0x5EED_0000_0000
 
 
 def gradient_penalty(d: Discriminator, real: torch.Tensor, fake: torch.Tensor, weight: float,
@@ -33,9 +44,24 @@ def gradient_penalty(d: Discriminator, real: torch.Tensor, fake: torch.Tensor, w
     return ((grad.norm(2, dim=1) - 1) ** 2).mean() * weight
 
 
+def patch_swd_loss(fake: torch.Tensor, real: torch.Tensor, directions: int, rng: torch.Generator,
+                   size: int = 7) -> torch.Tensor:
+    """GPDM's loss (Elnekave & Weiss, CVPR 2022): sliced Wasserstein distance between the 7×7 patches
+    of ``fake`` and ``real`` (1×3×H×W each), along ``directions`` random unit vectors drawn afresh."""
+    pf = F.unfold(fake, size)[0]  # (3·size², L)
+    pr = F.unfold(real, size)[0]
+    dirs = torch.randn(pf.shape[0], directions, generator=rng).to(fake.device)
+    dirs = dirs / dirs.norm(dim=0, keepdim=True)
+    qf = torch.sort(pf.T @ dirs, dim=0).values
+    qr = torch.sort(pr.T @ dirs, dim=0).values
+    if qf.shape[0] != qr.shape[0]:  # other sizes: compare quantiles
+        qr = F.interpolate(qr.T[None], size=qf.shape[0], mode="linear", align_corners=True)[0].T
+    return F.mse_loss(qf, qr)
+
+
 def train_singan(
     image: np.ndarray,
-    config: SinGANConfig = PRESETS["paper"],
+    config: SinGANConfig = PRESETS[DEFAULT_PRESET],
     *,
     out_dir: str | os.PathLike | None = None,
     resume: bool = False,
@@ -56,28 +82,42 @@ def train_singan(
     finest = rgb if rgb.shape[:2] == shapes[-1] else resize_image(rgb, shapes[-1][1], shapes[-1][0])
     model, d_state = (_resume(out_dir, finest, config, dev) if resume else (None, None))
     if model is None:
-        g = torch.Generator().manual_seed(int(seed))
-        h0, w0 = shapes[0]
-        z_rec = torch.randn(1, 1, h0, w0, generator=g).expand(1, 3, h0, w0).contiguous()
-        model = SinGANModel(config=config, image=finest, shapes=shapes, z_rec=z_rec, seed=int(seed)).to(dev)
+        model = SinGANModel(config=config, image=finest, shapes=shapes, z_rec=_z_rec(finest, shapes, config, seed),
+                            seed=int(seed)).to(dev)
     reporter = ProgressReporter(progress)
-    areas = [h * w for h, w in shapes]
+    cost = [config.iters_at(n, model.num_scales) * h * w for n, (h, w) in enumerate(shapes)]
     for n in range(model.num_trained, model.num_scales):
         t0 = time.perf_counter()
-        left_after = int(config.iters * sum(areas[n + 1 :]) / areas[n])
+        iters = config.iters_at(n, model.num_scales)
+        left_after = int(sum(cost[n + 1 :]) / (shapes[n][0] * shapes[n][1]))
         try:
-            g, d, amp = _train_scale(model, n, d_state, reporter, left_after, cancel)
+            trained, d, amp = _train_scale(model, n, d_state, reporter, left_after, cancel)
         except Cancelled as exc:
             exc.model = model  # type: ignore[attr-defined]
             raise
         d_state = d.state_dict()
-        model.add_scale(g, amp, time.perf_counter() - t0)
+        lo = n + 1 - len(trained)
+        for k, g in enumerate(trained[:-1], start=lo):
+            model.set_generator(k, g)
+        model.add_scale(trained[-1], amp, time.perf_counter() - t0)
         if out_dir is not None:
             save_model(model, out_dir, extra={f"D_last.{k}": v for k, v in d_state.items()})
         preview = to_uint8(sample_tensor(model, SampleSettings(seed=seed)))[0]
-        reporter.report(config.iters, config.iters, preview=preview, stage_index=n, stage_count=model.num_scales,
+        reporter.report(iters, iters, preview=preview, stage_index=n, stage_count=model.num_scales,
                         message=f"scale {n + 1} done in {model.scale_seconds[-1]:.0f} s", force=True)
     return model
+
+
+def _z_rec(finest: np.ndarray, shapes: list[tuple[int, int]], config: SinGANConfig, seed: int) -> torch.Tensor:
+    """z*, the fixed input that reconstructs the photo: the coarsest image itself (ConSinGAN) or grey
+    noise from a stream no sample seed uses (SinGAN)."""
+    h0, w0 = shapes[0]
+    if config.rec_from_image:
+        from core.images import to_tensor
+
+        return build_pyramid(to_tensor(finest, torch.device("cpu")), shapes)[0].clone()
+    g = torch.Generator().manual_seed(_Z_REC_STREAM + int(seed))
+    return torch.randn(1, 1, h0, w0, generator=g).expand(1, 3, h0, w0).contiguous()
 
 
 def _resume(out_dir, finest: np.ndarray, config: SinGANConfig, dev: torch.device):
@@ -101,90 +141,135 @@ def _resume(out_dir, finest: np.ndarray, config: SinGANConfig, dev: torch.device
     return model, d_state
 
 
+@dataclass
+class _Scale:
+    """What one scale's training loop works on: the scales it trains (``lo``…``n``), their inputs and losses."""
+
+    model: SinGANModel
+    n: int
+    lo: int
+    gens: list  # frozen (folded) generators below ``lo``, then the trained ones
+    amps: list[float]
+    rng: torch.Generator
+
+    @property
+    def cfg(self) -> SinGANConfig:
+        return self.model.config
+
+    def noise(self, s: int, h: int, w: int) -> torch.Tensor:
+        grey = s == 0
+        z = torch.randn(1, 1 if grey else 3, h, w, generator=self.rng)
+        return z.expand(1, 3, h, w) if grey else z
+
+    def run(self, first: int, last: int, prev: torch.Tensor | None, noise) -> torch.Tensor:
+        m = self.model
+        return run_scales(self.gens[: last + 1], self.amps, m.shapes, noise, first=first, prev=prev,
+                          pad=self.cfg.pad, batch=1, device=m.device, noise_pad=self.cfg.noise_pad)
+
+    def rec_noise(self, s: int, h: int, w: int) -> torch.Tensor:
+        return self.model.z_rec if s == 0 else torch.zeros(1, 3, 1, 1).expand(1, 3, h, w)
+
+    def frozen_sample(self) -> torch.Tensor | None:
+        """A fresh random image from the frozen scales, entering scale ``lo`` (no gradients)."""
+        if self.lo == 0:
+            return None
+        with torch.no_grad():
+            return self.run(0, self.lo - 1, None, self.noise)
+
+
 def _train_scale(model: SinGANModel, n: int, d_state, reporter: ProgressReporter, left_after: int,
-                 cancel: CancelToken | None):
-    cfg, dev, pad = model.config, model.device, model.config.pad
+                 cancel: CancelToken | None) -> tuple[list[Generator], Discriminator, float]:
+    cfg, dev = model.config, model.device
     real = model.reals[n]
     h, w = model.shapes[n]
-    ch = cfg.channels_at(n)
+    iters = cfg.iters_at(n, model.num_scales)
     with torch.random.fork_rng(devices=[]):  # the init depends on (seed, scale) only, so resume is exact
         torch.manual_seed(model.seed * 7919 + n)
-        g, d = Generator(ch, cfg.num_layers).to(dev), Discriminator(ch, cfg.num_layers).to(dev)
-    if n > 0 and cfg.channels_at(n - 1) == ch:  # warm start from the scale below, as the paper does
+        g, d = (net.to(dev) for net in make_networks(cfg, n))
+    if n > 0 and cfg.channels_at(n - 1) == cfg.channels_at(n):  # warm start from the scale below, as the papers do
         g.load_state_dict(model.generators[n - 1].state_dict())
         if d_state is not None:
             d.load_state_dict(d_state)
-    g.train().requires_grad_(True)
+    lo = max(0, n - cfg.train_depth + 1)
+    trained = [copy.deepcopy(model.generators[k]) for k in range(lo, n)] + [g]
+    for t in trained:
+        t.train().requires_grad_(True)
+    rng = torch.Generator().manual_seed(model.seed * 7919 + n)
+    amp = _noise_amp(model, n)
+    sc = _Scale(model, n, lo, [model.folded(k) for k in range(lo)] + trained, [*model.noise_amps[:n], amp], rng)
+
     opt_d = torch.optim.Adam(d.parameters(), lr=cfg.lr_d, betas=(cfg.beta1, cfg.beta2), foreach=True)
-    opt_g = torch.optim.Adam(g.parameters(), lr=cfg.lr_g, betas=(cfg.beta1, cfg.beta2), foreach=True)
-    milestone = [max(1, int(cfg.iters * cfg.lr_decay_at))]
+    groups = [{"params": t.parameters(), "lr": cfg.lr_g * cfg.lr_scale ** (len(trained) - 1 - i)}
+              for i, t in enumerate(trained)]
+    opt_g = torch.optim.Adam(groups, lr=cfg.lr_g, betas=(cfg.beta1, cfg.beta2), foreach=True)
+    milestone = [max(1, int(iters * cfg.lr_decay_at))]
     sched_d = torch.optim.lr_scheduler.MultiStepLR(opt_d, milestone, cfg.lr_gamma)
     sched_g = torch.optim.lr_scheduler.MultiStepLR(opt_g, milestone, cfg.lr_gamma)
-    rng = torch.Generator().manual_seed(model.seed * 7919 + n)
-    lower = [model.folded(i) for i in range(n)]
 
-    def randn(grey: bool) -> torch.Tensor:
-        z = torch.randn(1, 1 if grey else 3, h, w, generator=rng)
-        return z.expand(1, 3, h, w).to(dev) if grey else z.to(dev)
-
-    def random_prev() -> torch.Tensor:
-        """A fresh sample of the coarser scales, upsampled to this scale (no gradients)."""
-        if n == 0:
-            return torch.zeros(1, 3, h, w, device=dev)
-        with torch.no_grad():
-            x = run_scales(lower, model.noise_amps, model.shapes,
-                           lambda s, hh, ww: torch.randn(1, 1 if s == 0 else 3, hh, ww, generator=rng).expand(1, 3, hh, ww),
-                           first=0, prev=None, pad=pad, batch=1, device=dev)
-            return resize(x, (h, w))
-
-    # The reconstruction path: z* at the coarsest scale, no noise above it.
-    if n == 0:
-        z_prev = torch.zeros(1, 3, h, w, device=dev)
-        amp = 1.0
-    else:
-        with torch.no_grad():
-            x = run_scales(lower, model.noise_amps, model.shapes,
-                           lambda s, hh, ww: model.z_rec if s == 0 else torch.zeros(1, 3, hh, ww),
-                           first=0, prev=None, pad=pad, batch=1, device=dev)
-            z_prev = resize(x, (h, w))
-        amp = cfg.noise_amp_init * math.sqrt(F.mse_loss(real, z_prev).item())
-    z_opt = model.z_rec if n == 0 else torch.zeros_like(z_prev)
-    rec_in = F.pad(amp * z_opt + z_prev, (pad,) * 4)
-    rec_prev = F.pad(z_prev, (pad,) * 4)
+    # The reconstruction path: z* at the coarsest scale, no noise above it; the frozen part never changes.
+    with torch.no_grad():
+        rec_prev = sc.run(0, lo - 1, None, sc.rec_noise) if lo > 0 else None
 
     stage = f"Scale {n + 1}/{model.num_scales} ({w}×{h})"
     reporter.start_stage(stage)
     metrics: dict[str, float] = {}
-    for it in range(cfg.iters):
+    for it in range(iters):
         check_cancel(cancel)
-        noise_ = randn(grey=(n == 0))
+        drawn: dict[int, torch.Tensor] = {}  # this iteration's noise of the trained scales
+
+        def noise(s: int, hh: int, ww: int, drawn: dict = drawn) -> torch.Tensor:
+            if s not in drawn:
+                drawn[s] = sc.noise(s, hh, ww)
+            return drawn[s]
+
         # --- critic: maximise D(real) - D(G(z)), with gradient penalty
         d.requires_grad_(True)
-        for _ in range(cfg.d_steps):
-            prev = random_prev()
-            noisy = noise_ if n == 0 else amp * noise_ + prev
-            noisy_p, prev_p = F.pad(noisy, (pad,) * 4), F.pad(prev, (pad,) * 4)
-            opt_d.zero_grad(set_to_none=True)
+        prev = sc.frozen_sample()
+        for j in range(cfg.d_steps):
+            if j > 0 and cfg.redraw_lower:
+                prev = sc.frozen_sample()
             with torch.no_grad():
-                fake = g(noisy_p, prev_p)
+                fake = sc.run(lo, n, prev, noise)
+            opt_d.zero_grad(set_to_none=True)
             err_real = -d(real).mean()
             err_fake = d(fake).mean()
             gp = gradient_penalty(d, real, fake, cfg.lambda_grad, rng)
             (err_real + err_fake + gp).backward()
             opt_d.step()
-        # --- generator: fool the critic and reconstruct the image from z*
+        # --- generator: fool the critic, reconstruct the image from z*, match its patches
         d.requires_grad_(False)
-        for _ in range(cfg.g_steps):
+        for _ in range(1 if cfg.g_reuse_grad else cfg.g_steps):
             opt_g.zero_grad(set_to_none=True)
-            fake = g(noisy_p, prev_p)  # recomputed each step (the original reuses a stale graph)
+            fake = sc.run(lo, n, prev, noise)
             err_g = -d(fake).mean()
-            rec_loss = cfg.alpha * F.mse_loss(g(rec_in, rec_prev), real)
-            (err_g + rec_loss).backward()
-            opt_g.step()
+            rec_loss = cfg.alpha * F.mse_loss(sc.run(lo, n, rec_prev, sc.rec_noise), real)
+            loss = err_g + rec_loss
+            if cfg.lambda_patch > 0:
+                patch = cfg.lambda_patch * patch_swd_loss(fake, real, cfg.patch_directions, rng)
+                loss = loss + patch
+            loss.backward()
+            for _ in range(cfg.g_steps if cfg.g_reuse_grad else 1):
+                opt_g.step()
         sched_d.step()
         sched_g.step()
-        if it % 10 == 0 or it == cfg.iters - 1:
+        if it % 10 == 0 or it == iters - 1:
             metrics = {"D": (err_real + err_fake).item(), "GP": gp.item(), "G": err_g.item(), "rec": rec_loss.item()}
-        reporter.report(it + 1, cfg.iters, stage=stage, metrics=metrics, stage_index=n,
+            if cfg.lambda_patch > 0:
+                metrics["patch"] = patch.item()
+        reporter.report(it + 1, iters, stage=stage, metrics=metrics, stage_index=n,
                         stage_count=model.num_scales, remaining_steps_after=left_after)
-    return g.eval(), d, amp
+    return [t.eval() for t in trained], d, amp
+
+
+def _noise_amp(model: SinGANModel, n: int) -> float:
+    """Scale n's noise amplitude: ``noise_amp_init`` × RMSE between the reconstruction from below and x_n."""
+    if n == 0:
+        return 1.0
+    cfg = model.config
+    gens = [model.folded(k) for k in range(n)]
+    with torch.no_grad():
+        x = run_scales(gens, model.noise_amps, model.shapes,
+                       lambda s, h, w: model.z_rec if s == 0 else torch.zeros(1, 3, 1, 1).expand(1, 3, h, w),
+                       first=0, prev=None, pad=cfg.pad, batch=1, device=model.device, noise_pad=cfg.noise_pad)
+        up = resize(x, model.shapes[n])
+    return cfg.noise_amp_init * math.sqrt(F.mse_loss(model.reals[n], up).item())

@@ -223,3 +223,92 @@ def test_cli_evaluate_prints_swd_diversity_and_spectral_distance(tiny_model, tmp
     assert result["samples"] == 4 and result["patch_swd"] > 0 and 0 < result["diversity"]
     assert result["spectral_distance"] >= 0
     assert main.main(["evaluate", str(tmp_path / "missing.ganvas")]) == 1
+
+
+# --- presets: ConSinGAN's recipe, the fast recipe's pieces, and the slider ends -----------------------
+
+CONCURRENT = TINY.with_(batch_norm=False, lrelu=0.05, train_depth=2, noise_pad=True, redraw_lower=False,
+                        g_reuse_grad=True, lambda_patch=1.0, patch_directions=16, iters=6, preset="tiny-concurrent")
+
+
+def test_every_preset_builds_a_valid_pyramid():
+    assert set(PRESETS) >= {"paper", "consingan", "fast"}
+    for name, cfg in PRESETS.items():
+        shapes = pyramid_shapes(400, 600, cfg.with_(max_size=128))
+        assert min(shapes[0]) == cfg.min_size and max(shapes[-1]) == 128, name
+
+
+def test_consingan_schedule_packs_scales_at_the_coarse_end():
+    shapes = pyramid_shapes(400, 600, PRESETS["consingan"])
+    assert len(shapes) == 6 and shapes[0][0] == 25 and shapes[-1] == (167, 250)
+    steps = [shapes[i + 1][0] / shapes[i][0] for i in range(5)]
+    assert steps[:4] == sorted(steps[:4]) and min(steps) == steps[0]  # small steps at the coarse end
+    assert steps[3] > 1.4 > steps[0]
+
+
+def test_folding_without_batchnorm_keeps_the_slope():
+    g = Generator(8, 5, batch_norm=False, slope=0.05).eval()
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in g.modules())
+    x = torch.randn(1, 3, 25, 25)
+    with torch.no_grad():
+        assert torch.allclose(FoldedGenerator(g)(x, x), g(x, x), atol=1e-5)
+
+
+def test_patch_loss_is_zero_for_the_image_itself_and_gives_gradients():
+    from core.singan.train import patch_swd_loss
+
+    rng = torch.Generator().manual_seed(0)
+    real = torch.rand(1, 3, 20, 24) * 2 - 1
+    assert patch_swd_loss(real, real, 8, rng).item() < 1e-12
+    fake = torch.zeros(1, 3, 20, 24, requires_grad=True)
+    loss = patch_swd_loss(fake, real, 8, rng)
+    loss.backward()
+    assert loss.item() > 0 and fake.grad.abs().sum() > 0
+
+
+def test_seed_zero_is_not_the_reconstruction(tiny_model):
+    from core.singan.generate import noise_for
+
+    h0, w0 = tiny_model.shapes[0]
+    z = noise_for(0, 0, 1, h0, w0, grey=True)
+    assert not torch.allclose(z, tiny_model.z_rec)
+    rec = sample(tiny_model, SampleSettings(seed=0, diversity=0.0))[0].astype(int)
+    s0 = sample(tiny_model, SampleSettings(seed=0))[0].astype(int)
+    assert np.abs(s0 - rec).mean() > 5
+
+
+def test_diversity_zero_is_the_reconstruction_and_grows_towards_one(tiny_model):
+    from core.images import to_uint8
+
+    rec = to_uint8(reconstruct(tiny_model))[0].astype(int)
+    calm = sample(tiny_model, SampleSettings(seed=3, diversity=0.0))[0].astype(int)
+    assert np.abs(calm - rec).max() <= 1
+    dist = [np.abs(sample(tiny_model, SampleSettings(seed=3, diversity=d))[0].astype(int) - rec).mean()
+            for d in (0.0, 0.3, 1.0)]
+    assert dist[0] < dist[1] < dist[2]
+
+
+def test_concurrent_training_updates_lower_scales_and_resumes_exactly(photo, tmp_path):
+    straight = train_singan(photo, CONCURRENT, seed=4, device="cpu")
+    token = CancelToken()
+
+    def stop_in_second_scale(p):
+        if p.stage_index >= 1:
+            token.set()
+
+    with pytest.raises(Cancelled):
+        train_singan(photo, CONCURRENT, seed=4, device="cpu", out_dir=tmp_path / "m", progress=stop_in_second_scale,
+                     cancel=token)
+    partial = load_model(tmp_path / "m", "cpu")
+    kept = partial.num_trained
+    resumed = train_singan(photo, CONCURRENT, seed=4, device="cpu", out_dir=tmp_path / "m", resume=True)
+    # training scale `kept` also moved the one below it (ConSinGAN's concurrent stages)
+    before = partial.generators[kept - 1].state_dict()
+    after = resumed.generators[kept - 1].state_dict()
+    assert any(not torch.equal(before[k], after[k]) for k in before)
+    for n in range(resumed.num_scales):
+        a, b = resumed.generators[n].state_dict(), straight.generators[n].state_dict()
+        assert all(torch.allclose(a[k], b[k], atol=1e-6) for k in a), f"scale {n} differs after resume"
+    assert resumed.noise_amps == pytest.approx(straight.noise_amps)
+    s = SampleSettings(seed=2)
+    assert np.array_equal(sample(resumed, s), sample(straight, s))

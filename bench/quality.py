@@ -1,0 +1,140 @@
+"""SinGAN quality per CPU minute: trains presets on scikit-image photos and measures their samples.
+
+    python bench/quality.py                       # fast + consingan (500 it.) on 4 photos, 128 px
+    python bench/quality.py --quick               # smoke run: tiny iterations, 2 photos, 64 px
+    python bench/quality.py --presets fast --photos rocket brick --out /tmp/q --reuse
+
+For every photo × preset: training time (wall and CPU seconds), then 50 samples from the
+coarsest scale, and
+- patch SWD (7×7 patches over a Laplacian pyramid, ×10³) against the photo, with its floor: the
+  photo against itself (the measure's own noise);
+- SWD of 11×11 patches with other random patches and directions: a check that the ``fast``
+  preset's 7×7 patch loss does not optimise directly;
+- diversity (SinGAN's: per-pixel std over samples / the photo's std);
+- near-copy rate (whole sample within 30/255 mean absolute difference of the photo) and copied area
+  (blocks of 1/5 of the short side found verbatim in the photo, RMS < 4/255).
+A contact sheet per photo (the photo, then 7 samples per preset, one row each) and a JSON of all
+figures go to ``--out``; trained models too, so ``--reuse`` re-measures without retraining.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from core.images import make_grid, save_image  # noqa: E402
+from core.metrics import copied_area, diversity, near_copy_rate, patch_swd  # noqa: E402
+from core.singan.config import preset  # noqa: E402
+from core.singan.generate import SampleSettings, sample  # noqa: E402
+from core.singan.model import load_model  # noqa: E402
+from core.singan.train import train_singan  # noqa: E402
+
+#: Scenes and textures with edges, stripes and lattices (all CC0 / public domain, shipped with scikit-image).
+PHOTOS = ("rocket", "chelsea", "brick", "hubble_deep_field")
+
+
+def load_photo(name: str) -> np.ndarray:
+    from skimage import data
+
+    img = getattr(data, name)()
+    return np.repeat(img[..., None], 3, axis=2) if img.ndim == 2 else img[..., :3]
+
+
+def measure(model, n: int, seed: int = 1000) -> tuple[dict[str, float], np.ndarray]:
+    photo = model.image
+    samples = sample(model, SampleSettings(start_scale=0, seed=seed), n)
+    figures = {
+        "swd": patch_swd(samples, [photo]),
+        "swd_floor": patch_swd([photo], [photo], seed=1),
+        "swd11": patch_swd(samples, [photo], patch_size=11, seed=77),
+        "diversity": diversity(samples, photo),
+        "near_copy": near_copy_rate(samples, photo),
+        "copied_area": copied_area(samples, photo),
+    }
+    return figures, samples
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--presets", nargs="+", default=["fast", "consingan"])
+    ap.add_argument("--photos", nargs="+", default=list(PHOTOS))
+    ap.add_argument("--size", type=int, default=128, help="finest scale's longer side")
+    ap.add_argument("--iters", type=int, help="iterations per scale for every preset (default: each preset's)")
+    ap.add_argument("--consingan-iters", type=int, default=500, help="iterations per stage of the consingan preset")
+    ap.add_argument("--samples", type=int, default=50)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, help="torch threads (default: torch's)")
+    ap.add_argument("--out", default="bench_quality", help="folder for models, contact sheets and results.json")
+    ap.add_argument("--reuse", action="store_true", help="load models already in --out instead of training")
+    ap.add_argument("--quick", action="store_true", help="smoke run: 64 px, 20 iterations, 2 photos, 8 samples")
+    args = ap.parse_args()
+    if args.quick:
+        args.size, args.iters, args.samples, args.photos = 64, 20, 8, args.photos[:2]
+        args.consingan_iters = 20
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    results_path = out / "results.json"
+    results = json.loads(results_path.read_text()) if results_path.exists() else {}
+    for photo_name in args.photos:
+        image = load_photo(photo_name)
+        rows = []
+        for name in args.presets:
+            iters = args.consingan_iters if name == "consingan" and not args.iters else args.iters
+            cfg = preset(name, max_size=args.size, iters=iters)
+            folder = out / f"{photo_name}-{name}.ganvas"
+            key = f"{photo_name}/{name}"
+            if args.reuse and folder.exists():
+                model = load_model(folder, "cpu")
+                wall, cpu = results.get(key, {}).get("train_s", float("nan")), results.get(key, {}).get("cpu_s", float("nan"))
+            else:
+                t0, c0 = time.perf_counter(), time.process_time()
+                model = train_singan(image, cfg, out_dir=folder, seed=args.seed, device="cpu")
+                wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+            figures, samples = measure(model, args.samples)
+            results[key] = {"train_s": wall, "cpu_s": cpu, "scales": model.num_scales,
+                            "iters": cfg.iters, **figures}
+            results_path.write_text(json.dumps(results, indent=1))
+            rows.append((name, samples[:7]))
+            print(f"{photo_name:18s} {name:10s} train {wall:6.0f} s (cpu {cpu:6.0f} s)  " +
+                  "  ".join(f"{k} {v:.3f}" for k, v in figures.items()), flush=True)
+        # one row per preset: the photo first (blank under it), then 7 samples
+        blank = np.full_like(model.image, 255)
+        cells, cell_labels = [], []
+        for r, (name, row) in enumerate(rows):
+            cells += [model.image if r == 0 else blank, *row]
+            cell_labels += ["photo" if r == 0 else "", *[name] * len(row)]
+        save_image(out / f"{photo_name}.png", make_grid(cells, cols=8, labels=cell_labels))
+    print_table(results, args.presets, args.photos)
+
+
+def print_table(results: dict, presets: list[str], photos: list[str]) -> None:
+    cols = ["train_s", "swd", "swd_floor", "swd11", "diversity", "near_copy", "copied_area"]
+    print("\n| photo | preset | " + " | ".join(cols) + " |")
+    print("|---|---|" + "---|" * len(cols))
+    for p in photos:
+        for name in presets:
+            r = results.get(f"{p}/{name}")
+            if r:
+                print(f"| {p} | {name} | " + " | ".join(f"{r[c]:.3g}" if isinstance(r[c], float) else str(r[c])
+                                                    for c in cols) + " |")
+    for name in presets:
+        rs = [results[f"{p}/{name}"] for p in photos if f"{p}/{name}" in results]
+        if rs:
+            med = {c: statistics.median(r[c] for r in rs) for c in cols}
+            print(f"| **median** | {name} | " + " | ".join(f"{med[c]:.3g}" for c in cols) + " |")
+
+
+if __name__ == "__main__":
+    main()
