@@ -10,6 +10,7 @@ import torch
 from PySide6.QtCore import QByteArray, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence, QUndoGroup
 from PySide6.QtWidgets import (
+    QApplication,
     QDockWidget,
     QFileDialog,
     QFrame,
@@ -21,7 +22,9 @@ from PySide6.QtWidgets import (
 )
 
 import core
+from app.bundled import SAMPLE_IMAGE, SAMPLE_MODEL  # package data (pip install . ships them)
 from app.documents import Document
+from app.panels.base import Panel
 from app.panels.generate import GeneratePanel
 from app.panels.spectrum import SpectrumPanel
 from app.panels.train import TrainPanel
@@ -29,30 +32,25 @@ from app.responsiveness import warm_up_torch
 from app.settings import Settings
 from app.workers import JobRunner, describe_error
 from core.checkpoints import MANIFEST_FILE
-from core.device import describe_device
-from core.images import IMAGE_SUFFIXES, read_image, save_image
-from core.jobs import GanvasError
-from core.singan.model import load_model, save_model
+from core.device import describe_device, thread_policy
+from core.images import IMAGE_SUFFIXES, palette_of, read_image, save_image
+from core.jobs import Cancelled, GanvasError
+from core.singan.model import SinGANModel, load_model, save_model
 from widgets.canvas import ImageCanvas
-from widgets.gallery import Gallery
+from widgets.gallery import Gallery, caption_for
 from widgets.sketch_pad import SketchPad
 
-RESOURCES = Path(__file__).resolve().parent.parent / "resources"
-SAMPLE_IMAGE = RESOURCES / "samples" / "hubble_deep_field.jpg"
-SAMPLE_MODEL = RESOURCES / "samples" / "hubble_deep_field.ganvas"
 IMAGE_FILTER = "Images (" + " ".join(f"*{s}" for s in IMAGE_SUFFIXES) + ")"
 
 
-def palette_of(image: np.ndarray, k: int = 8) -> list[tuple[int, int, int]]:
-    """Dominant colours of an image (k-means on a subsample), for the sketch pad's palette."""
-    import cv2
+def export_stem(params: dict) -> str:
+    """A file-name part that says what made the image: 'seed7' for a sample, 'paint' for a paint
+    result, 'primitives-ps_3' for a Primitives tile (a paint result is not 'seed0')."""
+    import re
 
-    px = image.reshape(-1, 3)[:: max(1, image.size // 3 // 4000)].astype(np.float32)
-    k = min(k, len(px))
-    _c, labels, centers = cv2.kmeans(px, k, None, (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 0.5), 2,
-                                     cv2.KMEANS_PP_CENTERS)
-    order = np.argsort(-np.bincount(labels.ravel(), minlength=k))
-    return [tuple(int(v) for v in centers[i]) for i in order]
+    caption = caption_for(params) or "image"
+    stem = caption.replace("seed ", "seed").replace(" #", "_")
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", stem).strip("_") or "image"
 
 
 class MainWindow(QMainWindow):
@@ -64,6 +62,8 @@ class MainWindow(QMainWindow):
         self.doc = Document(self)
         self.jobs = JobRunner(self)
         self.errors: list[str] = []
+        self._model_load = 0  # generation of the newest model load: an older one's result is dropped
+        self.model_job = None  # the model load running on a worker, if any
         self.setAcceptDrops(True)
         self.setWindowTitle("Ganvas")
         self.setDockNestingEnabled(True)
@@ -92,10 +92,13 @@ class MainWindow(QMainWindow):
         for stack in (self.canvas.undo_stack, self.sketch_pad.undo_stack):
             self.undo_group.addStack(stack)
         self.undo_group.setActiveStack(self.canvas.undo_stack)
+        # Ctrl+Z / Edit ▸ Undo act on the widget the user works in: the active stack follows focus.
+        QApplication.instance().focusChanged.connect(self._route_undo)
 
         self._status_labels()
         self._actions()
         self._connect()
+        self._preview_wiring()
         self._workflow_panels()
         self._check_restored_layout = False  # set by _restore_layout: see showEvent
         self._restore_layout()
@@ -118,13 +121,10 @@ class MainWindow(QMainWindow):
         self.docks[title] = dock
         return dock
 
-    def add_panel(self, title: str, panel: QWidget, area=Qt.DockWidgetArea.LeftDockWidgetArea) -> QDockWidget:
-        """Dock a workflow panel that speaks the panel contract (showImage, addToGallery, status)."""
+    def add_panel(self, title: str, panel: Panel, area=Qt.DockWidgetArea.LeftDockWidgetArea) -> QDockWidget:
+        """Dock a workflow panel: the panel contract (app/panels/base.py) connects it to the window."""
         dock = self._dock(title, panel, area, scroll=True)
-        for sig, slot in (("showImage", self.show_result), ("addToGallery", self.add_to_gallery),
-                          ("status", self.show_status)):
-            if hasattr(panel, sig):
-                getattr(panel, sig).connect(slot)
+        self._connect_panel(panel)
         self.extra_panels.append(panel)
         self.view_menu.addAction(dock.toggleViewAction())
         return dock
@@ -158,7 +158,10 @@ class MainWindow(QMainWindow):
     def _status_labels(self) -> None:
         sb = self.statusBar()
         self.file_label, self.model_label, self.zoom_label, self.cursor_label = (QLabel() for _ in range(4))
-        self.device_label = QLabel(describe_device(torch.device("cuda" if torch.cuda.is_available() else "cpu")))
+        device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        # on the CPU: the thread policy's count (core/device.py), updated while training re-checks it
+        self.device_label = QLabel(describe_device(device) if device.type != "cpu" else thread_policy.describe())
+        self.device_label.setToolTip(f"Torch's CPU threads: {thread_policy.explain()}")
         for w in (self.file_label, self.model_label, self.cursor_label, self.zoom_label, self.device_label):
             sb.addPermanentWidget(w)
 
@@ -218,9 +221,11 @@ class MainWindow(QMainWindow):
         self.cancel_action = act(m, "&Cancel training", self.train_panel.cancel, "Esc")
         m.addSeparator()
         self.generate_action = act(m, "&Generate", self.generate_panel.generate_new, "Ctrl+G", "Draw a new sample")
-        self.generate8_action = act(m, "Generate &8", self.generate_panel.generate_batch, "Ctrl+Shift+G",
+        self.generate8_action = act(m, "Generate &8", self.generate_panel.generate8, "Ctrl+Shift+G",
                                     "Fill the gallery with 8 samples")
         self.show_photo_action = act(m, "Show &photo", self.show_photo, "Ctrl+P", "Show the training photo")
+        self.preview_action = act(m, "P&review (patch-NN)", self.generate_panel.preview_new, "Ctrl+Shift+P",
+                                  "A new patch-NN preview of the photo: about a second, no training")
 
         h = mb.addMenu("&Help")
         act(h, "&About Ganvas", self.about)
@@ -230,12 +235,19 @@ class MainWindow(QMainWindow):
         for a in (self.open_action, self.open_model_action, self.save_model_action, self.export_action):
             tb.addAction(a)
         tb.addSeparator()
-        for a in (self.train_action, self.generate_action, self.generate8_action, self.show_photo_action):
+        for a in (self.train_action, self.preview_action, self.generate_action, self.generate8_action,
+                  self.show_photo_action):
             tb.addAction(a)
         tb.addSeparator()
         for a in (self.canvas.zoom_fit_action, self.canvas.zoom_actual_action):
             tb.addAction(a)
         self._rebuild_recent()
+
+    def _connect_panel(self, panel: Panel) -> None:
+        """The panel contract: what a panel shows goes to the canvas, the gallery and the status bar."""
+        panel.showImage.connect(self.show_result)
+        panel.addToGallery.connect(self.add_to_gallery)
+        panel.status.connect(self.show_status)
 
     def _connect(self) -> None:
         self.jobs.errorOccurred.connect(self.show_error)
@@ -243,12 +255,10 @@ class MainWindow(QMainWindow):
         self.doc.modelChanged.connect(self._model_changed)
         self.doc.photoChanged.connect(self._photo_changed)
         self.train_panel.modelTrained.connect(lambda m, p: self.doc.set_model(m, p))
-        self.train_panel.status.connect(self.show_status)
+        for panel in (self.train_panel, self.generate_panel, self.spectrum_panel):
+            self._connect_panel(panel)
+        self.train_panel.deviceChanged.connect(self._device_changed)
         self.train_panel.trainingStateChanged.connect(lambda on: self.docks["Train"].raise_() if on else None)
-        self.generate_panel.showImage.connect(self.show_result)
-        self.generate_panel.addToGallery.connect(self.add_to_gallery)
-        self.generate_panel.status.connect(self.show_status)
-        self.spectrum_panel.status.connect(self.show_status)
         self.gallery.imageChosen.connect(self._gallery_chosen)
         self.gallery.exportRequested.connect(self.export_indices_dialog)
         self.canvas.zoomChanged.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f} %"))
@@ -269,13 +279,13 @@ class MainWindow(QMainWindow):
                                  f"model {m.model_id} · {m.num_trained}/{m.num_scales} scales")
 
     def _photo_changed(self) -> None:
-        self.sketch_pad.set_palette(palette_of(self.doc.photo))
+        self.sketch_pad.set_palette([tuple(int(v) for v in c) for c in palette_of(self.doc.photo, 8)])
         self._update_title()
 
     def _model_changed(self) -> None:
         self.generate_panel.set_model(self.doc.model)
         for panel in self.extra_panels:
-            if hasattr(panel, "set_model"):
+            if isinstance(panel, Panel):  # (the Sketch GAN panel has its own StyleGAN models)
                 panel.set_model(self.doc.model)
         self._update_title()
 
@@ -283,13 +293,28 @@ class MainWindow(QMainWindow):
         shown = self.doc.shown
         keep = self.canvas.image() is not None and self.canvas.image().shape == shown.image.shape
         self.canvas.set_image(shown.image, keep_view=keep)
+        self.engine_label.setText(shown.params.get("engine", "photo" if not shown.params else "") if shown else "")
         self.spectrum_panel.set_image(shown.image)
+
+    def _preview_wiring(self) -> None:
+        """Patch-NN previews: a photo shows a preview as soon as it is open (no model needed); the status
+        bar says which engine made the image on the canvas; Train SinGAN stays one click away."""
+        self.engine_label = QLabel()
+        self.engine_label.setToolTip("Which engine made the image on the canvas")
+        self.statusBar().insertPermanentWidget(0, self.engine_label)
+        self.doc.photoChanged.connect(lambda: self.generate_panel.set_photo(self.doc.photo))
+        self.doc.photoChanged.connect(lambda: QTimer.singleShot(0, self._auto_preview))
+        self.generate_panel.trainRequested.connect(lambda: (self.docks["Train"].raise_(), self.train_panel.start(False)))
+
+    def _auto_preview(self) -> None:
+        if self.doc.model is None and self.generate_panel.previewing:
+            self.generate_panel.request()
 
     def show_result(self, image: np.ndarray, params: dict) -> None:
         self.doc.show(image, params, params.get("task", "result"))
 
     def add_to_gallery(self, image: np.ndarray, params: dict) -> None:
-        self.gallery.add_image(image, params, f"seed {params['seed']}" if "seed" in params else params.get("task", ""))
+        self.gallery.add_image(image, params)  # captioned by what made it (widgets.gallery.caption_for)
         self._refresh_spectrum()
 
     def _gallery_chosen(self, i: int) -> None:
@@ -313,6 +338,23 @@ class MainWindow(QMainWindow):
     def _refresh_spectrum(self) -> None:
         if self.docks["Spectrum"].isVisible():
             self.spectrum_panel.refresh()
+
+    def _device_changed(self, text: str) -> None:
+        if not torch.cuda.is_available():
+            self.device_label.setText(text)
+
+    def _route_undo(self, _old: QWidget | None, new: QWidget | None) -> None:
+        """Point the undo group at the stack of the widget that took focus (sketch pad or canvas);
+        focus elsewhere (a slider, a dock) keeps the last one, so Ctrl+Z still undoes the last stroke."""
+        owners = ((self.sketch_pad, self.sketch_pad.undo_stack), (self.canvas, self.canvas.undo_stack))
+        w = new
+        while w is not None:
+            for owner, stack in owners:
+                if w is owner:
+                    if self.undo_group.activeStack() is not stack:
+                        self.undo_group.setActiveStack(stack)
+                    return
+            w = w.parentWidget()
 
     def show_photo(self) -> None:
         if self.doc.photo is not None:
@@ -341,6 +383,7 @@ class MainWindow(QMainWindow):
         except GanvasError as exc:
             self.show_error("Open", str(exc))
             return False
+        self._model_load += 1  # a model still loading belongs to what was open before
         self.doc.set_photo(loaded.rgb, p, loaded.notes)
         self.doc.set_model(None)
         self.canvas.zoom_fit()
@@ -352,13 +395,39 @@ class MainWindow(QMainWindow):
         self.show_status(f"Opened {p.name}: {loaded.rgb.shape[1]}×{loaded.rgb.shape[0]}{note}")
         return True
 
+    def load_model_async(self, path: Path, then) -> None:
+        """Read a model on a worker (seconds for a big one: never on the GUI thread), then ``then(model,
+        path)`` on the GUI thread; opening something else meanwhile drops it. Errors are shown."""
+        self._model_load += 1
+        generation = self._model_load
+
+        def loaded(model: SinGANModel) -> None:
+            if generation == self._model_load:
+                then(model, path)
+
+        def failed(exc: BaseException) -> None:
+            if generation == self._model_load and not isinstance(exc, Cancelled):
+                self.show_error("Open model", describe_error(exc))
+
+        def finished() -> None:
+            if generation == self._model_load:
+                self.model_job = None
+
+        self.show_status(f"Opening model {path.name}…")
+        self.model_job = self.jobs.submit(load_model, path, name="Open model", on_result=loaded, on_error=failed,
+                                          on_finished=finished)
+
+    @property
+    def loading_model(self) -> bool:
+        return self.model_job is not None
+
     def open_model(self, path: str | Path) -> bool:
-        p = Path(path)
-        try:
-            model = load_model(p)
-        except GanvasError as exc:
-            self.show_error("Open model", str(exc))
-            return False
+        """Open a model folder: it loads on a worker and replaces the open model when it is read
+        (``wait_idle`` waits for it). True when the load started."""
+        self.load_model_async(Path(path), self._model_opened)
+        return True
+
+    def _model_opened(self, model: SinGANModel, p: Path) -> None:
         if self.doc.photo is None or self.doc.photo.shape != model.image.shape or not np.array_equal(
                 self.doc.photo, model.image):
             self.doc.set_photo(model.image, None)
@@ -368,12 +437,15 @@ class MainWindow(QMainWindow):
         self._rebuild_recent()
         self.canvas.zoom_fit()
         self.show_status(f"Opened model {p.name}: {model.num_trained} scales on {model.device}")
-        return True
 
     def open_sample(self) -> None:
+        """The bundled photo at once, and its trained model once a worker has read it."""
         if self.open_path(SAMPLE_IMAGE) and SAMPLE_MODEL.exists():
-            model = load_model(SAMPLE_MODEL)
-            self.doc.set_model(model, SAMPLE_MODEL)
+            self.load_model_async(SAMPLE_MODEL, self._sample_model_loaded)
+
+    def _sample_model_loaded(self, model: SinGANModel, path: Path) -> None:
+        self.doc.set_model(model, path)
+        self.show_status(f"Opened the sample and its model: {model.num_trained} scales on {model.device}")
 
     def open_image_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open image", self.settings.last_dir("open"), IMAGE_FILTER)
@@ -446,7 +518,7 @@ class MainWindow(QMainWindow):
         shown = self.doc.shown
         if shown is None:
             return
-        name = f"ganvas_seed{shown.params['seed']}.png" if "seed" in shown.params else "ganvas.png"
+        name = f"ganvas_{export_stem(shown.params)}.png" if shown.params else "ganvas.png"
         path, _ = QFileDialog.getSaveFileName(self, "Export image", str(Path(self.settings.last_dir("export")) / name),
                                               "PNG (*.png);;JPEG (*.jpg);;WebP (*.webp)")
         if path:
@@ -456,7 +528,7 @@ class MainWindow(QMainWindow):
         out = []
         for i in indices:
             params = self.gallery.params(i)
-            p = Path(folder) / f"ganvas_{i:03d}_seed{params.get('seed', 'x')}.png"
+            p = Path(folder) / f"ganvas_{i:03d}_{export_stem(params)}.png"
             if self.export_image_to(p, self.gallery.image(i), params):
                 out.append(p)
         return out
@@ -482,11 +554,11 @@ class MainWindow(QMainWindow):
                 f"<br>Device: {describe_device(self.doc.model.device if self.doc.model else 'cpu')}")
         QMessageBox.about(self, "About Ganvas", text)
 
-    def dragEnterEvent(self, event) -> None:  # noqa: N802 (Qt name)
+    def dragEnterEvent(self, event) -> None:
         if event.mimeData().hasUrls():
             event.acceptProposedAction()
 
-    def dropEvent(self, event) -> None:  # noqa: N802 (Qt name)
+    def dropEvent(self, event) -> None:
         urls = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
         if urls:
             self.open_path(urls[0])
@@ -505,7 +577,7 @@ class MainWindow(QMainWindow):
         # First launch: a canvas-first layout (workflow tabs left, spectrum right, a gallery strip below).
         QTimer.singleShot(0, self.default_dock_sizes)
 
-    def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
+    def showEvent(self, event) -> None:
         super().showEvent(event)
         if self._check_restored_layout:
             self._check_restored_layout = False
@@ -523,7 +595,7 @@ class MainWindow(QMainWindow):
                          [max(400, width // 4), max(400, width * 3 // 10)], Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks["Gallery"]], [150], Qt.Orientation.Vertical)
 
-    def closeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+    def closeEvent(self, event) -> None:
         if self.train_panel.running and self.confirm_dialogs:
             answer = QMessageBox.question(self, "Training is running",
                                           "Stop training and quit? Finished scales are autosaved; Resume continues.")

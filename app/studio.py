@@ -11,7 +11,8 @@ from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from app.main_window import RESOURCES, MainWindow
+from app.bundled import STYLE_SHEET
+from app.main_window import MainWindow
 
 
 def dark_palette() -> QPalette:
@@ -37,9 +38,8 @@ def make_app(argv: list[str] | None = None) -> QApplication:
     QCoreApplication.setApplicationName("Ganvas Studio")
     app.setStyle("Fusion")
     app.setPalette(dark_palette())
-    qss = RESOURCES / "style.qss"
-    if qss.exists():
-        app.setStyleSheet(qss.read_text(encoding="utf-8"))
+    if STYLE_SHEET.exists():
+        app.setStyleSheet(STYLE_SHEET.read_text(encoding="utf-8"))
     return app
 
 
@@ -66,7 +66,7 @@ def run_studio(image: str | None = None, screenshot: str | None = None) -> int:
     if screenshot:
         return render_screenshot(window, screenshot)
     window.show()
-    if image is None and window.doc.model is None:
+    if image is None and window.doc.model is None and not window.loading_model:
         window.show_status("Welcome! Press Train (Ctrl+T) to learn a SinGAN from this photo, or open your own (Ctrl+O).")
     return app.exec()
 
@@ -76,6 +76,7 @@ def render_screenshot(window: MainWindow, path: str | Path, size=(1500, 940)) ->
     window.resize(*size)
     window.show()
     QApplication.processEvents()
+    window.wait_idle()  # the sample's model loads on a worker
     if window.doc.model is not None:
         window.generate_panel.generate_batch(4)
         window.wait_idle()

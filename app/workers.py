@@ -1,14 +1,19 @@
 """Running engine jobs off the GUI thread.
 
-``JobRunner.submit`` runs ``fn(*args, progress=..., cancel=..., **kwargs)`` on a thread pool and
+``JobRunner.submit(fn, *args, **kwargs)`` runs ``fn(*args, **kwargs)`` on a thread pool and
 delivers progress, result and error back on the GUI thread (queued signals of a ``Job`` that
-lives there). ``LatestOnly`` is for live previews: while one request runs, newer ones replace
+lives there). Arguments pass through unchanged; only a function that declares the job contract
+(``progress`` and/or ``cancel`` parameters, core/jobs.py) gets the job's reporter and token, so a
+quick function need not accept arguments it never uses. Errors reach the user through one route,
+:func:`describe_error` (``JobRunner.errorOccurred``, or a panel's own ``on_error`` using it). ``LatestOnly`` is for live previews: while one request runs, newer ones replace
 each other, so only the newest runs next, and a result whose request went stale is dropped
 (a generation counter, as in napari's layer slicer).
 """
 
 from __future__ import annotations
 
+import inspect
+import sys
 import time
 import traceback
 from collections.abc import Callable
@@ -39,6 +44,7 @@ class Job(QObject):
         self.token = CancelToken()
         self.done = False
         self.started_at = time.perf_counter()
+        self.traceback: str | None = None  # of an unexpected (non-GanvasError) failure, for the log
         self._progress_from_worker.connect(self._on_progress, Qt.ConnectionType.QueuedConnection)
         self._result_from_worker.connect(self._on_result, Qt.ConnectionType.QueuedConnection)
         self._error_from_worker.connect(self._on_error, Qt.ConnectionType.QueuedConnection)
@@ -68,27 +74,42 @@ class Job(QObject):
         self.finished.emit()
 
 
+def declares_contract(fn: Callable[..., Any]) -> set[str]:
+    """Which of ``progress`` / ``cancel`` ``fn`` takes by name: the long jobs of the job contract."""
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):  # some builtins have no signature: they take neither
+        return set()
+    return {name for name in ("progress", "cancel") if name in params
+            and params[name].kind in (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)}
+
+
 class _Task(QRunnable):
     def __init__(self, job: Job, fn: Callable[..., Any], args: tuple, kwargs: dict) -> None:
         super().__init__()
         self.setAutoDelete(True)
-        self.job, self.fn, self.args, self.kwargs = job, fn, args, kwargs
+        self.job, self.fn, self.args = job, fn, args
+        contract = {"progress": job._progress_from_worker.emit, "cancel": job.token}
+        self.kwargs = {**{k: contract[k] for k in declares_contract(fn)}, **kwargs}
 
     def run(self) -> None:  # worker thread: touch no widget here
         job = self.job
         try:
             job.token.raise_if_set()
-            value = self.fn(*self.args, progress=job._progress_from_worker.emit, cancel=job.token, **self.kwargs)
+            value = self.fn(*self.args, **self.kwargs)
         except BaseException as exc:  # noqa: BLE001 — every failure must reach the GUI, never kill the app
             if not isinstance(exc, GanvasError):
-                exc.ganvas_traceback = traceback.format_exc()  # type: ignore[attr-defined]
+                job.traceback = traceback.format_exc()
             job._error_from_worker.emit(exc)
         else:
             job._result_from_worker.emit(value)
 
 
 def describe_error(exc: BaseException) -> str:
-    """A readable one-paragraph message for a dialog: never a traceback for user errors."""
+    """A readable one-paragraph message for a dialog or a status line: never a traceback.
+
+    The one place that words errors, so every panel says "out of memory" the same helpful way.
+    """
     if isinstance(exc, GanvasError):
         return str(exc)
     if isinstance(exc, MemoryError) or "out of memory" in str(exc).lower():
@@ -128,6 +149,7 @@ class JobRunner(QObject):
             job.failed.connect(on_error)
         else:
             job.failed.connect(lambda exc, n=name: self._report(n, exc))
+        job.failed.connect(lambda _exc, j=job: self._log(j))
         if on_finished is not None:
             job.finished.connect(on_finished)
         job.finished.connect(lambda j=job: self._forget(j))
@@ -140,6 +162,12 @@ class JobRunner(QObject):
         if isinstance(exc, Cancelled):
             return
         self.errorOccurred.emit(name, describe_error(exc))
+
+    @staticmethod
+    def _log(job: Job) -> None:
+        """An unexpected failure's traceback goes to stderr for the developer; the user sees describe_error."""
+        if job.traceback:
+            print(f"Ganvas: job {job.name!r} failed\n{job.traceback}", file=sys.stderr, end="")
 
     def _forget(self, job: Job) -> None:
         if job in self.jobs:

@@ -21,10 +21,9 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from core.images import save_image  # noqa: E402
+from core.images import make_grid, save_image  # noqa: E402
 from core.singan.generate import SampleSettings, sample  # noqa: E402
 from core.singan.model import load_model  # noqa: E402
-from core.sketchgan.model import make_grid  # noqa: E402
 
 
 def sample_grid(model_path: Path, out: Path) -> list[np.ndarray]:
@@ -32,7 +31,7 @@ def sample_grid(model_path: Path, out: Path) -> list[np.ndarray]:
     m = load_model(model_path, "cpu")
     coarse = list(sample(m, SampleSettings(start_scale=0, seed=1), 5))
     second = list(sample(m, SampleSettings(start_scale=1, seed=1), 6))
-    img = make_grid(np.stack([m.image, *coarse, *second]), ncol=6, pad=4)
+    img = make_grid(np.stack([m.image, *coarse, *second]), cols=6, pad=4)
     import cv2
 
     save_image(out, cv2.resize(img, (img.shape[1] * 2, img.shape[0] * 2), interpolation=cv2.INTER_NEAREST))
@@ -53,6 +52,7 @@ def spectrum_figure(model_path: Path, out: Path) -> None:
     w.resize(1500, 940)
     w.show()
     w.open_model(model_path)
+    w.wait_idle()  # the model loads on a worker
     w.generate_panel.generate_batch(8)
     w.wait_idle()
     w.docks["Spectrum"].raise_()

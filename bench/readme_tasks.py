@@ -25,8 +25,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from core.images import read_image, save_image  # noqa: E402
+from core.singan.requests import REQUESTS  # noqa: E402
 
-TASKS = ["paint", "edit", "harmonize", "sr", "animate", "retarget"]
+TASKS = list(REQUESTS)
 
 
 def run(*args: str) -> float:

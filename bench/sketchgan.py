@@ -21,7 +21,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.sketchgan.finetune import SketchTuneConfig, sketch_tune  # noqa: E402
+from core.sketchgan.finetune import preset as tune_preset  # noqa: E402
+from core.sketchgan.finetune import sketch_tune  # noqa: E402
 from core.sketchgan.model import StyleGANModel  # noqa: E402
 from core.sketchgan.stylegan import Discriminator, Generator, ModulatedConv2d, StyleGANConfig  # noqa: E402
 
@@ -47,8 +48,7 @@ def time_tune(arch: StyleGANConfig, preset: str, device: str, iters: int, fused:
 
     ModulatedConv2d.fused = fused
     try:
-        run = SketchTuneConfig.preset(preset, iterations=iters + 2, preview_every=10**9, autosave_every=10**9,
-                                      device=device)  # fmt: skip
+        run = tune_preset(preset, iters=iters + 2, preview_every=10**9, autosave_every=10**9, device=device)
         sketch_tune(model, [circle()] * 4, run, progress=prog)
     finally:
         ModulatedConv2d.fused = False
@@ -76,7 +76,7 @@ def main() -> None:
     print(f"torch {torch.__version__}, CPU threads {torch.get_num_threads()}, devices: {', '.join(devices)}")
     print("note: a shared machine gives noisy timings; medians over iterations after a warm-up step\n")
     header = f"{'preset':6} {'size':>4} {'device':6} {'s/iter ours':>11} {'s/iter fused':>12} {'ratio':>6} " \
-             f"{'iters':>7} {'total (ours)':>13}"  # fmt: skip
+             f"{'iters':>7} {'total (ours)':>13}"
     print(header)
     print("-" * len(header))
     for device in devices:
@@ -89,11 +89,11 @@ def main() -> None:
                 iters = max(iters, 10)
             ours = time_tune(arch, preset, device, iters, fused=False)
             fused = time_tune(arch, preset, device, max(2, iters // 2), fused=True)
-            total_iters = SketchTuneConfig.preset(preset).iterations
+            total_iters = tune_preset(preset).iters
             total = ours * total_iters
             human = f"{total / 3600:.1f} h" if total > 5400 else f"{total / 60:.1f} min"
             print(f"{preset:6} {arch.size:>4} {device:6} {ours:>11.3f} {fused:>12.3f} {fused / ours:>6.2f} "
-                  f"{total_iters:>7} {human:>13}", flush=True)  # fmt: skip
+                  f"{total_iters:>7} {human:>13}", flush=True)
 
 
 if __name__ == "__main__":

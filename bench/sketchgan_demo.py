@@ -1,7 +1,7 @@
 """Reproduce the README's Sketch-Your-Own-GAN demonstration on a base model pretrained here.
 
     python main.py gan-pretrain --primitives --variant pink-salient --size 32 --max-channels 32 \
-        --iterations 6000 --batch 8 --out /tmp/sgdemo/base32
+        --iters 6000 --batch 8 --out /tmp/sgdemo/base32
     python bench/sketchgan_demo.py /tmp/sgdemo/base32 --out /tmp/sgdemo/demo
 
 Draws six "tall rectangle" sketches the way a person would on the sketch pad (wobbly hand strokes
@@ -26,10 +26,18 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.images import save_image  # noqa: E402
-from core.sketchgan.evaluate import realism, sketch_match, sketches_of_samples, user_inks_at  # noqa: E402
-from core.sketchgan.finetune import SketchTuneConfig, sketch_tune  # noqa: E402
-from core.sketchgan.model import load_model, make_grid, tensor_to_uint8  # noqa: E402
+from core.images import make_grid, save_image  # noqa: E402
+from core.sketchgan.evaluate import (  # noqa: E402
+    EDGE_METHODS,
+    edge_match,
+    realism,
+    sketch_match,
+    sketches_of_samples,
+    user_inks_at,
+)
+from core.sketchgan.finetune import preset as tune_preset  # noqa: E402
+from core.sketchgan.finetune import sketch_tune  # noqa: E402
+from core.sketchgan.model import load_model, tensor_to_uint8  # noqa: E402
 from core.sketchgan.pretrain import primitives_data  # noqa: E402
 from core.sketchgan.sketch import ink_to_rgb  # noqa: E402
 
@@ -69,7 +77,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("base")
     ap.add_argument("--out", default="/tmp/sgdemo/demo")
-    ap.add_argument("--iterations", type=int, default=None, help="default: the cpu preset's (500)")
+    ap.add_argument("--iters", "--iterations", dest="iters", type=int, default=None,
+                    help="default: the cpu preset's (500)")
     ap.add_argument("--sketches", type=int, default=6)
     ap.add_argument("--grid", default="resources/readme/sketchgan_before_after.png")
     ap.add_argument("--threads", type=int, default=1)
@@ -89,14 +98,14 @@ def main() -> None:
     eval_seeds = list(range(1000, 1064))
     ref_seeds = list(range(5000, 5064))
     before = sketch_match(base, sketches, eval_seeds)
-    over = {"mapping_lr_scale": args.lr_scale} if args.lr_scale else {}
-    if args.iterations:
-        over["iterations"] = args.iterations
-    cfg = SketchTuneConfig.cpu(trainable=args.trainable, l_image=args.l_image, **over)
+    edges_before = {m: edge_match(base, sketches, eval_seeds, m) for m in EDGE_METHODS}
+    cfg = tune_preset("cpu", trainable=args.trainable, l_image=args.l_image, mapping_lr_scale=args.lr_scale,
+                      iters=args.iters)
     t0 = time.perf_counter()
     tuned = sketch_tune(base, sketches, cfg, out_dir=out / "tuned")
     seconds = time.perf_counter() - t0
     after = sketch_match(tuned, sketches, eval_seeds)
+    edges_after = {m: edge_match(tuned, sketches, eval_seeds, m) for m in EDGE_METHODS}
     # held-out images of the base's training data (same variant and size, another seed)
     data_info = base.manifest.get("data") or {}
     variant = data_info.get("variant", "pink-salient") if data_info.get("kind") == "primitives" else None
@@ -128,14 +137,17 @@ def main() -> None:
     summary = {
         "base": str(args.base),
         "sketches": len(sketches),
-        "iterations": cfg.iterations,
+        "iters": cfg.iters,
         "trainable": args.trainable,
         "mapping_lr_scale": cfg.mapping_lr_scale,
         "l_image": cfg.l_image,
         "seconds": round(seconds, 1),
-        "sec_per_iter": round(seconds / cfg.iterations, 3),
+        "sec_per_iter": round(seconds / cfg.iters, 3),
+        "image_regularisation": tuned.manifest.get("image_regularisation"),
         "chamfer_before": before,
         "chamfer_after": after,
+        "edges_before": edges_before,  # the non-circular measure: the samples' own edges
+        "edges_after": edges_after,
         **real,
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=2))

@@ -1,4 +1,4 @@
-"""Latency of SinGAN's tasks (core/singan/tasks.py) at a given image size, vs a plain random sample.
+"""Latency of SinGAN's tasks (the requests of core/singan/requests.py) at a given image size, vs a plain random sample.
 
 Latency does not depend on what the weights learned, only on the pyramid and the channels, so the
 model here has the ``paper`` preset's architecture with freshly initialised weights (no training
@@ -21,7 +21,8 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from core.device import describe_device, pick_device  # noqa: E402
-from core.images import fit_within  # noqa: E402
+from core.images import fit_within, palette_of  # noqa: E402
+from core.singan import requests as R  # noqa: E402
 from core.singan import tasks as T  # noqa: E402
 from core.singan.config import preset  # noqa: E402
 from core.singan.generate import SampleSettings, sample_tensor  # noqa: E402
@@ -73,18 +74,21 @@ def main() -> None:
     mask = np.zeros((h, w), np.float32)
     mask[h // 3 : h // 2, w // 3 : w // 2] = 1
     ft_iters = 2
+    img = model.image
     rows = [
         ("random sample (baseline)", lambda: sample_tensor(model, SampleSettings(seed=1))),
-        ("paint to image (scale 1)", lambda: T.paint_to_image(model, model.image, scale=1)),
-        (f"editing (scale {mid})", lambda: T.edit(model, model.image, mask, scale=mid)),
-        (f"harmonization (scale {mid})", lambda: T.harmonize(model, model.image, mask, scale=mid)),
-        ("  + fine-tuning, per iteration and scale",
-         lambda: T.finetune_on(model, model.image, scale=mid, scales=2, iters=ft_iters)),
-        ("super-resolution ×2", lambda: T.super_resolve(model, factor=2)),
-        ("super-resolution ×4", lambda: T.super_resolve(model, factor=4)),
-        (f"animation, {frames} frames", lambda: T.animate(model, frames=frames)),
-        ("retargeting to 2× width", lambda: T.retarget(model, width=2 * w, height=h)),
-        ("palette (k-means, 5 colours)", lambda: T.palette_of(model.image)),
+        ("paint to image (scale 1)", lambda: R.PaintRequest(painting=img, scale=1).run(model)),
+        ("  quantised: retraining scale 1, per iteration",
+         lambda: T.train_paint_scale(model, 1, iters=ft_iters, seed=len(T._PAINT_CACHE) + 7)),
+        (f"editing (scale {mid})", lambda: R.EditRequest(image=img, mask=mask, scale=mid).run(model)),
+        (f"harmonization (scale {mid})", lambda: R.HarmonizeRequest(image=img, mask=mask, scale=mid).run(model)),
+        (f"  + fine-tuning ({model.config.train_depth} scales together), per iteration",
+         lambda: T.finetune_on(model, model.image, scale=mid, iters=ft_iters)),
+        ("super-resolution ×2", lambda: R.SuperResolutionRequest(factor=2).run(model)),
+        ("super-resolution ×4", lambda: R.SuperResolutionRequest(factor=4).run(model)),
+        (f"animation, {frames} frames", lambda: R.AnimateRequest(frames=frames).run(model)),
+        ("retargeting to 2× width", lambda: R.RetargetRequest(width=2 * w, height=h).run(model)),
+        ("palette (k-means, 5 colours)", lambda: palette_of(model.image)),
     ]
     print(f"# SinGAN tasks at {w}×{h} ({args.preset} preset, {model.num_scales} scales) on "
           f"{describe_device(dev)}, torch threads {torch.get_num_threads()}, OMP_NUM_THREADS="
@@ -95,7 +99,7 @@ def main() -> None:
         slow = "per iteration" in name  # fine-tuning is training: slow, timed once
         s = timed(fn, 1 if slow else reps, warmup=not slow)
         if "per iteration" in name:
-            s /= ft_iters * 2
+            s /= ft_iters * (2 if "scale" in name.split(",")[-1] else 1)
         base = base or s
         print(f"{name:44s} {s:9.3f} {s / base:9.1f}")
 

@@ -20,7 +20,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 import core
-from core.files import atomic_replace_dir
+from core.files import atomic_replace_dir, describe_os_error, recover_interrupted_swap
 from core.jobs import GanvasError
 
 FORMAT_NAME = "ganvas-checkpoint"
@@ -77,21 +77,30 @@ def save_checkpoint(
             "tensors_sha256": _sha256(tmp / TENSORS_FILE),
         }
         (tmp / MANIFEST_FILE).write_text(json.dumps(full, indent=2, sort_keys=True), encoding="utf-8")
+        umask = os.umask(0)
+        os.umask(umask)
         for name in (TENSORS_FILE, MANIFEST_FILE):
+            # safetensors creates its file 0600; give both files the user's usual permissions
+            os.chmod(tmp / name, 0o666 & ~umask)
             with open(tmp / name, "rb+") as fh:
                 os.fsync(fh.fileno())
 
     try:
         return atomic_replace_dir(target, fill)
-    except OSError as exc:
-        raise CheckpointError(f"Cannot save the model to '{target}': {exc.strerror or exc}.") from exc
+    except (OSError, SafetensorError) as exc:  # safetensors reports its own write errors (a full disk) as the latter
+        if isinstance(exc, OSError):
+            reason = describe_os_error(exc)
+        else:
+            reason = "the disk is full (no space left on the device)" if "os error 28" in str(exc) else str(exc)
+        kept = " The model already there is unchanged." if target.exists() else ""
+        raise CheckpointError(f"Cannot save the model to '{target}': {reason}.{kept}") from exc
 
 
 def read_manifest(path: str | os.PathLike, kind: str | None = None) -> dict[str, Any]:
     """The validated manifest alone (cheap: no tensors are read)."""
     folder = checkpoint_dir(path)
     name = str(folder)
-    if not folder.exists():
+    if not folder.exists() and not recover_interrupted_swap(folder):  # a save killed mid-swap: take the old copy
         raise CheckpointError(f"Cannot open model '{name}': it does not exist.")
     if not folder.is_dir():
         raise CheckpointError(

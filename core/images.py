@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from core.files import atomic_write, atomic_write_bytes
+from core.files import atomic_write, atomic_write_bytes, describe_os_error
 from core.jobs import GanvasError
 
 #: Largest image we open: 64 megapixels (e.g. 8000×8000). Larger files are refused before decoding.
@@ -218,6 +218,38 @@ def fit_within(image: np.ndarray, max_side: int) -> np.ndarray:
     return resize(image, max(1, round(w * s)), max(1, round(h * s)))
 
 
+def make_grid(
+    images: np.ndarray | list[np.ndarray],
+    cols: int = 4,
+    pad: int = 2,
+    background: int = 255,
+    labels: list[str] | None = None,
+) -> np.ndarray:
+    """Tile same-size images (uint8 RGB or grey) into one RGB image, ``cols`` per row, optionally
+    with a caption under each: sample sheets, training previews, contact sheets of a data set."""
+    imgs = [np.asarray(im) for im in images]
+    if not imgs:
+        raise ImageError("A grid needs at least one image.")
+    h, w = imgs[0].shape[:2]
+    if any(im.shape[:2] != (h, w) for im in imgs):
+        sizes = sorted({f"{im.shape[1]}×{im.shape[0]}" for im in imgs})
+        raise ImageError(f"All images of a grid must have the same size (got {', '.join(sizes)}).")
+    cols = max(1, min(int(cols), len(imgs)))
+    rows = (len(imgs) + cols - 1) // cols
+    scale = max(0.35, min(h, w) / 256 * 0.6)
+    cap = int(22 * scale / 0.6) + 4 if labels else 0
+    grid = np.full((pad + rows * (h + cap + pad), pad + cols * (w + pad), 3), background, np.uint8)
+    for k, im in enumerate(imgs):
+        r, c = divmod(k, cols)
+        y, x = pad + r * (h + cap + pad), pad + c * (w + pad)
+        grid[y : y + h, x : x + w] = im[..., :3] if im.ndim == 3 else im[..., None]
+        if labels and k < len(labels):
+            (tw, th), _ = cv2.getTextSize(labels[k], cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
+            org = (x + max(0, (w - tw) // 2), y + h + (cap + th) // 2)
+            cv2.putText(grid, labels[k], org, cv2.FONT_HERSHEY_SIMPLEX, scale, (30, 30, 30), 1, cv2.LINE_AA)
+    return grid
+
+
 def to_tensor(image: np.ndarray, device: torch.device | str = "cpu") -> torch.Tensor:
     """uint8 H×W×3 → float32 1×3×H×W in [-1, 1]."""
     rgb = as_rgb(image)
@@ -283,7 +315,8 @@ def save_image(path: str | os.PathLike, image: np.ndarray, metadata: dict[str, o
                ".bmp": "BMP", ".gif": "GIF"}[suffix]
         return atomic_write(path, lambda p: Image.fromarray(rgb).save(p, format=fmt, quality=95))
     except OSError as exc:
-        raise ImageError(f"Cannot write '{path}': {exc.strerror or exc}.") from exc
+        kept = " The file already there is unchanged." if path.exists() else ""
+        raise ImageError(f"Cannot write '{path}': {describe_os_error(exc)}.{kept}") from exc
 
 
 def read_png_metadata(path: str | os.PathLike) -> dict[str, str]:
@@ -298,3 +331,156 @@ def list_images(folder: str | os.PathLike) -> list[Path]:
     if not folder.is_dir():
         raise ImageError(f"'{folder}' is not a folder.")
     return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+
+
+# ---------------------------------------------------------------- RGBA and mask files
+
+def _open_for_pixels(path: str | os.PathLike, what: str) -> Image.Image:
+    """A Pillow image of a file, its pixel count checked before decoding, EXIF rotation applied."""
+    path = Path(path)
+    if not path.is_file():
+        raise ImageError(f"Cannot open {what} '{path}': " + ("it is a folder, not an image."
+                                                              if path.is_dir() else "the file does not exist."))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            im = Image.open(path)
+            if im.size[0] * im.size[1] > MAX_PIXELS:
+                raise ImageError(f"Cannot open {what} '{path}': {im.size[0]}×{im.size[1]} is above the limit of "
+                                 f"{MAX_PIXELS / 1e6:.0f} megapixels.")
+            im.load()
+            return ImageOps.exif_transpose(im)
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise ImageError(f"Cannot open {what} '{path}': not a readable image ({exc}).") from exc
+
+
+def read_rgba(path: str | os.PathLike) -> np.ndarray:
+    """uint8 H×W×4 RGBA of a file (opaque where the file has no alpha): a cut-out to paste."""
+    return np.ascontiguousarray(np.asarray(_open_for_pixels(path, "image").convert("RGBA")))
+
+
+def read_mask(path: str | os.PathLike) -> np.ndarray:
+    """float32 H×W in [0, 1] from a mask file: its alpha when it has transparent pixels, else its grey
+    level (white = 1), so both a painted mask and a cut-out work."""
+    im = _open_for_pixels(path, "mask")
+    if "A" in im.getbands():
+        alpha = np.asarray(im.getchannel("A"))
+        if alpha.min() < 255:
+            return alpha.astype(np.float32) / 255.0
+    return np.asarray(im.convert("L")).astype(np.float32) / 255.0
+
+
+# ---------------------------------------------------------------- palettes
+
+def palette_of(image: np.ndarray, k: int = 5, *, seed: int = 0) -> np.ndarray:
+    """The ``k`` main colours of an image (k-means in RGB, deterministic): uint8 k×3, darkest first."""
+    rgb = as_rgb(image)
+    if k < 1:
+        raise ImageError(f"A palette needs at least one colour (got {k}).")
+    pixels = rgb.reshape(-1, 3).astype(np.float32)
+    if len(pixels) > 40_000:  # k-means on a fixed subsample: same colours, a fraction of the time
+        pixels = pixels[np.random.default_rng(seed).choice(len(pixels), 40_000, replace=False)]
+    k = min(k, len(np.unique(pixels, axis=0)))
+    cv2.setRNGSeed(int(seed))
+    criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 50, 0.2)
+    _, _, centers = cv2.kmeans(pixels, k, None, criteria, 3, cv2.KMEANS_PP_CENTERS)
+    centers = np.clip(np.round(centers), 0, 255).astype(np.uint8)
+    return centers[np.argsort(centers.astype(np.int32).sum(axis=1))]
+
+
+def quantize_to_palette(image: np.ndarray, palette: np.ndarray) -> np.ndarray:
+    """Every pixel replaced by the nearest palette colour (uint8 H×W×3)."""
+    rgb = as_rgb(image)
+    pal = np.asarray(palette)
+    if pal.ndim != 2 or pal.shape[1] != 3 or len(pal) == 0:
+        raise ImageError(f"The palette must be K×3 RGB colours (got shape {pal.shape}).")
+    pal = pal.astype(np.float32)
+    flat = rgb.reshape(-1, 3).astype(np.float32)
+    dist = (flat * flat).sum(1, keepdims=True) - 2 * flat @ pal.T + (pal * pal).sum(1)[None]
+    return np.clip(pal[dist.argmin(axis=1)], 0, 255).astype(np.uint8).reshape(rgb.shape)
+
+
+# ---------------------------------------------------------------- compositing
+
+def paste(base: np.ndarray, patch: np.ndarray, alpha: np.ndarray, x: int, y: int) -> tuple[np.ndarray, np.ndarray]:
+    """``patch`` (RGB, with ``alpha`` H×W in [0, 1]) alpha-blended onto ``base`` with its top-left corner
+    at (x, y); parts outside ``base`` are cut off. Returns the result and where the patch landed (alpha
+    at ``base``'s size). Refuses a patch that lands wholly outside."""
+    out = as_rgb(base).copy()
+    rgb = as_rgb(patch, what="pasted image")
+    a = as_mask(alpha, rgb.shape[:2], what="pasted image's mask")
+    h, w = out.shape[:2]
+    ph, pw = a.shape
+    x, y = int(x), int(y)
+    x0, y0, x1, y1 = max(x, 0), max(y, 0), min(x + pw, w), min(y + ph, h)
+    if x1 <= x0 or y1 <= y0:
+        raise ImageError(f"The pasted {pw}×{ph} image at ({x}, {y}) lies outside the {w}×{h} image.")
+    placed = np.zeros((h, w), np.float32)
+    crop = a[y0 - y : y1 - y, x0 - x : x1 - x]
+    placed[y0:y1, x0:x1] = crop
+    region = out[y0:y1, x0:x1].astype(np.float32)
+    src = rgb[y0 - y : y1 - y, x0 - x : x1 - x].astype(np.float32)
+    out[y0:y1, x0:x1] = np.round(region * (1 - crop[..., None]) + src * crop[..., None]).astype(np.uint8)
+    return out, placed
+
+
+def composite_object(background: np.ndarray, obj: np.ndarray, *, x: int, y: int, scale: float = 1.0,
+                     mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The naive composite of ``obj`` (RGB or RGBA) pasted onto ``background`` at (x, y), resized by
+    ``scale``, and its mask (the object's alpha, or ``mask``), both of the background's size."""
+    o = np.asarray(obj)
+    if o.ndim != 3 or o.shape[2] not in (3, 4):
+        raise ImageError(f"The pasted image must be H×W×3 RGB or H×W×4 RGBA (got shape {o.shape}).")
+    if mask is not None:
+        alpha = as_mask(mask, o.shape[:2], what="object mask")
+    elif o.shape[2] == 4:
+        alpha = as_mask(o[..., 3], o.shape[:2], what="alpha")
+    else:
+        alpha = np.ones(o.shape[:2], np.float32)
+    if not scale > 0:
+        raise ImageError(f"The pasted image's scale must be positive (got {scale}).")
+    rgb = as_rgb(o[..., :3])
+    ow, oh = max(1, round(rgb.shape[1] * scale)), max(1, round(rgb.shape[0] * scale))
+    if (ow, oh) != (rgb.shape[1], rgb.shape[0]):
+        rgb = resize(rgb, ow, oh)
+        alpha = cv2.resize(alpha, (ow, oh), interpolation=cv2.INTER_LINEAR)
+    return paste(background, rgb, alpha, x, y)
+
+
+def blend(original: np.ndarray, generated: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """(1 − m)·original + m·generated, rounded to uint8; where m is 0 the original is kept bit for bit."""
+    m = mask.astype(np.float32)[..., None]
+    out = original.astype(np.float32) * (1.0 - m) + generated.astype(np.float32) * m
+    return np.where(m > 0, np.clip(np.round(out), 0, 255), original).astype(np.uint8)
+
+
+def feather_mask(mask: np.ndarray, dilate_px: float, sigma_px: float) -> np.ndarray:
+    """``mask`` (> 0.5 = inside) dilated by a disk of ``dilate_px`` and feathered with a Gaussian of
+    ``sigma_px``, scaled so its peak is 1: float32 H×W in [0, 1], exactly 0 beyond the feather so
+    pixels far away are left untouched."""
+    m = np.asarray(mask)
+    if m.ndim == 3:
+        m = m.max(axis=2)
+    if m.ndim != 2 or 0 in m.shape:
+        raise ImageError(f"The mask must be a 2-D array (got shape {m.shape}).")
+    if dilate_px < 0 or sigma_px < 0:
+        raise ImageError(f"Mask dilation and feather must not be negative (got {dilate_px} px, σ {sigma_px} px).")
+    binary = (as_mask(m, m.shape) > 0.5).astype(np.uint8)
+    r = int(round(dilate_px))
+    if r > 0:
+        binary = cv2.dilate(binary, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
+    out = binary.astype(np.float32)
+    if sigma_px > 0:
+        ksize = 2 * int(np.ceil(3 * sigma_px)) + 1
+        out = cv2.GaussianBlur(out, (ksize, ksize), sigma_px, borderType=cv2.BORDER_REPLICATE)
+        out[out < 1e-4] = 0.0  # no faint halo over the whole image
+    peak = float(out.max())
+    return np.clip(out / peak, 0.0, 1.0) if peak > 0 else out
+
+
+def inpaint(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The region ``mask`` > 0.5 filled from its surroundings (OpenCV Telea, radius 5 px): the hole a
+    moved selection leaves, for the generator to re-texture."""
+    rgb = as_rgb(image)
+    m = as_mask(mask, rgb.shape[:2])
+    return cv2.inpaint(rgb, (m > 0.5).astype(np.uint8) * 255, 5, cv2.INPAINT_TELEA)

@@ -21,10 +21,24 @@ class GanvasError(Exception):
 
 
 class Cancelled(GanvasError):
-    """The user cancelled the job; whatever was autosaved before stays usable."""
+    """The user cancelled the job; whatever was autosaved before stays usable.
 
-    def __init__(self, message: str = "Cancelled.") -> None:
+    ``kept`` is what the job had made when it stopped (SinGAN training: the model with its
+    finished scales), or None: raise ``Cancelled(kept=partial)`` from the engine.
+    """
+
+    def __init__(self, message: str = "Cancelled.", *, kept: object = None) -> None:
         super().__init__(message)
+        self.kept = kept
+
+    @property
+    def model(self) -> object:
+        """The old name of ``kept``, for code written before it (``exc.model = ...`` still works)."""
+        return self.kept
+
+    @model.setter
+    def model(self, value: object) -> None:
+        self.kept = value
 
 
 @dataclass
@@ -143,3 +157,14 @@ def format_eta(seconds: float | None) -> str:
     h, rem = divmod(s, 3600)
     m, sec = divmod(rem, 60)
     return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"
+
+
+def format_duration(seconds: float) -> str:
+    """A rough length for a person: '45 s', '12 min', '1.5 h', '3 days'."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 3 * 86400:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.0f} days"

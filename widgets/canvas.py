@@ -86,7 +86,7 @@ class _LayerItem(QGraphicsItem):
         self.image = image
         self.update()
 
-    def boundingRect(self) -> QRectF:  # noqa: N802 (Qt name)
+    def boundingRect(self) -> QRectF:
         return QRectF(0, 0, self.image.width(), self.image.height())
 
     def paint(
@@ -370,7 +370,7 @@ class ImageCanvas(QGraphicsView):
         h.setValue(h.value() + round(dx))
         v.setValue(v.value() + round(dy))
 
-    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+    def resizeEvent(self, event) -> None:
         center = self.map_to_image(QPointF(event.oldSize().width() / 2, event.oldSize().height() / 2))
         super().resizeEvent(event)
         if self._fit_mode:
@@ -380,12 +380,12 @@ class ImageCanvas(QGraphicsView):
             if event.oldSize().isValid():
                 self.centerOn(center)
 
-    def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
+    def showEvent(self, event) -> None:
         super().showEvent(event)
         if self._fit_mode:
             self.zoom_fit()
 
-    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 (Qt name)
+    def wheelEvent(self, event: QWheelEvent) -> None:
         dy = event.angleDelta().y() or event.angleDelta().x()
         if dy == 0 or self._image is None:
             return
@@ -447,7 +447,7 @@ class ImageCanvas(QGraphicsView):
         self.viewport().setCursor(shape)
 
     # -- mouse and keys -----------------------------------------------------------------------
-    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt name)
+    def mousePressEvent(self, event: QMouseEvent) -> None:
         btn = event.button()
         left = btn == Qt.MouseButton.LeftButton
         if btn == Qt.MouseButton.MiddleButton or (left and (self._space or self._tool == "pan")):
@@ -468,7 +468,7 @@ class ImageCanvas(QGraphicsView):
             self._lasso = [pt]
         event.accept()
 
-    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt name)
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
         pos = event.position()
         pt = self.map_to_image(pos)
         pixel = (math.floor(pt.x()), math.floor(pt.y()))
@@ -499,7 +499,7 @@ class ImageCanvas(QGraphicsView):
             self._show_outline(path)
         event.accept()
 
-    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt name)
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         btn = event.button()
         if self._pan_last is not None and btn in (Qt.MouseButton.MiddleButton, Qt.MouseButton.LeftButton):
             self._pan_last = None
@@ -518,11 +518,11 @@ class ImageCanvas(QGraphicsView):
             return super().mouseReleaseEvent(event)
         event.accept()
 
-    def leaveEvent(self, event) -> None:  # noqa: N802 (Qt name)
+    def leaveEvent(self, event) -> None:
         self._brush_cursor.setVisible(False)
         super().leaveEvent(event)
 
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt name)
+    def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key.Key_Space:
             if not event.isAutoRepeat():
                 self._space = True
@@ -534,7 +534,7 @@ class ImageCanvas(QGraphicsView):
         else:
             super().keyPressEvent(event)
 
-    def keyReleaseEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt name)
+    def keyReleaseEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
             self._space = False
             self._update_cursor()
@@ -542,7 +542,7 @@ class ImageCanvas(QGraphicsView):
         else:
             super().keyReleaseEvent(event)
 
-    def focusOutEvent(self, event) -> None:  # noqa: N802 (Qt name)
+    def focusOutEvent(self, event) -> None:
         self._space = False
         self._update_cursor()
         super().focusOutEvent(event)

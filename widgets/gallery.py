@@ -42,6 +42,23 @@ def params_tooltip(params: dict, label: str = "", shape: tuple[int, ...] | None 
     return "\n".join(lines)
 
 
+def caption_for(params: dict) -> str:
+    """A thumbnail's caption from its parameters: what made the image, in a few characters.
+
+    A random sample is named by its seed; anything else by what made it ("paint", "primitives #3"),
+    since its seed alone (often 0) would make a paint result look like the sample of seed 0.
+    """
+    task = str(params.get("task", ""))
+    if params.get("source") == "primitives" or task == "primitives":
+        variant = params.get("variant", "primitives")
+        return f"{variant} #{params['index']}" if "index" in params else str(variant)
+    if task == "preview" and "seed" in params:  # a patch-NN preview (no training), not a SinGAN sample
+        return f"preview {params['seed']}"
+    if task in ("", "sample") and "seed" in params:
+        return f"seed {params['seed']}"
+    return task
+
+
 def _thumbnail(rgb: np.ndarray, size: int = THUMB) -> QPixmap:
     """The image scaled to fit a size×size square, centred on a transparent background."""
     h, w = rgb.shape[:2]
@@ -120,8 +137,8 @@ class Gallery(QListWidget):
         image = np.array(rgb, copy=True, order="C")
         image.setflags(write=False)  # callers get the stored array; it must not change under us
         params = dict(params or {})
-        if not label and "seed" in params:
-            label = f"seed {params['seed']}"
+        if not label:
+            label = caption_for(params)
         item = QListWidgetItem(QIcon(_thumbnail(image, self._thumb)), label)
         item.setToolTip(params_tooltip(params, label, image.shape))
         item.setTextAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
@@ -169,7 +186,7 @@ class Gallery(QListWidget):
         self.selectionChanged.emit()
 
     # ---- interaction --------------------------------------------------------------------------
-    def mousePressEvent(self, event) -> None:  # noqa: N802 (Qt override)
+    def mousePressEvent(self, event) -> None:
         self._press_modifiers = event.modifiers()
         super().mousePressEvent(event)
 

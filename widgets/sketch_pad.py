@@ -117,7 +117,7 @@ class _Surface(QWidget):
     def is_drawing(self) -> bool:
         return bool(self._points)
 
-    def paintEvent(self, event) -> None:  # noqa: N802 (Qt name)
+    def paintEvent(self, event) -> None:
         p = QPainter(self)
         p.fillRect(self.rect(), self.palette().color(QPalette.ColorRole.Dark))
         t = self.target_rect()
@@ -158,7 +158,7 @@ class _Surface(QWidget):
         p.setBrush(Qt.BrushStyle.NoBrush)
         p.drawPath(path)
 
-    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt name)
+    def mousePressEvent(self, event: QMouseEvent) -> None:
         if event.button() not in (Qt.MouseButton.LeftButton, Qt.MouseButton.RightButton):
             return super().mousePressEvent(event)
         self._erasing = self._pad._eraser or event.button() == Qt.MouseButton.RightButton
@@ -166,7 +166,7 @@ class _Surface(QWidget):
         self.update()
         event.accept()
 
-    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt name)
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
         pt = self.to_image(event.position())
         self._hover = pt
         if self._points:
@@ -176,14 +176,14 @@ class _Surface(QWidget):
                 self._points.append(pt)
         self.update()
 
-    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt name)
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         if not self._points or event.button() not in (Qt.MouseButton.LeftButton, Qt.MouseButton.RightButton):
             return super().mouseReleaseEvent(event)
         points, self._points = self._points, []
         self._pad._commit_stroke(points, WHITE if self._erasing else self._pad._color)
         self.update()
 
-    def leaveEvent(self, event) -> None:  # noqa: N802 (Qt name)
+    def leaveEvent(self, event) -> None:
         self._hover = None
         self.update()
 

@@ -1,5 +1,8 @@
 """Parameter controls: labelled integer slider, float slider, range slider and seed field.
 
+The float and range sliders are superqt's labelled sliders (pyapp-kit/superqt, as in napari) with
+two things added: values snap to a step, and the live/committed split below.
+
 All follow one rule taken from napari's layer controls: when the *program* sets a value
 (``set_value(v)``), signals are blocked so the model is not told about a change it made itself;
 only the user's moves are emitted. Two kinds of signals:
@@ -13,13 +16,15 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QFontMetrics, QKeyEvent, QMouseEvent, QPainter, QPalette, QPen
+from PySide6.QtCore import QEvent, QObject, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QFontMetrics, QKeyEvent, QPainter, QPalette
 from PySide6.QtWidgets import (
-    QDoubleSpinBox,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QSizePolicy,
     QSlider,
     QSpinBox,
@@ -29,6 +34,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from superqt import QLabeledDoubleRangeSlider, QLabeledDoubleSlider
 
 __all__ = ["LabeledSlider", "FloatSlider", "RangeSlider", "SeedControl"]
 
@@ -79,7 +85,7 @@ class _TickLabels(QWidget):
         f.setPointSizeF(max(6.0, f.pointSizeF() * 0.85))
         return f
 
-    def paintEvent(self, event) -> None:  # noqa: N802 (Qt name)
+    def paintEvent(self, event) -> None:
         if not self._labels:
             return
         p = QPainter(self)
@@ -123,12 +129,12 @@ class LabeledSlider(QWidget):
         super().__init__(parent)
         self._labels: list[str] = []
         self._title = QLabel(title)
-        self._readout = QLabel()
-        self._readout.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        self._readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        f = self._readout.font()
+        self.readout = QLabel()
+        self.readout.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        f = self.readout.font()
         f.setBold(True)
-        self._readout.setFont(f)
+        self.readout.setFont(f)
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setTickPosition(QSlider.TickPosition.TicksBelow)
         self.slider.setTickInterval(1)
@@ -139,7 +145,7 @@ class LabeledSlider(QWidget):
         top.setContentsMargins(0, 0, 0, 0)
         top.addWidget(self._title)
         top.addStretch(1)
-        top.addWidget(self._readout)
+        top.addWidget(self.readout)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(2)
@@ -190,13 +196,13 @@ class LabeledSlider(QWidget):
             self.valueChanged.emit(self.slider.value())
             self.valueCommitted.emit(self.slider.value())
 
-    def setToolTip(self, text: str) -> None:  # noqa: N802 (Qt name)
+    def setToolTip(self, text: str) -> None:
         super().setToolTip(text)
         self.slider.setToolTip(text)
 
     # -- internals ----------------------------------------------------------------------------
     def _update_readout(self) -> None:
-        self._readout.setText(self.current_label() if self._labels else "")
+        self.readout.setText(self.current_label() if self._labels else "")
 
     def _on_slider_value(self, v: int) -> None:
         self._update_readout()
@@ -210,7 +216,7 @@ class LabeledSlider(QWidget):
             self._committed = v
             self.valueCommitted.emit(v)
 
-    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+    def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self._ticks.update()
 
@@ -228,11 +234,68 @@ def _decimals_for(step: float) -> int:
     return max(0, min(6, int(math.ceil(-math.log10(step) - 1e-9))))
 
 
+class _Grid:
+    """Values on a step grid in [minimum, maximum]: superqt's float sliders are continuous, ours snap."""
+
+    def __init__(self, what: str, minimum: float, maximum: float, step: float) -> None:
+        _check_bounds(what, minimum, maximum, step)
+        self.min, self.max, self.step = float(minimum), float(maximum), float(step)
+        self.decimals = _decimals_for(self.step)
+
+    def snap(self, v: float) -> float:
+        v = min(max(float(v), self.min), self.max)
+        v = min(self.min + round((v - self.min) / self.step) * self.step, self.max)
+        return round(v, self.decimals + 2)
+
+    def key_steps(self, key: int) -> int | None:
+        """How many steps a key moves a value: one for an arrow, a tenth of the range for a page key."""
+        page = max(1, round((self.max - self.min) / self.step) // 10)
+        return {
+            Qt.Key.Key_Left: -1, Qt.Key.Key_Down: -1, Qt.Key.Key_Right: 1, Qt.Key.Key_Up: 1,
+            Qt.Key.Key_PageDown: -page, Qt.Key.Key_PageUp: page,
+        }.get(key)
+
+
+@contextmanager
+def _quietly(control: FloatSlider | RangeSlider) -> Iterator[None]:
+    """The program moves a control's bar: its handler ignores the moves (no signals, no snapping)."""
+    control._quiet = True
+    try:
+        yield
+    finally:
+        control._quiet = False
+
+
+class _UserInput(QObject):
+    """Watches the bar of a superqt slider: is the mouse holding it, and arrow / page keys.
+
+    superqt jumps the handle on a mouse press *before* it marks the slider down, so the press state
+    comes from here; and its float sliders leave keys to QAbstractSlider's integer model, which they
+    do not use, so the keys are handled here too (``on_key(key)`` returns True when it used one).
+    """
+
+    def __init__(self, bar: QWidget, on_key: Callable[[int], bool]) -> None:
+        super().__init__(bar)
+        self.pressed = False
+        self._on_key = on_key
+        bar.installEventFilter(self)
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        kind = event.type()
+        if kind in (QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonDblClick):
+            self.pressed = True
+        elif kind == QEvent.Type.MouseButtonRelease:
+            self.pressed = False
+        elif kind == QEvent.Type.KeyPress:
+            return self._on_key(event.key())
+        return False
+
+
 class FloatSlider(QWidget):
-    """A float value in [minimum, maximum] on a slider with a spin box kept in sync.
+    """A float value in [minimum, maximum], on a step grid: superqt's labelled slider (its number is editable).
 
     Signals: ``valueChanged(float)`` while dragging, ``valueCommitted(float)`` when it settles
-    (mouse released, key pressed, spin box edited and confirmed).
+    (mouse released, key pressed, number typed and confirmed).
     """
 
     valueChanged = Signal(float)
@@ -248,240 +311,92 @@ class FloatSlider(QWidget):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self._min, self._max, self._step = 0.0, 1.0, 0.01
         self._title = QLabel(title)
-        self.slider = QSlider(Qt.Orientation.Horizontal)
-        self.spin = QDoubleSpinBox()
-        self.spin.setKeyboardTracking(False)  # typing "1.5" must not commit "1" first
-        self.spin.setAccelerated(True)
-        self.spin.setMinimumWidth(self.spin.fontMetrics().horizontalAdvance("-0000.000") + 24)
+        self.slider = QLabeledDoubleSlider(Qt.Orientation.Horizontal)
+        #: the number beside the bar; type a value and press Enter to set it
+        self.field: QLineEdit = self.slider.findChild(QLineEdit)
         lay = QHBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self._title)
         lay.addWidget(self.slider, 1)
-        lay.addWidget(self.spin)
         self._title.setVisible(bool(title))
-        self.slider.valueChanged.connect(self._on_slider)
-        self._committed: float | None = None
-        self.slider.sliderReleased.connect(lambda: self._commit(self.value()))
-        self.spin.valueChanged.connect(self._on_spin)
+        self._grid = _Grid("FloatSlider", minimum, maximum, step)
+        self._value = self._committed = self._grid.min
+        self._quiet = False  # True while the program moves the bar
+        bar = self.slider.findChild(QSlider)
+        self._input = _UserInput(bar, self._on_key)
+        bar.valueChanged.connect(self._on_slider)  # after superqt's own slot: its number is up to date
+        self.slider.sliderReleased.connect(lambda: self._commit(self._value))
         self.set_range(minimum, maximum, step)
         self.set_value(minimum if value is None else value)
 
     def set_range(self, minimum: float, maximum: float, step: float | None = None) -> None:
         """Change the bounds (and step); the value is clamped silently."""
-        _check_bounds("FloatSlider", minimum, maximum, step)
-        if step is not None:
-            self._step = float(step)
-        v = self.value() if hasattr(self, "_value") else minimum
-        self._min, self._max = float(minimum), float(maximum)
-        n = max(1, int(round((self._max - self._min) / self._step)))
-        for w in (self.slider, self.spin):
-            w.blockSignals(True)
-        self.slider.setRange(0, n)
-        self.slider.setPageStep(max(1, n // 10))
-        self.spin.setDecimals(_decimals_for(self._step))
-        self.spin.setRange(self._min, self._max)
-        self.spin.setSingleStep(self._step)
-        for w in (self.slider, self.spin):
-            w.blockSignals(False)
-        self.set_value(v)
+        self._grid = _Grid("FloatSlider", minimum, maximum, self._grid.step if step is None else step)
+        with _quietly(self):
+            self.slider.setRange(self._grid.min, self._grid.max)
+            self.slider.setSingleStep(self._grid.step)
+            self.slider.setDecimals(self._grid.decimals)
+        self.set_value(self._value)
 
     def minimum(self) -> float:
-        return self._min
+        return self._grid.min
 
     def maximum(self) -> float:
-        return self._max
+        return self._grid.max
 
     def value(self) -> float:
         return self._value
 
     def set_value(self, v: float, emit: bool = False) -> None:
-        """Set from the program (clamped to the range); no signals unless ``emit``."""
-        v = float(min(max(float(v), self._min), self._max))
-        self._value = v
-        self._committed = v
-        self._sync(v)
+        """Set from the program (clamped to the range, snapped to the step); no signals unless ``emit``."""
+        self._value = self._committed = self._grid.snap(v)
+        self._show(self._value)
         if emit:
-            self.valueChanged.emit(v)
-            self.valueCommitted.emit(v)
+            self.valueChanged.emit(self._value)
+            self.valueCommitted.emit(self._value)
 
     def set_title(self, title: str) -> None:
         self._title.setText(title)
         self._title.setVisible(bool(title))
 
-    def setToolTip(self, text: str) -> None:  # noqa: N802 (Qt name)
-        super().setToolTip(text)
-        self.slider.setToolTip(text)
-        self.spin.setToolTip(text)
+    def _show(self, v: float) -> None:
+        with _quietly(self):
+            self.slider.setValue(v)
 
-    def _to_index(self, v: float) -> int:
-        return int(round((v - self._min) / self._step))
-
-    def _sync(self, v: float) -> None:
-        for w in (self.slider, self.spin):
-            w.blockSignals(True)
-        self.slider.setValue(self._to_index(v))
-        self.spin.setValue(v)
-        for w in (self.slider, self.spin):
-            w.blockSignals(False)
-
-    def _on_slider(self, i: int) -> None:
-        v = min(self._min + i * self._step, self._max)
-        v = round(v, _decimals_for(self._step) + 2)
-        self._value = v
-        self.spin.blockSignals(True)
-        self.spin.setValue(v)
-        self.spin.blockSignals(False)
-        self.valueChanged.emit(v)
-        if not self.slider.isSliderDown():
+    def _on_slider(self, raw: float) -> None:
+        if self._quiet:
+            return
+        v = self._grid.snap(raw)
+        if v != raw:
+            self._show(v)
+        if v != self._value:
+            self._value = v
+            self.valueChanged.emit(v)
+        if not (self._input.pressed or self.slider.isSliderDown()):  # typed, wheel: settled now
             self._commit(v)
 
-    def _on_spin(self, v: float) -> None:
-        self._value = float(v)
-        self.slider.blockSignals(True)
-        self.slider.setValue(self._to_index(v))
-        self.slider.blockSignals(False)
-        self.valueChanged.emit(self._value)
-        self._commit(self._value)
+    def _on_key(self, key: int) -> bool:
+        steps = self._grid.key_steps(key)
+        if steps is None or not self.isEnabled():
+            return False
+        self.slider.setValue(self._grid.snap(self._value + steps * self._grid.step))
+        return True
 
     def _commit(self, v: float) -> None:
+        # a press and release on the handle without moving it changes nothing: no commit
         if v != self._committed:
             self._committed = v
             self.valueCommitted.emit(v)
 
 
-class _RangeBar(QWidget):
-    """The two-handle bar itself. Works in slider units (ints) like QSlider; RangeSlider maps to floats."""
-
-    moved = Signal(int, int)  # while dragging or on a key press
-    released = Signal()
-
-    HANDLE = 14
-    GROOVE = 4
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._n = 100
-        self._lo, self._hi = 0, 100
-        self._active = 0  # 0 = lo handle, 1 = hi handle (keyboard target)
-        self._drag: int | None = None
-        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        self.setMouseTracking(True)
-
-    def sizeHint(self) -> QSize:
-        return QSize(160, self.HANDLE + 8)
-
-    def minimumSizeHint(self) -> QSize:
-        return QSize(4 * self.HANDLE, self.HANDLE + 8)
-
-    def set_steps(self, n: int) -> None:
-        self._n = max(1, int(n))
-        self._lo = min(self._lo, self._n)
-        self._hi = min(self._hi, self._n)
-        self.update()
-
-    def set_values(self, lo: int, hi: int) -> None:
-        self._lo, self._hi = int(lo), int(hi)
-        self.update()
-
-    def values(self) -> tuple[int, int]:
-        return self._lo, self._hi
-
-    def is_dragging(self) -> bool:
-        return self._drag is not None
-
-    def _x(self, i: int) -> float:
-        r = self.HANDLE / 2.0
-        return r + (self.width() - 2 * r) * i / self._n
-
-    def _index(self, x: float) -> int:
-        r = self.HANDLE / 2.0
-        span = max(1.0, self.width() - 2 * r)
-        return int(round(min(max((x - r) / span, 0.0), 1.0) * self._n))
-
-    def paintEvent(self, event) -> None:  # noqa: N802 (Qt name)
-        p = QPainter(self)
-        p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        pal = self.palette()
-        cy = self.height() / 2.0
-        groove = pal.color(QPalette.ColorRole.Mid)
-        hl = pal.color(QPalette.ColorRole.Highlight)
-        if not self.isEnabled():
-            hl = pal.color(QPalette.ColorRole.Mid)
-        x0, x1 = self._x(0), self._x(self._n)
-        p.setPen(Qt.PenStyle.NoPen)
-        p.setBrush(groove)
-        p.drawRoundedRect(QRectF(x0, cy - self.GROOVE / 2, x1 - x0, self.GROOVE), 2, 2)
-        lo, hi = self._x(self._lo), self._x(self._hi)
-        p.setBrush(hl)
-        p.drawRoundedRect(QRectF(lo, cy - self.GROOVE / 2, hi - lo, self.GROOVE), 2, 2)
-        r = self.HANDLE / 2.0 - 1
-        for k, x in enumerate((lo, hi)):
-            p.setBrush(pal.color(QPalette.ColorRole.Button))
-            edge = hl if (self.hasFocus() and k == self._active) else pal.color(QPalette.ColorRole.Dark)
-            p.setPen(QPen(edge, 1.5))
-            p.drawEllipse(QPointF(x, cy), r, r)
-        p.end()
-
-    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt name)
-        if event.button() != Qt.MouseButton.LeftButton:
-            return super().mousePressEvent(event)
-        x = event.position().x()
-        dlo, dhi = abs(x - self._x(self._lo)), abs(x - self._x(self._hi))
-        if self._lo == self._hi:  # handles on top of each other: pick by the side clicked
-            self._drag = 1 if x >= self._x(self._hi) else 0
-        else:
-            self._drag = 0 if dlo < dhi else 1
-        self._active = self._drag
-        self._move_active(self._index(x))
-        event.accept()
-
-    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt name)
-        if self._drag is not None:
-            self._move_active(self._index(event.position().x()))
-            event.accept()
-
-    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt name)
-        if self._drag is not None and event.button() == Qt.MouseButton.LeftButton:
-            self._drag = None
-            self.released.emit()
-            event.accept()
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt name)
-        key = event.key()
-        step = {Qt.Key.Key_Left: -1, Qt.Key.Key_Down: -1, Qt.Key.Key_Right: 1, Qt.Key.Key_Up: 1}.get(key)
-        if key in (Qt.Key.Key_PageUp, Qt.Key.Key_PageDown):
-            step = max(1, self._n // 10) * (1 if key == Qt.Key.Key_PageUp else -1)
-        if key == Qt.Key.Key_Space:
-            self._active = 1 - self._active
-            self.update()
-            return
-        if step is None:
-            return super().keyPressEvent(event)
-        cur = self._lo if self._active == 0 else self._hi
-        self._move_active(cur + step)
-        self.released.emit()
-
-    def _move_active(self, i: int) -> None:
-        i = min(max(i, 0), self._n)
-        lo, hi = self._lo, self._hi
-        if self._active == 0:
-            lo = min(i, hi)
-        else:
-            hi = max(i, lo)
-        if (lo, hi) != (self._lo, self._hi):
-            self._lo, self._hi = lo, hi
-            self.update()
-            self.moved.emit(lo, hi)
-
-
 class RangeSlider(QWidget):
-    """A [lo, hi] float range with two handles and two spin boxes; lo <= hi always holds.
+    """A [lo, hi] float range on a step grid: superqt's labelled range slider; lo <= hi always holds.
 
-    Signals: ``rangeChanged(float, float)`` on every change by the user (also while dragging),
-    ``rangeCommitted(float, float)`` when it settles.
+    Dragging stops a handle one step before the other; typing a bound past the other one
+    drags the other along. Signals: ``rangeChanged(float, float)`` on every change by the user
+    (also while dragging), ``rangeCommitted(float, float)`` when it settles. Arrow keys move the
+    handle that moved last.
     """
 
     rangeChanged = Signal(float, float)
@@ -497,43 +412,39 @@ class RangeSlider(QWidget):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self._min, self._max, self._step = 0.0, 1.0, 0.01
-        self._lo, self._hi = 0.0, 1.0
         self._title = QLabel(title)
-        self.bar = _RangeBar()
-        self.lo_spin = QDoubleSpinBox()
-        self.hi_spin = QDoubleSpinBox()
-        for s, tip in ((self.lo_spin, "lower bound"), (self.hi_spin, "upper bound")):
-            s.setKeyboardTracking(False)
-            s.setToolTip(tip)
-            s.setMinimumWidth(s.fontMetrics().horizontalAdvance("-000.000") + 24)
+        self.slider = QLabeledDoubleRangeSlider(Qt.Orientation.Horizontal)
+        self.slider.setHandleLabelPosition(QLabeledDoubleRangeSlider.LabelPosition.NoLabel)
+        self.slider.setEdgeLabelMode(QLabeledDoubleRangeSlider.EdgeLabelMode.LabelIsValue)
+        # the numbers at the two ends, left and right of the bar (type a bound and press Enter)
+        edges = [w for w in self.slider.findChildren(QLineEdit) if not w.isHidden()]
+        self.lo_field, self.hi_field = sorted(edges, key=lambda w: self.slider.layout().indexOf(w))
+        for field, tip in ((self.lo_field, "lower bound"), (self.hi_field, "upper bound")):
+            field.setToolTip(tip)
         lay = QHBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self._title)
-        lay.addWidget(self.lo_spin)
-        lay.addWidget(self.bar, 1)
-        lay.addWidget(self.hi_spin)
+        lay.addWidget(self.slider, 1)
         self._title.setVisible(bool(title))
-        self.bar.moved.connect(self._on_bar)
-        self.bar.released.connect(lambda: self.rangeCommitted.emit(self._lo, self._hi))
-        self.lo_spin.valueChanged.connect(lambda v: self._on_spin(0, v))
-        self.hi_spin.valueChanged.connect(lambda v: self._on_spin(1, v))
+        self._grid = _Grid("RangeSlider", minimum, maximum, step)
+        self._lo, self._hi = self._grid.min, self._grid.max
+        self._active = 0  # the handle the arrow keys move: the one that moved last
+        self._committed = (self._lo, self._hi)
+        self._quiet = False  # True while the program moves the bar
+        bar = self.slider.findChild(QSlider)
+        self._input = _UserInput(bar, self._on_key)
+        bar.valueChanged.connect(self._on_slider)  # after superqt's own slot: its numbers are up to date
+        self.slider.sliderReleased.connect(self._commit)
         self.set_bounds(minimum, maximum, step)
         self.set_values(*(values if values is not None else (minimum, maximum)))
 
     def set_bounds(self, minimum: float, maximum: float, step: float | None = None) -> None:
         """Change the outer limits (and step); the current range is clamped silently."""
-        _check_bounds("RangeSlider", minimum, maximum, step)
-        if step is not None:
-            self._step = float(step)
-        self._min, self._max = float(minimum), float(maximum)
-        self.bar.set_steps(int(round((self._max - self._min) / self._step)))
-        for s in (self.lo_spin, self.hi_spin):
-            s.blockSignals(True)
-            s.setDecimals(_decimals_for(self._step))
-            s.setRange(self._min, self._max)
-            s.setSingleStep(self._step)
-            s.blockSignals(False)
+        self._grid = _Grid("RangeSlider", minimum, maximum, self._grid.step if step is None else step)
+        with _quietly(self):
+            self.slider.setRange(self._grid.min, self._grid.max)
+            self.slider.setSingleStep(self._grid.step)
+            self.slider.setDecimals(self._grid.decimals)
         self.set_values(self._lo, self._hi)
 
     def values(self) -> tuple[float, float]:
@@ -541,10 +452,9 @@ class RangeSlider(QWidget):
 
     def set_values(self, lo: float, hi: float, emit: bool = False) -> None:
         """Set from the program; clamped to the bounds, swapped if lo > hi; no signals unless ``emit``."""
-        lo, hi = sorted((float(lo), float(hi)))
-        self._lo = min(max(lo, self._min), self._max)
-        self._hi = min(max(hi, self._min), self._max)
-        self._sync()
+        lo, hi = sorted((self._grid.snap(lo), self._grid.snap(hi)))
+        self._show(lo, hi)
+        self._committed = (lo, hi)
         if emit:
             self.rangeChanged.emit(self._lo, self._hi)
             self.rangeCommitted.emit(self._lo, self._hi)
@@ -553,39 +463,48 @@ class RangeSlider(QWidget):
         self._title.setText(title)
         self._title.setVisible(bool(title))
 
-    def _idx(self, v: float) -> int:
-        return int(round((v - self._min) / self._step))
-
-    def _val(self, i: int) -> float:
-        return round(min(self._min + i * self._step, self._max), _decimals_for(self._step) + 2)
-
-    def _sync(self) -> None:
-        self.bar.set_values(self._idx(self._lo), self._idx(self._hi))
-        for s, v in ((self.lo_spin, self._lo), (self.hi_spin, self._hi)):
-            s.blockSignals(True)
-            s.setValue(v)
-            s.blockSignals(False)
-
-    def _on_bar(self, lo: int, hi: int) -> None:
-        self._lo, self._hi = self._val(lo), self._val(hi)
-        for s, v in ((self.lo_spin, self._lo), (self.hi_spin, self._hi)):
-            s.blockSignals(True)
-            s.setValue(v)
-            s.blockSignals(False)
-        self.rangeChanged.emit(self._lo, self._hi)
-
-    def _on_spin(self, which: int, v: float) -> None:
-        lo, hi = self._lo, self._hi
-        if which == 0:
-            lo = v
-            hi = max(hi, lo)  # pushing lo past hi drags hi along
-        else:
-            hi = v
-            lo = min(lo, hi)
+    def _show(self, lo: float, hi: float) -> None:
         self._lo, self._hi = lo, hi
-        self._sync()
+        with _quietly(self):
+            self.slider.setValue((lo, hi))
+
+    def _on_slider(self, raw: tuple[float, float]) -> None:
+        if self._quiet:
+            return
+        lo, hi = (self._grid.snap(v) for v in raw)
+        moved_lo, moved_hi = lo != self._lo, hi != self._hi
+        if lo > hi:  # a typed bound passed the other one: it drags the other along
+            lo, hi = (lo, lo) if moved_lo else (hi, hi)
+        if (lo, hi) == (self._lo, self._hi):
+            if (lo, hi) != tuple(raw):
+                self._show(lo, hi)
+            return
+        self._active = 1 if moved_hi and not moved_lo else 0
+        self._show(lo, hi)
         self.rangeChanged.emit(lo, hi)
-        self.rangeCommitted.emit(lo, hi)
+        if not (self._input.pressed or self.slider.isSliderDown()):  # typed, wheel: settled now
+            self._commit()
+
+    def _on_key(self, key: int) -> bool:
+        steps = self._grid.key_steps(key)
+        if steps is None or not self.isEnabled():
+            return False
+        delta = steps * self._grid.step
+        lo, hi = self._lo, self._hi
+        if self._active == 0:
+            lo = min(self._grid.snap(lo + delta), hi)
+        else:
+            hi = max(self._grid.snap(hi + delta), lo)
+        if (lo, hi) != (self._lo, self._hi):
+            self._show(lo, hi)
+            self.rangeChanged.emit(lo, hi)
+            self._commit()
+        return True
+
+    def _commit(self) -> None:
+        if (self._lo, self._hi) != self._committed:
+            self._committed = (self._lo, self._hi)
+            self.rangeCommitted.emit(self._lo, self._hi)
 
 
 class SeedControl(QWidget):
@@ -662,7 +581,7 @@ class SeedControl(QWidget):
         self.new_button.setEnabled(not on)
         self.lockedChanged.emit(on)
 
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt name)
+    def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key.Key_L:
             self.lock_button.toggle()
         elif event.key() == Qt.Key.Key_N and not self.locked():

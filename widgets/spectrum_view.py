@@ -83,7 +83,7 @@ def log_tick_label(v: float) -> str:
 class LogAxis(pg.AxisItem):
     """A log axis that labels decades (and 2×, 5× when less than two decades show), never every minor tick."""
 
-    def logTickStrings(self, values, scale, spacing):  # noqa: N802 (pyqtgraph override)
+    def logTickStrings(self, values, scale, spacing):
         lo, hi = self.range
         span = abs(hi - lo)
         keep = (1,) if span > 2.2 else (1, 2, 5)
@@ -296,7 +296,7 @@ class SpectrumView(QWidget):
         bottom.addWidget(self.csv_button)
         layout.addLayout(bottom)
 
-    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+    def resizeEvent(self, event) -> None:
         """Plots side by side when there is room, stacked in a narrow dock."""
         wide = event.size().width() >= 1.3 * event.size().height() or event.size().width() >= 700
         self.figure.setOrientation(Qt.Orientation.Horizontal if wide else Qt.Orientation.Vertical)

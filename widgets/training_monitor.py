@@ -20,8 +20,8 @@ import warnings
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QFont, QPixmap, QResizeEvent
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
@@ -32,8 +32,9 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from superqt.utils import QSignalThrottler
 
-from widgets.convert import to_pixmap
+from widgets.image_label import ImageLabel
 
 MAX_POINTS = 2000
 REDRAW_HZ = 4
@@ -67,9 +68,12 @@ def progress_text(
     """'Scale 3/9 · iteration 420/2000 · 12.3 it/s · ETA 4:05' (``stage_index`` counts from 0)."""
     parts = []
     name = stage.strip()
-    if stage_count > 1:
+    count = f"{stage_index + 1}/{stage_count}"
+    if stage_count > 1 and re.search(rf"(?<!\d){re.escape(count)}(?!\d)", name):
+        parts.append(name[:1].upper() + name[1:])  # "Scale 1/4 (38×25)" already says it
+    elif stage_count > 1:
         name = re.sub(r"\s*\d+\s*$", "", name) or "Stage"  # "scale 2" and index 2 would say it twice
-        parts.append(f"{name[:1].upper()}{name[1:]} {stage_index + 1}/{stage_count}")
+        parts.append(f"{name[:1].upper()}{name[1:]} {count}")
     elif name:
         parts.append(name[:1].upper() + name[1:])
     parts.append(f"iteration {step}/{total}")
@@ -117,49 +121,6 @@ class _Series:
 
     def data(self) -> tuple[np.ndarray, np.ndarray]:
         return self.x[: self.n], self.y[: self.n]
-
-
-class _FitLabel(QLabel):
-    """A label that shows a pixmap scaled to fit, keeping its aspect ratio, and rescales on resize."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._pixmap: QPixmap | None = None
-        self._placeholder = "no sample yet"
-        self.setStyleSheet("color: #7d828a;")
-        self.setText(self._placeholder)
-        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.setMinimumSize(64, 64)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-
-    def set_source(self, pixmap: QPixmap | None) -> None:
-        self._pixmap = pixmap
-        self._rescale()
-
-    def source(self) -> QPixmap | None:
-        return self._pixmap
-
-    def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
-        return QSize(160, 160)
-
-    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
-        super().resizeEvent(event)
-        self._rescale()
-
-    def _rescale(self) -> None:
-        if self._pixmap is None or self._pixmap.isNull():
-            self.clear()
-            self.setText(self._placeholder)
-            return
-        size = self.contentsRect().size()
-        pm = self._pixmap
-        # Upscale small samples by whole pixels (crisp), shrink big ones smoothly.
-        mode = (
-            Qt.TransformationMode.FastTransformation
-            if pm.width() < size.width() and pm.height() < size.height()
-            else Qt.TransformationMode.SmoothTransformation
-        )
-        super().setPixmap(pm.scaled(size, Qt.AspectRatioMode.KeepAspectRatio, mode))
 
 
 class TrainingMonitor(QWidget):
@@ -231,7 +192,7 @@ class TrainingMonitor(QWidget):
         self._pool: list[pg.PlotDataItem] = []
         self._curve(3)  # four curves ready (SinGAN reports four losses), empty until a run fills them
 
-        self.preview = _FitLabel()
+        self.preview = ImageLabel(64, "no sample yet")
         self.preview.setToolTip("The latest sample, drawn each time a scale finishes")
         self.preview_caption = QLabel("")
         self.preview_caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -281,10 +242,9 @@ class TrainingMonitor(QWidget):
         layout.addLayout(plot_row, 1)
         layout.addLayout(buttons)
 
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(int(1000 / REDRAW_HZ))
-        self._timer.timeout.connect(self.redraw)
+        self._throttle = QSignalThrottler(QSignalThrottler.EmissionPolicy.Trailing, self)
+        self._throttle.setTimeout(int(1000 / REDRAW_HZ))
+        self._throttle.triggered.connect(self.redraw)
 
     # ---- state --------------------------------------------------------------------------------
     @property
@@ -293,7 +253,7 @@ class TrainingMonitor(QWidget):
 
     def start(self, title: str) -> None:
         """Begin a new run: clear curves, preview and text."""
-        self._timer.stop()
+        self._throttle.cancel()
         self._series.clear()
         for c in self._curves.values():
             c.setData([], [])  # kept for the next run: creating plot items costs a stall
@@ -311,7 +271,7 @@ class TrainingMonitor(QWidget):
         self.status_label.setStyleSheet("")
         self.metrics_label.setText("")
         self.progress_bar.setValue(0)
-        self.preview.set_source(None)
+        self.preview.set_image(None)
         self.preview_caption.setText("")
         self.cancel_button.setEnabled(True)
         self.resume_button.setEnabled(False)
@@ -356,7 +316,7 @@ class TrainingMonitor(QWidget):
 
     def set_preview(self, rgb: np.ndarray, caption: str = "") -> None:
         """Show the latest sample (uint8 H×W×3), scaled to fit."""
-        self.preview.set_source(to_pixmap(np.ascontiguousarray(rgb)))
+        self.preview.set_image(rgb)
         self.preview_caption.setText(caption)
 
     def finish(self, message: str = "Done") -> None:
@@ -367,6 +327,12 @@ class TrainingMonitor(QWidget):
 
     def set_resume_available(self, available: bool) -> None:
         self.resume_button.setEnabled(bool(available))
+
+    def set_run_buttons_visible(self, visible: bool) -> None:
+        """Show or hide the monitor's Cancel and Resume, for a host that has its own (a dock with two
+        sets of the same buttons, one of them greyed, confuses)."""
+        self.cancel_button.setVisible(visible)
+        self.resume_button.setVisible(visible)
 
     def set_note(self, text: str) -> None:
         """A small grey note, e.g. 'longest GUI stall: 35 ms'; empty text hides it."""
@@ -390,18 +356,22 @@ class TrainingMonitor(QWidget):
     def metric_names(self) -> list[str]:
         return list(self._series)
 
+    def drawn(self, name: str) -> tuple[np.ndarray, np.ndarray] | None:
+        """The points of a metric's curve as the plot shows them now (decimated), or None if not drawn yet."""
+        curve = self._curves.get(name)
+        return None if curve is None else curve.getData()
+
     def curve_color(self, name: str) -> str:
         """The colour of a metric's curve (and of its square in the metrics line)."""
         return CURVE_COLORS[list(self._series).index(name) % len(CURVE_COLORS)]
 
     def _schedule_redraw(self) -> None:
         self._dirty = True
-        if not self._timer.isActive():
-            self._timer.start()
+        self._throttle.throttle()
 
     def redraw(self) -> None:
         """Push the buffered values to the plot now (normally done by a timer, ≤ REDRAW_HZ per second)."""
-        self._timer.stop()
+        self._throttle.cancel()
         if not self._dirty:
             return
         self._dirty = False

@@ -2,7 +2,8 @@
 
 Every control change asks for a new grid through :class:`LatestOnly`, so dragging a slider never
 queues work: only the newest settings are drawn and stale grids are dropped. Clicking a tile
-opens that image on the canvas (where the spectrum view can compare it with a real photo).
+opens that image on the canvas (where the spectrum view can compare it with a real photo). The
+export runs through a :class:`~app.panels.base.JobBar` (Export / Cancel, progress with ETA).
 """
 
 from __future__ import annotations
@@ -13,8 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import shiboken6
-from PySide6.QtCore import QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -24,112 +24,35 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QProgressBar,
-    QPushButton,
-    QSizePolicy,
     QSpinBox,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from app.workers import JobRunner, LatestOnly
-from core.jobs import Cancelled, GanvasError, Progress, format_eta
+from app.panels.base import JobBar, Panel
+from app.workers import JobRunner, LatestOnly, describe_error
+from core.jobs import Cancelled, GanvasError
 from core.primitives import SHAPE_KINDS, VARIANTS, config_for, export_set
 from core.primitives.config import PrimitivesConfig
 from core.primitives.synth import generate_parallel
-from widgets.convert import to_qimage
+from widgets.preview_grid import PreviewGrid
 from widgets.sliders import FloatSlider, RangeSlider, SeedControl
 
 GRID = 4
 SIZES = (64, 128, 256, 512)
 
 
-def make_grid(config: PrimitivesConfig, seed: int, size: int, count: int, *, progress=None, cancel=None):
+def preview_images(config: PrimitivesConfig, seed: int, size: int, count: int, *, cancel=None):
     """Worker-thread job: ``count`` images and the seconds it took."""
     t0 = time.perf_counter()
     images = generate_parallel(config, seed, range(count), size, size, workers=2, cancel=cancel)
     return images, time.perf_counter() - t0
 
 
-class PreviewGrid(QWidget):
-    """Tiles of uint8 images drawn scaled into a square grid; a click emits the tile index."""
-
-    tileClicked = Signal(int)
-
-    def __init__(self, cols: int = GRID, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.cols = cols
-        self._images: list = []
-        self._qimages: list = []
-        self._hover = -1
-        self.setMouseTracking(True)
-        self.setMinimumSize(240, 240)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setCursor(Qt.CursorShape.PointingHandCursor)
-        self.setToolTip("Click an image to open it on the canvas")
-
-    def sizeHint(self) -> QSize:  # noqa: N802 (Qt name)
-        return QSize(520, 520)
-
-    def set_images(self, images: np.ndarray | list) -> None:
-        self._images = list(images)
-        self._qimages = [to_qimage(np.ascontiguousarray(im)) for im in self._images]
-        self.update()
-
-    def images(self) -> list:
-        return self._images
-
-    def tile_rect(self, k: int) -> QRectF:
-        side = min(self.width(), self.height())
-        cell = side / self.cols
-        r, c = divmod(k, self.cols)
-        x0 = (self.width() - side) / 2
-        return QRectF(x0 + c * cell + 1, r * cell + 1, cell - 2, cell - 2)
-
-    def index_at(self, x: float, y: float) -> int:
-        for k in range(len(self._qimages)):
-            if self.tile_rect(k).contains(x, y):
-                return k
-        return -1
-
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
-        p = QPainter(self)
-        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
-        p.fillRect(self.rect(), self.palette().window())
-        if not self._qimages:
-            p.setPen(self.palette().text().color())
-            p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "Generating previews…")
-        for k, qi in enumerate(self._qimages):
-            p.drawImage(self.tile_rect(k), qi)
-        if 0 <= self._hover < len(self._qimages):
-            p.setPen(QPen(QColor(255, 255, 255), 2))
-            p.drawRect(self.tile_rect(self._hover).adjusted(1, 1, -1, -1))
-        p.end()
-
-    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
-        k = self.index_at(event.position().x(), event.position().y())
-        if k != self._hover:
-            self._hover = k
-            self.update()
-
-    def leaveEvent(self, event) -> None:  # noqa: N802
-        self._hover = -1
-        self.update()
-
-    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
-        if event.button() == Qt.MouseButton.LeftButton:
-            k = self.index_at(event.position().x(), event.position().y())
-            if k >= 0:
-                self.tileClicked.emit(k)
-
-
-class PrimitivesPanel(QWidget):
+class PrimitivesPanel(Panel):
     """Design a Primitives pretraining set: live previews, open one on the canvas, export the set."""
 
-    showImage = Signal(object, dict)
-    addToGallery = Signal(object, dict)
-    status = Signal(str)
     previewUpdated = Signal(float)  # seconds from the request to the grid on screen
 
     def __init__(self, jobs: JobRunner, parent: QWidget | None = None) -> None:
@@ -139,8 +62,6 @@ class PrimitivesPanel(QWidget):
         self.last_latency_s: float | None = None
         self._requested_at = 0.0
         self._shown = (None, 0, 128)  # config, seed, size of the grid on screen
-        self._export_job = None
-        self._export_started = 0.0
 
         # ---- controls
         self.variant = QComboBox()
@@ -197,7 +118,8 @@ class PrimitivesPanel(QWidget):
         settings.setLayout(form)
 
         # ---- preview
-        self.grid = PreviewGrid(GRID)
+        self.grid = PreviewGrid(GRID, "Generating previews…")
+        self.grid.setToolTip("Click an image to open it on the canvas")
         self.preview_info = QLabel(" ")
         self.preview_info.setWordWrap(True)
         self.preview_info.setObjectName("previewInfo")
@@ -232,26 +154,20 @@ class PrimitivesPanel(QWidget):
         self.fmt.addItem("one .zip of PNGs", "zip")
         self.fmt.addItem("NumPy .npy stack (N×H×W×3)", "npy")
         self.overwrite = QCheckBox("write into a non-empty folder")
-        self.export_button = QPushButton("Export set")
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setEnabled(False)
-        self.progress_bar = QProgressBar()
-        self.progress_bar.setRange(0, 1000)
-        self.progress_bar.setValue(0)
-        self.export_info = QLabel(" ")
-        self.export_info.setWordWrap(True)
+        self.bar = JobBar(jobs, "Export set", start_tip="Write the set with its manifest (on a worker thread)",
+                          cancel_tip="Stop the export; the partial set is removed", unit="images",
+                          cancelled_text="Export cancelled; the partial set was removed.")
+        self.bar.said.connect(self.status)
+        self.bar.lock(self.count, self.export_size, folder_box, self.fmt, self.overwrite)
+        self.export_button, self.cancel_button = self.bar.start_button, self.bar.cancel_button
+        self.progress_bar, self.export_info = self.bar.progress_bar, self.bar.message
         eform = QFormLayout()
         eform.addRow("Images", self.count)
         eform.addRow("Size", self.export_size)
         eform.addRow("Folder", folder_box)
         eform.addRow("Format", self.fmt)
         eform.addRow("", self.overwrite)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.export_button)
-        buttons.addWidget(self.cancel_button)
-        eform.addRow(buttons)
-        eform.addRow(self.progress_bar)
-        eform.addRow(self.export_info)
+        eform.addRow(self.bar)
         export_box = QGroupBox("Export a set (a manifest is written beside it)")
         export_box.setLayout(eform)
 
@@ -277,8 +193,7 @@ class PrimitivesPanel(QWidget):
         self.seed.seedChanged.connect(self.refresh)
         self.grid.tileClicked.connect(self._open_tile)
         self.to_gallery.clicked.connect(self._grid_to_gallery)
-        self.export_button.clicked.connect(self.start_export)
-        self.cancel_button.clicked.connect(self.cancel_export)
+        self.bar.startRequested.connect(self.start_export)
         self._on_variant()
 
     # ------------------------------------------------------------ settings ⇄ config
@@ -333,7 +248,7 @@ class PrimitivesPanel(QWidget):
         seed, size = self.seed.seed(), self.preview_size()
         self._requested_at = time.perf_counter()  # latency = last change → its grid on screen
         self.latest.request(
-            make_grid,
+            preview_images,
             config,
             seed,
             size,
@@ -360,7 +275,7 @@ class PrimitivesPanel(QWidget):
 
     def _preview_failed(self, exc: BaseException) -> None:
         self._requested_at = 0.0
-        msg = str(exc) if isinstance(exc, GanvasError) else f"Preview failed: {exc}"
+        msg = describe_error(exc) if isinstance(exc, GanvasError) else f"Preview failed: {describe_error(exc)}"
         self.preview_info.setText(msg)
         self.status.emit(msg)
 
@@ -397,7 +312,7 @@ class PrimitivesPanel(QWidget):
             self.folder.setText(d)
 
     def start_export(self) -> None:
-        if self._export_job is not None:
+        if self.bar.running:
             return
         try:
             config = self.config()
@@ -410,61 +325,27 @@ class PrimitivesPanel(QWidget):
             return
         size = int(self.export_size.currentData())
         n = int(self.count.value())
-        self.progress_bar.setValue(0)
-        self.export_info.setText(f"Exporting {n:,} images…")
-        self.export_button.setEnabled(False)
-        self.cancel_button.setEnabled(True)
-        self._export_started = time.perf_counter()
-        self._export_job = self.jobs.submit(
-            export_set,
-            folder,
-            config,
-            n,
-            size,
-            self.seed.seed(),
-            self.fmt.currentData(),
-            2,
-            self.overwrite.isChecked(),
-            name="Export Primitives",
-            on_progress=self._export_progress,
-            on_result=self._export_done,
-            on_error=self._export_failed,
-            on_finished=self._export_finished,
-        )
+        self.bar.run(export_set, folder, config, n, size, self.seed.seed(), self.fmt.currentData(), 2,
+                     self.overwrite.isChecked(), name="Export Primitives", title=f"Exporting {n:,} images",
+                     on_result=lambda manifest, n=n: self._export_done(manifest, n), on_error=self._export_failed)
 
     def cancel_export(self) -> None:
-        if self._export_job is not None:
-            self._export_job.cancel()
-            self.export_info.setText("Cancelling…")
+        self.bar.cancel()
 
-    def _export_progress(self, p: Progress) -> None:
-        self.progress_bar.setValue(int(p.fraction * 1000))
-        self.export_info.setText(
-            f"{p.step:,}/{p.total:,} images · {p.rate:.0f}/s · ETA {format_eta(p.eta_s)}"
-        )
-
-    def _export_done(self, manifest: Path) -> None:
-        self.progress_bar.setValue(1000)
-        dt = time.perf_counter() - self._export_started
-        msg = f"Exported {self.count.value():,} images in {dt:.1f} s. Manifest: {manifest}"
-        self.export_info.setText(msg)
-        self.status.emit(msg)
+    def _export_done(self, manifest: Path, n: int) -> None:
+        self.bar.finish(f"Exported {n:,} images in {self.bar.elapsed_s:.1f} s. Manifest: {manifest}")
 
     def _export_failed(self, exc: BaseException) -> None:
-        if isinstance(exc, Cancelled):
-            msg = "Export cancelled; the partial set was removed."
-        elif isinstance(exc, GanvasError):
-            msg = str(exc)
+        if isinstance(exc, Cancelled) or isinstance(exc, GanvasError):
+            self.bar.fail(self.bar.error_text(exc), error=not isinstance(exc, Cancelled))
         else:
-            msg = f"Export failed: {exc}"
-        self.export_info.setText(msg)
-        self.status.emit(msg)
-
-    def _export_finished(self) -> None:
-        self._export_job = None
-        self.export_button.setEnabled(True)
-        self.cancel_button.setEnabled(False)
+            self.bar.fail(f"Export failed: {describe_error(exc)}")
 
     @property
     def exporting(self) -> bool:
-        return self._export_job is not None
+        return self.bar.running
+
+    @property
+    def shown(self) -> tuple[PrimitivesConfig | None, int, int]:
+        """(config, seed, size) of the grid on screen."""
+        return self._shown

@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import numpy as np
-from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QVBoxLayout, QWidget
+from superqt.utils import QSignalDebouncer
 
-from app.workers import JobRunner, LatestOnly
+from app.panels.base import Panel
+from app.workers import JobRunner, LatestOnly, describe_error
 from core import spectrum as sp
 from widgets.spectrum_view import SpectrumView
 
@@ -33,7 +34,6 @@ def analyze_sources(
     sources: dict[str, Sequence[np.ndarray]],
     options: dict,
     *,
-    progress=None,
     cancel=None,
 ) -> dict:
     """Spectrum of ``shown`` plus one radial curve per source (a single image or the mean of a set)."""
@@ -66,8 +66,8 @@ def analyze_sources(
 SETTLE_MS = 120
 
 
-class SpectrumPanel(QWidget):
-    status = Signal(str)
+class SpectrumPanel(Panel):
+    """Only ``status`` of the panel contract: it shows images, it makes none."""
 
     def __init__(self, jobs: JobRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -82,10 +82,10 @@ class SpectrumPanel(QWidget):
         self.view.optionsChanged.connect(lambda _o: self.refresh())
         # The spectrum follows the canvas a moment after it settles, so while a slider is dragged
         # the CPU goes to generating images, not to analysing ones that are already stale.
-        self._settle = QTimer(self)
-        self._settle.setSingleShot(True)
-        self._settle.setInterval(SETTLE_MS)
-        self._settle.timeout.connect(self._request)
+        self._settle = QSignalDebouncer(parent=self)
+        self._settle.setTimeout(SETTLE_MS)
+        self._settle.triggered.connect(self._request)
+        self._settling = False  # a refresh waits for the canvas to settle
 
     def add_source(self, name: str, provider: Callable[[], Sequence[np.ndarray]]) -> None:
         """A named set of images drawn as its own curve (e.g. the training photo, the gallery)."""
@@ -97,14 +97,16 @@ class SpectrumPanel(QWidget):
 
     @property
     def busy(self) -> bool:
-        return self._settle.isActive() or self.live.busy
+        return self._settling or self.live.busy
 
     def refresh(self) -> None:
         """Analyse the shown image and the sources again, once the canvas has been still for SETTLE_MS."""
         if self.shown is not None:
-            self._settle.start()
+            self._settling = True
+            self._settle.throttle()
 
     def _request(self) -> None:
+        self._settling = False
         if self.shown is None:
             return
         sources = {name: list(p()) for name, p in self.source_providers.items()}
@@ -121,4 +123,4 @@ class SpectrumPanel(QWidget):
 
     def _failed(self, exc: BaseException) -> None:
         self.view.set_busy(False)
-        self.status.emit(f"Spectrum: {exc}")
+        self.status.emit(f"Spectrum: {describe_error(exc)}")

@@ -1,15 +1,17 @@
-"""The Train dock: preset, size, device, Train / Cancel / Resume, and the training monitor."""
+"""The Train dock: preset (with its description and the time it should take here), size, device,
+Train / Resume / Cancel (a :class:`~app.panels.base.JobBar`), and the training monitor."""
 
 from __future__ import annotations
 
 import hashlib
 from pathlib import Path
 
-from PySide6.QtCore import QStandardPaths, Signal
+from PySide6.QtCore import QStandardPaths, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
-    QHBoxLayout,
+    QLabel,
+    QMessageBox,
     QPushButton,
     QSpinBox,
     QVBoxLayout,
@@ -17,13 +19,20 @@ from PySide6.QtWidgets import (
 )
 
 from app.documents import Document
+from app.panels.base import JobBar, Panel
 from app.responsiveness import StallMeter
-from app.workers import JobRunner
-from core.checkpoints import CheckpointError, read_manifest
-from core.device import available_devices
+from app.workers import JobRunner, LatestOnly, describe_error
+from core.checkpoints import CheckpointError
+from core.cli.singan import resume_settings
+from core.device import available_devices, pick_device, thread_policy
+from core.files import naming
 from core.images import image_hash
-from core.jobs import Cancelled, Progress
-from core.singan.config import PRESETS, preset
+from core.jobs import Cancelled, GanvasError, Progress
+from core.memory import check_training_memory
+from core.singan.config import DEFAULT_PRESET, PRESET_DESCRIPTIONS, PRESETS, SinGANConfig, preset
+from core.singan.estimate import estimate_training_seconds
+from core.singan.model import model_summary
+from core.singan.pyramid import pyramid_shapes
 from core.singan.train import train_singan
 from widgets.training_monitor import TrainingMonitor
 
@@ -35,22 +44,72 @@ def autosave_dir(photo_hash: str, preset_name: str, max_size: int) -> Path:
     return base / f"{key}.ganvas"
 
 
-class TrainPanel(QWidget):
-    status = Signal(str)
+def train_job(image, config, *, out_dir, resume, device, seed, progress=None, cancel=None):
+    """``train_singan`` on the worker thread, with the CPU thread policy applied there (OpenMP
+    settings are per thread) and re-checked as training goes (core/device.py)."""
+    if pick_device(device).type == "cpu":
+        thread_policy.apply()
+        progress = thread_policy.wrap_progress(progress)
+    return train_singan(image, config, out_dir=out_dir, resume=resume, device=device, seed=seed,
+                        progress=progress, cancel=cancel)
+
+
+def preset_tooltip() -> str:
+    """One line per preset, from the presets and their descriptions (core/singan/config.py)."""
+    return "\n".join(f"{name}: {PRESET_DESCRIPTIONS.get(name, '')} ({c.max_size} px, {c.iters} iterations per "
+                     f"scale, {c.nfc}–{c.max_nfc} channels)" + (" — the default" if name == DEFAULT_PRESET else "")
+                     for name, c in PRESETS.items())
+
+
+def estimate_job(config: SinGANConfig, height: int, width: int, device: str) -> float:
+    """``estimate_training_seconds`` on a worker thread, under the thread policy training applies
+    there, so the few measured iterations run as the training's would."""
+    if pick_device(device).type == "cpu":
+        thread_policy.apply()
+    return estimate_training_seconds(config, height, width, pick_device(device))
+
+
+def estimate_text(seconds: float) -> str:
+    """'≈ 40 s', '≈ 4 min', '≈ 2 h 10 min' (estimated on this machine)."""
+    if seconds < 60:
+        what = f"{max(1, round(seconds))} s"
+    elif seconds < 3600:
+        what = f"{round(seconds / 60)} min"
+    else:
+        h, m = divmod(round(seconds / 60), 60)
+        what = f"{h} h {m} min" if m else f"{h} h"
+    return f"≈ {what} (estimated on this machine)"
+
+
+#: Quiet time after the last preset / size change before the estimate is measured.
+ESTIMATE_SETTLE_MS = 300
+
+
+class TrainPanel(Panel):
     modelTrained = Signal(object, object)  # SinGANModel, autosave Path
     trainingStateChanged = Signal(bool)
+    deviceChanged = Signal(str)  # 'CPU · 1 thread' when the thread policy changes the count
 
     def __init__(self, jobs: JobRunner, document: Document, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.jobs, self.doc = jobs, document
-        self.job = None
         self.stall = StallMeter(self)
         self.longest_stall_ms = 0.0
 
         self.preset = QComboBox()
-        for name in PRESETS:
-            self.preset.addItem(name)
-        self.preset.setToolTip("paper: the published defaults (slow on a CPU)\nfast: fewer scales and iterations, for CPUs")
+        for name in PRESETS:  # the preset's name is the item data; its description the item's tooltip
+            self.preset.addItem(name, name)
+            self.preset.setItemData(self.preset.count() - 1, PRESET_DESCRIPTIONS.get(name, ""),
+                                    Qt.ItemDataRole.ToolTipRole)
+        self.preset.setToolTip(preset_tooltip())
+        self.preset_info = QLabel()
+        self.preset_info.setObjectName("hint")
+        self.preset_info.setWordWrap(True)
+        self.estimate = QLabel("Open a photo to see how long training takes.")
+        self.estimate.setObjectName("hint")
+        self.estimate.setWordWrap(True)
+        self.estimate.setToolTip("Measured by running a few real training iterations of this preset and size now; "
+                                 "other work on the machine changes it")
         self.max_size = QSpinBox()
         self.max_size.setRange(32, 2048)
         self.max_size.setSingleStep(16)
@@ -61,125 +120,252 @@ class TrainPanel(QWidget):
         self.device.setToolTip("CUDA appears only when torch sees a GPU")
         form = QFormLayout()
         form.addRow("Preset", self.preset)
+        form.addRow("", self.preset_info)
         form.addRow("Max size", self.max_size)
         form.addRow("Device", self.device)
-
-        self.train_btn = QPushButton("Train")
-        self.train_btn.setObjectName("primary")
-        self.train_btn.setToolTip("Train a SinGAN on the open photo (Ctrl+T)")
-        self.cancel_btn = QPushButton("Cancel")
-        self.cancel_btn.setToolTip("Stop training; finished scales are kept (Esc)")
-        self.resume_btn = QPushButton("Resume")
-        self.resume_btn.setToolTip("Continue an interrupted training from its last finished scale")
-        buttons = QHBoxLayout()
-        for b in (self.train_btn, self.resume_btn, self.cancel_btn):
-            buttons.addWidget(b)
+        form.addRow("Time", self.estimate)
 
         self.monitor = TrainingMonitor()
+        # Train / Resume / Cancel: the dock's job bar (the monitor's own Resume / Cancel are hidden).
+        self.bar = JobBar(jobs, "Train", start_tip="Train a SinGAN on the open photo (Ctrl+T)",
+                          cancel_tip="Stop training; finished scales are kept (Esc)", primary=True,
+                          monitor=self.monitor)
+        self.resume_btn = QPushButton("Resume")
+        self.resume_btn.setToolTip("Continue an interrupted training from its last finished scale (Ctrl+Shift+T)")
+        self.bar.add_button(self.resume_btn)
+        self.bar.lock(self.preset, self.max_size, self.device)
+        self.train_btn, self.cancel_btn = self.bar.start_button, self.bar.cancel_button
         lay = QVBoxLayout(self)
         lay.addLayout(form)
-        lay.addLayout(buttons)
+        # Memory guard (core/memory.py): shown only when this preset and size may not fit in memory.
+        self.memory_note = QLabel()
+        self.memory_note.setObjectName("memoryWarning")
+        self.memory_note.setWordWrap(True)
+        self.memory_note.setStyleSheet("color: #f0b44c;")
+        self.memory_note.hide()
+        lay.addWidget(self.memory_note)
+        lay.addWidget(self.bar)
         lay.addWidget(self.monitor, 1)
 
-        self.train_btn.clicked.connect(lambda: self.start(resume=False))
+        # The expected training time, measured in a worker; coalesced: it runs once the settings have
+        # been still for ESTIMATE_SETTLE_MS, only the newest request runs, and results are cached.
+        self._estimates = LatestOnly(jobs, self)
+        self._estimated: dict[tuple, float] = {}
+        self._estimate_timer = QTimer(self)
+        self._estimate_timer.setSingleShot(True)
+        self._estimate_timer.setInterval(ESTIMATE_SETTLE_MS)
+        self._estimate_timer.timeout.connect(self._request_estimate)
+
+        self.bar.startRequested.connect(lambda: self.start(resume=False))
+        self.bar.runningChanged.connect(self._running_changed)
+        self.bar.said.connect(self.status)
         self.resume_btn.clicked.connect(lambda: self.start(resume=True))
-        self.cancel_btn.clicked.connect(self.cancel)
-        self.monitor.cancelRequested.connect(self.cancel)
-        self.monitor.resumeRequested.connect(lambda: self.start(resume=True))
-        self.preset.currentTextChanged.connect(self._preset_changed)
+        self.preset.currentIndexChanged.connect(lambda _i: self._preset_changed(self.preset_name()))
         self.max_size.valueChanged.connect(lambda _v: self.refresh())
+        self.device.currentIndexChanged.connect(lambda _i: self.refresh())
         self.doc.photoChanged.connect(self.refresh)
-        self.preset.setCurrentText("fast")
-        self._preset_changed("fast")
+        self._last_device = ""
+        self.preset.setCurrentIndex(self.preset.findData(DEFAULT_PRESET))
+        self._preset_changed(DEFAULT_PRESET)
+
+    def heightForWidth(self, width: int) -> int:  # Qt override
+        """Only the minimum: the dock's scroll area asks this (the monitor's word-wrapped labels make
+        the layout height-for-width) and took the *preferred* height, so a 1440×900 window scrolled a
+        dock that fits; the plot shrinks instead, and scrolling starts below the minimum."""
+        return self.minimumSizeHint().height()
 
     # ------------------------------------------------------------ state
+    def preset_name(self) -> str:
+        """The chosen preset's name (the combo's item data)."""
+        return self.preset.currentData() or DEFAULT_PRESET
+
     def _preset_changed(self, name: str) -> None:
-        self.max_size.setValue(PRESETS[name].max_size if name == "paper" else 128)
+        if name in PRESETS:
+            blocked = self.max_size.blockSignals(True)  # one refresh below, not two
+            self.max_size.setValue(PRESETS[name].max_size)
+            self.max_size.blockSignals(blocked)
+        self.preset_info.setText(PRESET_DESCRIPTIONS.get(name, ""))
         self.refresh()
 
-    def config(self):
-        return preset(self.preset.currentText(), max_size=self.max_size.value())
+    def config(self) -> SinGANConfig:
+        return preset(self.preset_name(), max_size=self.max_size.value())
 
     def out_dir(self) -> Path | None:
         if self.doc.photo is None:
             return None
-        return autosave_dir(image_hash(self.doc.photo), self.preset.currentText(), self.max_size.value())
+        return autosave_dir(image_hash(self.doc.photo), self.preset_name(), self.max_size.value())
 
-    def resumable(self) -> bool:
+    def autosaved(self) -> dict | None:
+        """The manifest of an interrupted (partial) training of this photo with these settings, or None."""
         out = self.out_dir()
         if out is None or not out.exists():
-            return False
+            return None
         try:
-            return not read_manifest(out).get("complete", True)
+            manifest = model_summary(out)
         except CheckpointError:
-            return False
+            return None
+        done = int(manifest.get("num_trained", 0))
+        return manifest if 0 < done < len(manifest.get("shapes", [])) else None
+
+    def resumable(self) -> bool:
+        return self.autosaved() is not None
+
+    def ask_start_over(self, done: int, total: int) -> str:
+        """Training over an interrupted run: 'resume', 'restart' or 'cancel' (a question box)."""
+        box = QMessageBox(QMessageBox.Icon.Question, "Interrupted training found",
+                          f"This photo has an interrupted training with these settings: {done} of {total} scales "
+                          "are autosaved.\n\nResume it, or start over (the autosave is replaced)?", parent=self)
+        resume = box.addButton("Resume", QMessageBox.ButtonRole.AcceptRole)
+        restart = box.addButton("Start over", QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(resume)
+        box.exec()
+        clicked = box.clickedButton()
+        return "resume" if clicked is resume else "restart" if clicked is restart else "cancel"
+
+    @property
+    def job(self):
+        """The running training's Job, or None."""
+        return self.bar.job
 
     @property
     def running(self) -> bool:
-        return self.job is not None
+        return self.bar.running
 
     def refresh(self) -> None:
         running = self.running
         has_photo = self.doc.photo is not None
-        self.train_btn.setEnabled(has_photo and not running)
+        self.bar.set_ready(has_photo)
         can_resume = has_photo and not running and self.resumable()
         self.resume_btn.setEnabled(can_resume)
         self.monitor.set_resume_available(can_resume)
-        self.cancel_btn.setEnabled(running)
-        for w in (self.preset, self.max_size, self.device):
-            w.setEnabled(not running)
+        self._check_memory()
+        if not running:  # measuring while training runs would slow it and measure a busy machine
+            self._estimate_timer.start()
+
+    # ------------------------------------------------------------ expected time
+    def _estimate_key(self) -> tuple | None:
+        if self.doc.photo is None:
+            return None
+        h, w = self.doc.photo.shape[:2]
+        return self.config(), h, w, self.device.currentText()
+
+    def _request_estimate(self) -> None:
+        key = self._estimate_key()
+        if key is None:
+            self.estimate.setText("Open a photo to see how long training takes.")
+            return
+        if key in self._estimated:
+            self.estimate.setText(estimate_text(self._estimated[key]))
+            return
+        self.estimate.setText("measuring…")
+
+        def show(seconds: float, key: tuple = key) -> None:
+            self._estimated[key] = seconds
+            if key == self._estimate_key():
+                self.estimate.setText(estimate_text(seconds))
+
+        def failed(exc: BaseException, key: tuple = key) -> None:
+            if key == self._estimate_key():  # a photo too small for the preset: start() says why
+                self.estimate.setText("—" if isinstance(exc, GanvasError) else describe_error(exc))
+
+        self._estimates.request(estimate_job, *key, on_result=show, on_error=failed, name="Estimate", key=key)
+
+    @property
+    def estimating(self) -> bool:
+        """An estimate is waiting for the settings to settle, or being measured."""
+        return self._estimate_timer.isActive() or self._estimates.busy
+
+    def _check_memory(self) -> None:
+        """Warn before training when the estimated peak exceeds the memory the machine has (CPU only)."""
+        message = None
+        if self.doc.photo is not None and self.device.currentText().startswith("cpu"):
+            try:
+                message = check_training_memory(self.config(), *self.doc.photo.shape[:2]).message
+            except GanvasError:  # a photo too small for these settings: start() says so
+                message = None
+        self.memory_note.setText(f"⚠ {message}" if message else "")
+        self.memory_note.setVisible(bool(message))
 
     # ------------------------------------------------------------ actions
     def start(self, resume: bool = False) -> None:
         if self.doc.photo is None or self.running:
             return
-        cfg = self.config()
-        out = self.out_dir()
-        self.monitor.start(f"{'Resuming' if resume else 'Training'} {self.doc.name} · {cfg.preset} · {cfg.max_size} px")
-        self.stall.start()
-        self.job = self.jobs.submit(
-            train_singan, self.doc.photo, cfg, out_dir=out, resume=resume, device=self.device.currentText(),
-            seed=0, name="Training", on_progress=self._progress, on_result=self._done, on_error=self._failed,
-            on_finished=self._finished,
-        )
-        self.trainingStateChanged.emit(True)
-        self.refresh()
-        self.status.emit("Training started: autosaving after every scale.")
+        cfg, seed, out = self.config(), 0, self.out_dir()
+        saved = self.autosaved()
+        if saved is not None and not resume:  # Train over an interrupted run: ask, never silently start over
+            choice = self.ask_start_over(int(saved["num_trained"]), len(saved["shapes"]))
+            if choice == "cancel":
+                return
+            resume = choice == "resume"
+        self._done_before = 0
+        if resume:
+            if saved is None:
+                self.status.emit("Nothing to resume for this photo and these settings: press Train.")
+                return
+            cfg, seed = resume_settings(saved)  # the run's own settings, so its pyramid is the same
+            self._done_before, total = int(saved["num_trained"]), len(saved["shapes"])
+            title = f"Resuming {self.doc.name} from scale {self._done_before + 1} of {total}"
+        else:
+            title = f"Training {self.doc.name}"
+        try:  # a photo too small for these settings: say which file, before any thread starts
+            with naming(self.doc.photo_path or self.doc.name):
+                pyramid_shapes(self.doc.photo.shape[0], self.doc.photo.shape[1], cfg)
+        except GanvasError as exc:
+            self.jobs.errorOccurred.emit("Training", str(exc))
+            return
+        self._estimate_timer.stop()
+        self.bar.run(train_job, self.doc.photo, cfg, out_dir=out, resume=resume, device=self.device.currentText(),
+                     seed=seed, name="Training", title=f"{title} · {cfg.preset} · {cfg.max_size} px",
+                     on_progress=self._progress, on_result=self._done, on_error=self._failed)
+        self.status.emit(f"{title}: autosaving after every scale." if resume else
+                         "Training started: autosaving after every scale.")
 
     def cancel(self) -> None:
-        if self.job is not None:
-            self.job.cancel()
+        if self.running:
+            self.bar.cancel()
             self.status.emit("Cancelling training…")
 
     def _progress(self, p: Progress) -> None:
-        self.monitor.update_progress(p.stage, p.stage_index, p.stage_count, p.step, p.total, p.rate, p.eta_s,
-                                     p.metrics)
         if p.preview is not None:
             self.monitor.set_preview(p.preview, f"sample after scale {p.stage_index + 1}/{p.stage_count}")
         self.longest_stall_ms = max(self.longest_stall_ms, self.stall.longest_ms)
         self.monitor.set_note(f"Longest GUI stall during training: {self.stall.longest_ms:.0f} ms")
+        device = thread_policy.describe()
+        if device != self._last_device:
+            self._last_device = device
+            self.deviceChanged.emit(device)
 
     def _done(self, model) -> None:
-        total = sum(model.scale_seconds)
-        self.monitor.finish(f"Done: {model.num_scales} scales in {total:.0f} s")
+        before = getattr(self, "_done_before", 0)
+        seconds = sum(model.scale_seconds[before:])
+        what = (f"scales {before + 1}–{model.num_scales} of {model.num_scales}" if before else
+                f"{model.num_scales} scales")
+        self.monitor.finish(f"Done: trained {what} in {seconds:.0f} s")
+        self.status.emit(f"Training done: {what} trained in {seconds:.0f} s.")
         self.modelTrained.emit(model, self.out_dir())
 
     def _failed(self, exc: BaseException) -> None:
-        from app.workers import describe_error
-
         if isinstance(exc, Cancelled):
-            partial = getattr(exc, "model", None)
+            partial = exc.kept
             kept = partial.num_trained if partial is not None else 0
-            self.monitor.fail(f"Cancelled. {kept} finished scale(s) kept; Resume continues from there.")
+            if kept > 0:
+                msg = (f"Training cancelled: {kept} of {partial.num_scales} scales kept (autosaved); "
+                       f"Resume continues from scale {kept + 1}.")
+            else:
+                msg = "Training cancelled before the first scale finished: nothing was kept; Train starts again."
+            self.bar.fail(msg, error=False)  # the monitor and the status bar
             if partial is not None and kept > 0:
                 self.modelTrained.emit(partial, self.out_dir())
         else:
-            self.monitor.fail(describe_error(exc))
+            self.bar.fail(describe_error(exc))
             self.jobs.errorOccurred.emit("Training", describe_error(exc))
 
-    def _finished(self) -> None:
-        self.stall.stop()
-        self.longest_stall_ms = max(self.longest_stall_ms, self.stall.longest_ms)
-        self.job = None
-        self.trainingStateChanged.emit(False)
+    def _running_changed(self, running: bool) -> None:
+        if running:
+            self.stall.start()
+        else:
+            self.stall.stop()
+            self.longest_stall_ms = max(self.longest_stall_ms, self.stall.longest_ms)
+        self.trainingStateChanged.emit(running)
         self.refresh()

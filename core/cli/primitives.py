@@ -20,7 +20,7 @@ def register(sub) -> None:
             "salient object. Image i of a set is always the same for the same variant, settings and seed, "
             "so a set can be regenerated from its manifest."
         ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        # (the parser class's HelpFormatter: defaults shown, none for options without one)
     )
     out = p.add_mutually_exclusive_group(required=True)
     out.add_argument(
@@ -80,18 +80,18 @@ def config_from_args(args: argparse.Namespace):
 def run(
     args: argparse.Namespace, *, progress: ProgressFn | None = None, cancel: CancelToken | None = None
 ) -> None:
-    from core.primitives.export import contact_sheet, export_set, parse_size, read_set_manifest
+    from core.primitives.export import export_set, parse_size, read_set_manifest
     from core.primitives.synth import generate_batch
 
     config = config_from_args(args)
     if args.preview:
-        from core.images import save_image
+        from core.images import make_grid, save_image
 
         h, w = parse_size(args.size)
         n = args.n if args.n != 10000 else 16
         n = max(1, min(n, 256))
         t0 = time.perf_counter()
-        sheet = contact_sheet(generate_batch(config, args.seed, 0, n, h, w), cols=args.cols)
+        sheet = make_grid(generate_batch(config, args.seed, 0, n, h, w), cols=args.cols)
         dt = time.perf_counter() - t0
         path = save_image(args.preview, sheet, {"variant": config.name, "seed": args.seed, "count": n})
         print(f"Wrote a contact sheet of {n} {config.name} images ({w}×{h}) to {path} in {dt:.2f} s.")
@@ -100,7 +100,7 @@ def run(
     manifest = export_set(
         args.out, config, args.n, args.size, args.seed, args.format, args.workers, args.overwrite,
         pool=args.pool, progress=progress, cancel=cancel,
-    )  # fmt: skip
+    )
     dt = time.perf_counter() - t0
     m = read_set_manifest(manifest)
     print(

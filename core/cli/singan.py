@@ -4,26 +4,45 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 
-from core.images import read_image, save_image
+from core.checkpoints import MANIFEST_FILE, CheckpointError
+from core.images import IMAGE_SUFFIXES, read_image, save_image
 from core.jobs import GanvasError
+from core.singan.config import DEFAULT_PRESET, PRESET_DESCRIPTIONS
+
+
+def _image_kinds() -> str:
+    """'PNG, JPEG, WebP, TIFF, BMP, GIF': what ``read_image`` accepts, from its own list."""
+    names = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".webp": "WebP", ".tif": "TIFF", ".tiff": "TIFF",
+             ".bmp": "BMP", ".gif": "GIF"}
+    return ", ".join(dict.fromkeys(names.get(s, s.lstrip(".").upper()) for s in IMAGE_SUFFIXES))
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    from core.singan.config import PRESETS
+
+    sizes = ", ".join(f"{name} {cfg.max_size}" for name, cfg in PRESETS.items())
+    mins = ", ".join(f"{name} {cfg.min_size}" for name, cfg in PRESETS.items())
     p = sub.add_parser("train", help="train a SinGAN on one image",
                        description="Train a SinGAN on one image. The model folder is saved after every scale; "
-                                   "--resume continues an interrupted run.")
-    p.add_argument("image", help="training image (PNG, JPEG, WebP, TIFF, BMP)")
-    p.add_argument("--out", required=True, help="model folder to write (e.g. cat.ganvas)")
-    p.add_argument("--preset", default="paper", choices=["paper", "fast"], help="paper defaults or the fast CPU preset")
-    p.add_argument("--max-size", type=int, help="finest scale's longer side in px (default 250)")
-    p.add_argument("--min-size", type=int, help="coarsest scale's shorter side in px (default 25)")
+                                   "--resume continues an interrupted run with the settings it was started with.")
+    p.add_argument("image", help=f"training image ({_image_kinds()})")
+    p.add_argument("--out", required=True, help="model folder to write (e.g. cat.ganvas); a folder that holds "
+                                                "something else is refused")
+    p.add_argument("--preset", choices=list(PRESETS),
+                   help=f"training settings (default: {DEFAULT_PRESET}). "
+                        + "; ".join(f"{name}: {text}" for name, text in PRESET_DESCRIPTIONS.items()))
+    p.add_argument("--max-size", type=int, help=f"finest scale's longer side in px (default: the preset's: {sizes})")
+    p.add_argument("--min-size", type=int, help=f"coarsest scale's shorter side in px (default: the preset's: {mins})")
     p.add_argument("--iters", type=int, help="iterations per scale (default: the preset's)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, mps")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--resume", action="store_true", help="continue from the last finished scale in --out")
+    p.add_argument("--seed", type=int, help="seed of the networks' initialisation and the fixed noise (default: 0)")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the interrupted training in --out from its last finished scale, with the "
+                        "preset, sizes and seed it was started with (read from its manifest)")
     # (tasks helper) training settings of the public code for `apply sr` / `apply animate`
     p.add_argument("--task", default="random", choices=["random", "sr", "animation"],
                    help="sr: scale factor (1/2)^(1/3), alpha 100, min size 18 (for `apply sr`); animation: min size 20")
@@ -51,25 +70,100 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_evaluate)
 
 
+def existing_model(out: str | Path) -> dict | None:
+    """The manifest of the SinGAN model already in ``out``, None if ``out`` is free (missing or an
+    empty folder); a :class:`GanvasError` if it holds something else, which training would replace."""
+    from core.files import recover_interrupted_swap
+    from core.singan.model import model_summary
+
+    folder = Path(out)
+    recover_interrupted_swap(folder)  # a save killed between its two renames: the previous copy comes back
+    if not folder.exists() or (folder.is_dir() and not any(folder.iterdir())):
+        return None
+    if folder.is_dir() and not (folder / MANIFEST_FILE).exists():
+        raise GanvasError(f"'{folder}' is a folder that holds other files, not a Ganvas model; training would "
+                          "replace it. Choose a new folder for --out.")
+    try:
+        return model_summary(folder)
+    except CheckpointError as exc:
+        raise GanvasError(f"{exc} Training would replace it: choose another folder for --out.") from exc
+
+
+def resume_settings(manifest: dict):
+    """(config, seed) an interrupted training was started with, from its manifest: resuming with
+    anything else would build another pyramid (and look like 'a different image')."""
+    from core.singan.config import SinGANConfig
+
+    try:
+        return SinGANConfig.from_dict(manifest["config"]), int(manifest.get("seed", 0))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise GanvasError(f"Cannot resume: the model's manifest has no usable settings ({exc}).") from exc
+
+
 def cmd_train(args, *, progress, cancel) -> None:
+    from core.device import pick_device, thread_policy
     from core.singan.config import preset
     from core.singan.train import train_singan
 
     loaded = read_image(args.image)
     for note in loaded.notes:
         print(f"note: {note}")
-    config = preset(args.preset, max_size=args.max_size, min_size=args.min_size, iters=args.iters)
-    if getattr(args, "task", "random") != "random":  # (tasks helper) `--task sr|animation`
-        from core.singan.tasks import config_for_task
+    manifest = existing_model(args.out)
+    done_before = 0
+    if manifest is not None and args.resume:
+        config, seed = resume_settings(manifest)
+        done_before, total = int(manifest.get("num_trained", 0)), len(manifest.get("shapes", []))
+        given = [f"--{k.replace('_', '-')}" for k in ("preset", "max_size", "min_size", "iters", "seed")
+                 if getattr(args, k) is not None] + (["--task"] if getattr(args, "task", "random") != "random" else [])
+        if given:
+            print(f"note: resuming with the model's own settings; {', '.join(given)} ignored")
+        if done_before >= total:
+            print(f"{args.out} is already complete ({total} scales): nothing to resume.")
+            return
+        print(f"resuming from scale {done_before + 1} of {total} ({done_before} finished; preset {config.preset}, "
+              f"max size {config.max_size} px, {config.iters} iterations per scale)")
+    else:
+        if manifest is not None:
+            done, total = int(manifest.get("num_trained", 0)), len(manifest.get("shapes", []))
+            if done < total:
+                raise GanvasError(
+                    f"'{args.out}' holds a partly trained model ({done} of {total} scales). Add --resume to "
+                    "continue it, or choose another folder for --out to start over.")
+            print(f"note: replacing the finished model in {args.out}")
+        elif args.resume:
+            print(f"note: nothing to resume in {args.out}: starting a new training")
+        seed = 0 if args.seed is None else args.seed
+        config = preset(args.preset or DEFAULT_PRESET, max_size=args.max_size, min_size=args.min_size,
+                        iters=args.iters)
+        if getattr(args, "task", "random") != "random":  # (tasks helper) `--task sr|animation`
+            from core.singan.tasks import config_for_task
 
-        config = config_for_task(config, args.task)
-        if args.min_size is not None:
-            config = config.with_(min_size=args.min_size)
+            config = config_for_task(config, args.task)
+            if args.min_size is not None:
+                config = config.with_(min_size=args.min_size)
+    from core.files import naming
+    from core.singan.pyramid import pyramid_shapes
+
+    with naming(args.image):  # the pyramid sees pixels, not the file: say which image is too small
+        pyramid_shapes(loaded.rgb.shape[0], loaded.rgb.shape[1], config)
+    if pick_device(args.device).type == "cpu":  # memory guard: warn, do not refuse (the estimate errs high)
+        from core.memory import check_training_memory
+
+        memory = check_training_memory(config, loaded.rgb.shape[0], loaded.rgb.shape[1])
+        if memory.message:
+            print(f"warning: {memory.message}", file=sys.stderr)
+    threads = thread_policy.apply() if pick_device(args.device).type == "cpu" else None
+    if threads is not None:
+        print(f"{thread_policy.describe()} ({thread_policy.explain()})")
     t0 = time.perf_counter()
     model = train_singan(loaded.rgb, config, out_dir=args.out, resume=args.resume, device=args.device,
-                         seed=args.seed, progress=progress, cancel=cancel)
-    print(f"trained {model.num_scales} scales ({', '.join(model.scale_label(n) for n in range(model.num_scales))}) "
-          f"in {time.perf_counter() - t0:.0f} s -> {args.out}")
+                         seed=seed, progress=thread_policy.wrap_progress(progress) if threads else progress,
+                         cancel=cancel)
+    trained = range(done_before, model.num_scales)
+    labels = ", ".join(model.scale_label(n) for n in trained)
+    what = (f"scales {done_before + 1}-{model.num_scales} of {model.num_scales}" if done_before else
+            f"{model.num_scales} scales")
+    print(f"trained {what} ({labels}) in {time.perf_counter() - t0:.0f} s -> {args.out}")
 
 
 def cmd_sample(args, *, progress, cancel) -> None:

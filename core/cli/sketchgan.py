@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import argparse
 import os
-from dataclasses import replace
 from pathlib import Path
 
-from core.jobs import GanvasError
+from core.jobs import GanvasError, format_duration
+
+# the preset names of core.sketchgan.pretrain / finetune.PRESETS, written here so that registering the
+# commands does not import torch (a test checks they match)
+PRETRAIN_PRESETS = ("cpu", "gpu")
+TUNE_PRESETS = ("cpu", "paper")
 
 
 def _add_pretrain(sub) -> None:
@@ -23,19 +27,19 @@ def _add_pretrain(sub) -> None:
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--images", metavar="DIR", help="folder of training images")
     src.add_argument("--primitives", action="store_true", help="train on synthetic Primitives images")
-    p.add_argument("--variant", default="pink-salient",
-                   help="Primitives variant (default pink-salient: salient shapes on power-spectrum noise)")  # fmt: skip
+    p.add_argument("--variant", default="sketch-shapes",
+                   help="Primitives variant (default sketch-shapes: 1–2 solid figures of varied aspect ratio, "
+                        "rotation and position on a low-contrast background, made for sketch fine-tuning)")
     p.add_argument(
         "--count", type=int, default=4000, help="number of Primitives images to render (default 4000)"
     )
     p.add_argument("--out", required=True, metavar="MODEL", help="output model folder")
-    p.add_argument(
-        "--preset", choices=["cpu", "gpu"], default="cpu", help="cpu: narrow and fast; gpu: config-f"
-    )
+    p.add_argument("--preset", choices=PRETRAIN_PRESETS, default="cpu",
+                   help="cpu: narrow, 64 px, about an hour on 2 cores; gpu: StyleGAN2 config-f at 256 px")
     p.add_argument(
         "--size", type=int, default=None, help="resolution, power of two 32..256 (cpu 64, gpu 256)"
     )
-    p.add_argument("--iterations", type=int, default=None)
+    p.add_argument("--iters", "--iterations", dest="iters", type=int, default=None, help="training steps")
     p.add_argument("--batch", type=int, default=None, help="batch per process")
     p.add_argument("--max-channels", type=int, default=None, help="network width cap")
     p.add_argument("--style-dim", type=int, default=None, help="z / w dimension")
@@ -54,47 +58,35 @@ def _run_pretrain(args, *, progress, cancel) -> None:
     import torch
 
     from core.sketchgan.pretrain import (
-        PretrainConfig,
         folder_data,
         init_distributed_from_env,
+        preset,
         primitives_data,
         train_gan,
     )
 
     distributed = init_distributed_from_env()
     try:
-        size = args.size or (256 if args.preset == "gpu" else 64)
-        cfg = PretrainConfig.gpu(size) if args.preset == "gpu" else PretrainConfig.cpu(size)
-        model_over = {
-            k: v for k, v in (("max_channels", args.max_channels), ("style_dim", args.style_dim)) if v
-        }
-        if model_over:
-            cfg = replace(cfg, model=replace(cfg.model, **model_over))
-        over = {
-            "iterations": args.iterations,
-            "batch": args.batch,
-            "augment": args.augment,
-            "path_regularize": args.path_reg,
-            "autosave_every": args.autosave_every,
-        }
-        cfg = replace(
-            cfg, seed=args.seed, device=args.device, **{k: v for k, v in over.items() if v is not None}
-        )
+        cfg = preset(args.preset, size=args.size, max_channels=args.max_channels, style_dim=args.style_dim,
+                     iters=args.iters, batch=args.batch, augment=args.augment, path_regularize=args.path_reg,
+                     autosave_every=args.autosave_every, seed=args.seed, device=args.device)
+        size = cfg.model.size
         if args.images:
             data, info = folder_data(args.images, size)
         else:
             data, info = primitives_data(size, args.count, seed=args.seed, variant=args.variant, progress=progress,
-                                         cancel=cancel)  # fmt: skip
+                                         cancel=cancel)
         model = train_gan(data, cfg, out_dir=args.out, resume=not args.no_resume, data_info=info,
-                          progress=progress, cancel=cancel)  # fmt: skip
+                          progress=progress, cancel=cancel)
         if not distributed or torch.distributed.get_rank() == 0:
-            print(f"saved {model.path} ({size}px, {cfg.iterations} iterations, data: {info.get('kind')})")
+            print(f"saved {model.path} ({size}px, {cfg.iters} iterations, data: {info.get('kind')})")
     finally:
         if distributed and torch.distributed.is_initialized():
             torch.distributed.destroy_process_group()
 
 
 def load_sketch_folder(folder: str | os.PathLike) -> list:
+    from core.files import naming
     from core.images import list_images, load_image
     from core.sketchgan.sketch import sketch_image_to_ink
 
@@ -103,7 +95,15 @@ def load_sketch_folder(folder: str | os.PathLike) -> list:
         raise GanvasError(
             f"The folder '{folder}' holds no sketch images (PNG, JPEG...): draw 4–8 and save them there."
         )
-    return [sketch_image_to_ink(load_image(p)) for p in paths]
+    inks = []
+    for p in paths:
+        with naming(p):
+            ink = sketch_image_to_ink(load_image(p))
+        if float(ink.max(initial=0.0)) < 0.05:  # the fine-tuning's own blank test, here where the file is known
+            raise GanvasError(f"The sketch '{p}' is blank (no dark strokes on a light background): redraw it "
+                              "or remove it from the folder.")
+        inks.append(ink)
+    return inks
 
 
 def _add_tune(sub) -> None:
@@ -116,11 +116,18 @@ def _add_tune(sub) -> None:
         "--sketches", required=True, metavar="DIR", help="folder of sketch images, dark lines on white"
     )
     p.add_argument("--out", required=True, metavar="MODEL", help="output model folder")
-    p.add_argument("--preset", choices=["paper", "cpu"], default="cpu")
-    p.add_argument("--iterations", type=int, default=None)
+    p.add_argument("--preset", choices=TUNE_PRESETS, default="cpu",
+                   help="cpu: 500 steps, minutes at 32–64 px; paper: GANSketching's 75k steps (a GPU)")
+    p.add_argument("--iters", "--iterations", dest="iters", type=int, default=None, help="fine-tuning steps")
     p.add_argument("--batch", type=int, default=None)
     p.add_argument("--trainable", choices=["mapping", "w_shift", "all"], default=None)
     p.add_argument("--l-image", type=float, default=None, help="image regularisation weight (paper 0.7)")
+    p.add_argument("--image-data", choices=["auto", "data", "samples"], default=None,
+                   help="what the image critic sees as real: the base's training data regenerated from its "
+                        "manifest (data; the paper's), the base's samples (samples), or data when it can be "
+                        "had (auto, the default)")
+    p.add_argument("--real-images", metavar="DIR", default=None,
+                   help="a folder of real images for the image critic (for an imported base)")
     p.add_argument("--l-weight", type=float, default=None, help="weight regularisation weight (default 0)")
     p.add_argument("--augment", default=None, help="augmentation of sketches (default translation)")
     p.add_argument("--seed", type=int, default=0)
@@ -129,15 +136,24 @@ def _add_tune(sub) -> None:
 
 
 def _run_tune(args, *, progress, cancel) -> None:
-    from core.sketchgan.finetune import SketchTuneConfig, sketch_tune
+    from core.sketchgan.finetune import preset, sketch_tune
+    from core.sketchgan.pretrain import folder_data
 
-    over = {"iterations": args.iterations, "batch": args.batch, "trainable": args.trainable,
-            "l_image": args.l_image, "l_weight": args.l_weight, "augment": args.augment}  # fmt: skip
-    cfg = SketchTuneConfig.preset(args.preset, seed=args.seed, device=args.device,
-                                  **{k: v for k, v in over.items() if v is not None})  # fmt: skip
+    cfg = preset(args.preset, iters=args.iters, batch=args.batch, trainable=args.trainable, l_image=args.l_image,
+                 l_weight=args.l_weight, augment=args.augment, image_data=args.image_data, seed=args.seed,
+                 device=args.device)
     sketches = load_sketch_folder(args.sketches)
-    model = sketch_tune(args.base, sketches, cfg, out_dir=args.out, progress=progress, cancel=cancel)
-    print(f"saved {model.path} (fine-tuned on {len(sketches)} sketches, {cfg.iterations} iterations)")
+    real = None
+    if args.real_images:
+        from core.sketchgan.model import load_model
+
+        size = load_model(args.base).config.size
+        real = folder_data(args.real_images, size)[0].images
+    model = sketch_tune(args.base, sketches, cfg, out_dir=args.out, real_images=real, progress=progress,
+                        cancel=cancel)
+    reg = model.manifest.get("image_regularisation", {}).get("kind", "samples")
+    print(f"saved {model.path} (fine-tuned on {len(sketches)} sketches, {cfg.iters} iterations, "
+          f"image critic against {reg})")
 
 
 def _add_sample(sub) -> None:
@@ -156,8 +172,8 @@ def _add_sample(sub) -> None:
 
 def _run_sample(args, *, progress, cancel) -> None:
     from core.device import pick_device
-    from core.images import save_image
-    from core.sketchgan.model import generate_images, load_model, make_grid
+    from core.images import make_grid, save_image
+    from core.sketchgan.model import generate_images, load_model
 
     if not 0 < args.truncation <= 1:
         raise GanvasError(f"--truncation must be in (0, 1], got {args.truncation}.")
@@ -175,7 +191,7 @@ def _run_sample(args, *, progress, cancel) -> None:
 
 def sample_metadata(model, seed: int, truncation: float) -> dict:
     return {"engine": "stylegan2", "model": model.model_id, "model_path": str(model.path or ""), "seed": seed,
-            "truncation": truncation, "size": model.config.size}  # fmt: skip
+            "truncation": truncation, "size": model.config.size}
 
 
 def _add_import(sub) -> None:
@@ -189,12 +205,16 @@ def _add_import(sub) -> None:
 
 
 def _run_import(args, *, progress, cancel) -> None:
+    from core.sketchgan.finetune import PRESETS, estimate_cpu_seconds
     from core.sketchgan.imports import import_rosinality
 
     m = import_rosinality(args.checkpoint, args.out, discriminator=args.discriminator)
     c = m.config
     print(f"imported {args.checkpoint} -> {m.path}: {c.size}px, z {c.style_dim}, {c.n_mlp} mapping layers, "
-          f"{'with' if m.discriminator is not None else 'without'} discriminator")  # fmt: skip
+          f"{'with' if m.discriminator is not None else 'without'} discriminator")
+    for name in ("cpu", "paper"):
+        secs = estimate_cpu_seconds(c, PRESETS[name])
+        print(f"  sketch-tune --preset {name} ({PRESETS[name].iters} steps) on a 2-core CPU: ~{format_duration(secs)}")
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -69,7 +69,11 @@ def _load(paths: list[Path], cancel) -> list[np.ndarray]:
     images = []
     for path in paths:
         check_cancel(cancel)
-        images.append(load_image(path))
+        rgb = load_image(path)
+        if min(rgb.shape[:2]) < sp.MIN_SIDE:  # checked here, where the file is known (the analysis sees arrays)
+            raise sp.SpectrumError(f"'{path}' is {rgb.shape[1]}×{rgb.shape[0]} pixels; spectrum analysis needs "
+                                   f"at least {sp.MIN_SIDE}×{sp.MIN_SIDE}.")
+        images.append(rgb)
     return images
 
 

@@ -1,13 +1,21 @@
-"""``apply``: SinGAN's image tasks from the command line (paint, edit, harmonize, sr, animate, retarget)."""
+"""``apply``: SinGAN's image tasks from the command line, one sub-command per request type.
+
+The sub-commands and their options are made from :data:`core.singan.requests.REQUESTS` and the
+requests' fields, so the CLI builds exactly the requests the studio builds: it reads the files a
+field names (image, RGBA cut-out, mask), fills in the fields, runs the request and saves the result
+with the request's own metadata.
+"""
 
 from __future__ import annotations
 
 import argparse
 import time
+from dataclasses import MISSING, fields
 from pathlib import Path
 
-from core.images import ImageError, read_image, save_image
-from core.jobs import GanvasError
+from core.files import naming
+from core.images import ImageError, read_image, read_mask, read_rgba, save_image
+from core.singan.requests import REQUESTS, TaskRequest, parse_size
 
 EXAMPLES = """examples:
   python main.py apply paint cells.ganvas --input painting.png --scale 1 --out painted.png
@@ -16,7 +24,24 @@ EXAMPLES = """examples:
   python main.py apply sr stars_sr.ganvas --factor 4 --out stars_x4.png
   python main.py apply animate cells.ganvas --scale 1 --frames 100 --fps 10 --loop --out cells.gif
   python main.py apply retarget cells.ganvas --width 2x --height 96 --out wide.png
+Run `python main.py apply TASK --help` for a task's options.
 """
+
+#: How a field's command-line text becomes a value: (argparse type, reader applied once the model is loaded).
+_READERS = {
+    "image": lambda text, model, what: read_image(text).rgb,
+    "rgba": lambda text, model, what: read_rgba(text),
+    "mask": lambda text, model, what: read_mask(text),
+    "size": lambda text, model, what: parse_size(
+        text, model.shapes[model.num_trained - 1][1 if what == "width" else 0], what),
+}
+
+
+def _flag(f) -> str | None:
+    flag = f.metadata.get("flag")
+    if flag == "":
+        return None
+    return flag or "--" + f.name.replace("_", "-")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -26,165 +51,60 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "changes most) and let the finer scales make it look like the training image. "
                     "Super-resolution works best with a model trained with `train --task sr`.",
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("task", choices=["paint", "edit", "harmonize", "sr", "animate", "retarget"])
-    p.add_argument("model", help="model folder")
-    p.add_argument("--input", help="input image: the painting, the edited image, the background / naive composite, "
-                                   "or the low-resolution image for sr (default for sr: the training image)")
-    p.add_argument("--mask", help="mask image of --input's size (white = changed / pasted region); for edit and harmonize")
-    p.add_argument("--scale", type=int, help="injection scale (default: 1 for paint, the middle scale for edit and "
-                                             "harmonize, 0 for animate and retarget)")
-    p.add_argument("--out", help="output file (default: <task>.png, animation.gif)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, mps")
-    g = p.add_argument_group("paint")
-    g.add_argument("--no-quantize", action="store_true", help="keep the painting's colours (default: snap them "
-                                                              "to the training image's 5-colour palette)")
-    g.add_argument("--colors", type=int, default=5, help="palette size for quantisation")
-    g = p.add_argument_group("edit / harmonize")
-    g.add_argument("--dilate", type=int, help="mask dilation in px (default 20 for edit, 7 for harmonize)")
-    g.add_argument("--sigma", type=float, default=5.0, help="Gaussian feather of the mask")
-    g.add_argument("--object", help="harmonize: an image (RGBA: its alpha is the mask) pasted onto --input")
-    g.add_argument("--x", type=int, default=0, help="left edge of the pasted object, in px of --input")
-    g.add_argument("--y", type=int, default=0, help="top edge of the pasted object")
-    g.add_argument("--object-scale", type=float, default=1.0, help="resize factor of the pasted object")
-    g.add_argument("--finetune-iters", type=int, default=0,
-                   help="harmonize: fine-tune the finest scales on the composite first (ConSinGAN); e.g. 200")
-    g = p.add_argument_group("sr")
-    g.add_argument("--factor", type=int, default=4, choices=[2, 4], help="upsampling factor (default 4)")
-    g.add_argument("--bicubic-out", help="also write the bicubic enlargement here, for comparison")
-    g = p.add_argument_group("animate")
-    g.add_argument("--frames", type=int, default=100)
-    g.add_argument("--fps", type=float, default=10.0)
-    g.add_argument("--alpha", type=float, default=0.1, help="pull towards the training image's noise")
-    g.add_argument("--beta", type=float, default=0.9, help="momentum of the noise walk (0.8–0.95)")
-    g.add_argument("--loop", action="store_true", help="seamless loop (the walk plays forward, then back)")
-    g = p.add_argument_group("retarget")
-    g.add_argument("--width", help="output width: pixels (320) or a multiplier of the model's width (1.5x)")
-    g.add_argument("--height", help="output height: pixels or a multiplier (0.75x)")
+    tasks = p.add_subparsers(dest="task", metavar="TASK", required=True)
+    for name, cls in REQUESTS.items():
+        tp = tasks.add_parser(name, help=cls.summary, description=f"{cls.title}: {cls.summary}.")
+        tp.add_argument("model", help="model folder")
+        tp.add_argument("--out", help=f"output file (default: {cls.default_out})")
+        tp.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, mps")
+        for f in fields(cls):
+            flag = _flag(f)
+            if flag is None:
+                continue
+            cli = dict(f.metadata.get("cli", {}))
+            if f.metadata.get("kind"):
+                cli.pop("type", None)
+            tp.add_argument(flag, dest=f.name, help=f.metadata.get("help"),
+                            default=None if f.default is MISSING else f.default, **cli)
+        for comp, what in cls.companions.items():
+            tp.add_argument(f"--{comp}-out", dest=f"companion_{comp}", help=f"also write {what} here")
     p.set_defaults(func=cmd_apply)
 
 
-def parse_size(text: str | None, base: int, what: str) -> int:
-    """'320' → 320 px; '1.5x', 'x1.5' or '1.5' → 1.5 × ``base``."""
-    if text is None:
-        return base
-    t = text.strip().lower()
-    try:
-        if t.endswith("x") or t.startswith("x") or "." in t:
-            value = round(base * float(t.strip("x")))
-        else:
-            value = int(t)
-    except ValueError:
-        raise GanvasError(f"--{what} must be pixels (e.g. 320) or a multiplier (e.g. 1.5x), not '{text}'.") from None
-    if value < 11:
-        raise GanvasError(f"--{what} {text} gives {value} px; the output must be at least 11 px.")
-    return value
-
-
-def _read_mask(path: str):
-    import numpy as np
-    from PIL import Image
-
-    try:
-        with Image.open(path) as im:
-            im.load()
-            if "A" in im.getbands() and im.mode != "L":
-                return np.asarray(im.getchannel("A"))
-            return np.asarray(im.convert("L"))
-    except FileNotFoundError:
-        raise ImageError(f"Cannot open mask '{path}': the file does not exist.") from None
-    except OSError as exc:
-        raise ImageError(f"Cannot open mask '{path}': {exc}.") from None
-
-
-def _read_rgba(path: str):
-    import numpy as np
-    from PIL import Image
-
-    try:
-        with Image.open(path) as im:
-            return np.asarray(im.convert("RGBA"))
-    except FileNotFoundError:
-        raise ImageError(f"Cannot open '{path}': the file does not exist.") from None
-    except OSError as exc:
-        raise ImageError(f"Cannot open '{path}': {exc}.") from None
+def request_from_args(cls: type[TaskRequest], args: argparse.Namespace, model) -> TaskRequest:
+    """The request the parsed options describe (files read, sizes resolved against ``model``)."""
+    values = {}
+    for f in fields(cls):
+        if _flag(f) is None:
+            continue
+        value = getattr(args, f.name)
+        reader = _READERS.get(f.metadata.get("kind", ""))
+        if reader is not None and value is not None:
+            value = reader(value, model, f.name)
+        values[f.name] = value
+    return cls(**values)
 
 
 def cmd_apply(args, *, progress, cancel) -> None:
-    from core.singan import tasks as T
     from core.singan.model import load_model
 
+    cls = REQUESTS[args.task]
+    out_path = Path(args.out or cls.default_out)
     model = load_model(args.model, args.device)
-    task = args.task
-    last = model.num_trained - 1
-    scale = args.scale
-    meta: dict[str, object] = {"task": task, "model_id": model.model_id, "seed": args.seed, "software": "Ganvas"}
-
-    def need_input() -> object:
-        if not args.input:
-            raise GanvasError(f"'apply {task}' needs --input IMAGE.")
-        return read_image(args.input).rgb
-
+    request = request_from_args(cls, args, model)
+    request.check_output(out_path)
+    for note in request.notes(model):
+        print(f"note: {note}")
     t0 = time.perf_counter()
-    if task in ("paint", "edit", "harmonize"):
-        scale = (1 if task == "paint" else max(1, (last + 1) // 2)) if scale is None else scale
-        meta["scale"] = scale
-        image = need_input()
-        if task == "paint":
-            palette = T.palette_of(model.image, args.colors) if not args.no_quantize else None
-            out = T.paint_to_image(model, image, scale=scale, seed=args.seed, quantize=not args.no_quantize,
-                                   palette=palette, progress=progress, cancel=cancel)
-            meta["quantize"] = not args.no_quantize
-        else:
-            if task == "harmonize" and args.object:
-                image, mask = T.composite_object(image, _read_rgba(args.object), x=args.x, y=args.y,
-                                                 scale=args.object_scale)
-            elif args.mask:
-                mask = _read_mask(args.mask)
-            else:
-                raise GanvasError(f"'apply {task}' needs --mask MASK" + (" or --object IMAGE." if task == "harmonize" else "."))
-            if task == "edit":
-                dilate = T.EDIT_DILATE_PX if args.dilate is None else args.dilate
-                out = T.edit(model, image, mask, scale=scale, seed=args.seed, dilate_px=dilate, sigma=args.sigma,
-                             progress=progress, cancel=cancel)
-            else:
-                dilate = T.HARMONIZE_DILATE_PX if args.dilate is None else args.dilate
-                out = T.harmonize(model, image, mask, scale=scale, seed=args.seed, dilate_px=dilate,
-                                  sigma=args.sigma, finetune_iters=args.finetune_iters, progress=progress,
-                                  cancel=cancel)
-                meta["finetune_iters"] = args.finetune_iters
-            meta.update(dilate_px=dilate, sigma=args.sigma)
-    elif task == "sr":
-        image = read_image(args.input).rgb if args.input else model.image
-        if not T.sr_ready(model):
-            print("note: this model was not trained for super-resolution (train it with --task sr: scale factor "
-                  f"{T.SR_STEP:.4f}, alpha {T.SR_ALPHA:g}); results may be blurry")
-        out = T.super_resolve(model, image, factor=args.factor, seed=args.seed, progress=progress, cancel=cancel)
-        meta["factor"] = args.factor
-        if args.bicubic_out:
-            save_image(args.bicubic_out, T.bicubic_upscale(image, args.factor), {"task": "bicubic", "factor": args.factor})
-    elif task == "animate":
-        scale = 0 if scale is None else scale
-        out_path = Path(args.out or "animation.gif")
-        suffix = out_path.suffix.lower()
-        if suffix not in (".gif", ".mp4"):
-            raise GanvasError(f"Cannot write '{out_path}': an animation is saved as .gif or .mp4.")
-        frames = T.animate(model, scale=scale, frames=args.frames, alpha=args.alpha, beta=args.beta, seed=args.seed,
-                           loop=args.loop, progress=progress, cancel=cancel)
-        if suffix == ".gif":
-            T.save_gif(out_path, frames, args.fps, loop=True)
-        else:
-            T.save_mp4(out_path, frames, args.fps)
-        print(f"wrote {len(frames)} frames of {frames.shape[2]}×{frames.shape[1]} at {args.fps:g} fps "
-              f"in {time.perf_counter() - t0:.1f} s -> {out_path}")
-        return
-    else:  # retarget
-        scale = 0 if scale is None else scale
-        mh, mw = model.shapes[last]
-        width, height = parse_size(args.width, mw, "width"), parse_size(args.height, mh, "height")
-        out = T.retarget(model, width=width, height=height, scale=scale, seed=args.seed, progress=progress,
-                         cancel=cancel)
-        meta.update(scale=scale, size=f"{width}x{height}")
-    out_path = Path(args.out or f"{task}.png")
-    save_image(out_path, out, meta)
-    print(f"wrote {out.shape[1]}×{out.shape[0]} {task} result in {time.perf_counter() - t0:.1f} s -> {out_path}")
+    files = [getattr(args, f.name) for f in fields(cls)
+             if f.metadata.get("kind") in ("image", "rgba", "mask") and _flag(f) and getattr(args, f.name, None)]
+    with naming(*files, only=(ImageError,)):  # a task sees arrays: say which file(s) a bad input came from
+        result = request.run(model, progress=progress, cancel=cancel)
+    request.save(out_path, result, model)
+    for comp in cls.companions:
+        path = getattr(args, f"companion_{comp}", None)
+        if path:
+            save_image(path, request.companion(comp, model), {**request.metadata(model), "task": comp})
+    what = f"{len(result)} frames of {result.shape[2]}×{result.shape[1]}" if result.ndim == 4 else \
+        f"{result.shape[1]}×{result.shape[0]} {cls.name} result"
+    print(f"wrote {what} in {time.perf_counter() - t0:.1f} s -> {out_path}")

@@ -11,7 +11,6 @@ from core.primitives.config import (
 )
 from core.primitives.export import (
     FORMATS,
-    contact_sheet,
     export_set,
     load_exported,
     parse_size,
@@ -33,7 +32,6 @@ def __getattr__(name: str):
 __all__ = [
     "FORMATS",
     "PrimitivesDataset",
-    "contact_sheet",
     "export_set",
     "load_exported",
     "make_loader",

@@ -26,7 +26,11 @@ LEAF_KINDS: tuple[str, ...] = (
     "quadrilateral",
 )
 
-BACKGROUNDS = ("spectrum", "flat", "black")
+#: Kinds of the figures stage (the ``sketch-shapes`` variant): solid silhouettes a sketch can describe.
+FIGURE_KINDS: tuple[str, ...] = ("ellipse", "rectangle", "triangle")
+
+#: "soft": a power-spectrum field squeezed to ``background_contrast`` of the range around one colour.
+BACKGROUNDS = ("spectrum", "flat", "black", "soft")
 SALIENCY_FILLS = ("spectrum", "flat")
 FLAT_COLOURS = ("grey", "colour")
 
@@ -80,6 +84,13 @@ class PrimitivesConfig:
       * filled with its own new power-spectrum field (``saliency_fill='spectrum'``) or with one
         flat random colour (``'flat'``, the released ``dead_leaves`` baseline).
 
+    Figures (``sketch-shapes``, not in the paper): 1–2 solid ellipses, rectangles or isosceles
+    triangles, long side ``figure_size`` of the shorter image side, short/long ratio ``figure_aspect``,
+    rotation uniform in [0, 180°), centre uniform over the positions that keep most of the figure in
+    view; flat colours at least 64 grey levels of luminance away from the background's mean. Made
+    for sketch fine-tuning: poses and silhouettes a person can draw, on a plain or low-contrast
+    background (``background='soft'``) so that a sketch of the outline is the whole picture.
+
     Flat background (no P): one random grey level (the released ``dead_leaves`` draws three
     values but uses the first for every channel); ``flat_colour='colour'`` uses all three.
     """
@@ -112,6 +123,14 @@ class PrimitivesConfig:
     leaf_radius_range: tuple[float, float] = (0.03, 1.0)
     leaf_sigma: float = 3.0
     leaf_max_count: int = 5000
+    # figures (sketch-shapes): a few solid silhouettes of varied aspect ratio, rotation and position,
+    # drawn last, each in a colour that stands out from the background
+    figures: bool = False
+    figure_count: tuple[int, int] = (1, 2)  # how many, uniform in [low, high]
+    figure_size: tuple[float, float] = (0.35, 0.8)  # long side as a fraction of the shorter image side
+    figure_aspect: tuple[float, float] = (0.2, 1.0)  # short side / long side
+    figure_kinds: tuple[str, ...] = FIGURE_KINDS
+    background_contrast: float = 0.15  # for background="soft"
 
     def __post_init__(self) -> None:
         validate(self)
@@ -129,64 +148,70 @@ class PrimitivesConfig:
         return cls(**kw)
 
 
-def _range_ok(name: str, r: tuple[float, float], lo: float, hi: float) -> None:
+def _range_problem(name: str, r: tuple[float, float], lo: float, hi: float) -> str | None:
     if len(r) != 2:
-        raise PrimitivesError(f"{name} must be two numbers (low, high), got {r!r}.")
+        return f"{name} must be two numbers (low, high), got {r!r}"
     a, b = float(r[0]), float(r[1])
     if a > b:
-        raise PrimitivesError(f"{name} is inverted: low {a:g} is above high {b:g}.")
+        return f"{name} is inverted: low {a:g} is above high {b:g}"
     if a < lo or b > hi:
-        raise PrimitivesError(f"{name} must lie within [{lo:g}, {hi:g}], got [{a:g}, {b:g}].")
+        return f"{name} must lie within [{lo:g}, {hi:g}], got [{a:g}, {b:g}]"
+    return None
 
 
 def validate(c: PrimitivesConfig) -> None:
-    """Raise :class:`PrimitivesError` naming the first bad parameter."""
+    """Raise :class:`PrimitivesError` naming every bad parameter in one message."""
+    problems: list[str | None] = []
+    add = problems.append
     if c.background not in BACKGROUNDS:
-        raise PrimitivesError(f"background must be one of {', '.join(BACKGROUNDS)}, got {c.background!r}.")
+        add(f"background must be one of {', '.join(BACKGROUNDS)}, got {c.background!r}")
     if c.saliency_fill not in SALIENCY_FILLS:
-        raise PrimitivesError(
-            f"saliency_fill must be one of {', '.join(SALIENCY_FILLS)}, got {c.saliency_fill!r}."
-        )
+        add(f"saliency_fill must be one of {', '.join(SALIENCY_FILLS)}, got {c.saliency_fill!r}")
     if c.flat_colour not in FLAT_COLOURS:
-        raise PrimitivesError(f"flat_colour must be 'grey' or 'colour', got {c.flat_colour!r}.")
-    _range_ok("exponent_range", c.exponent_range, 0.0, 8.0)
+        add(f"flat_colour must be 'grey' or 'colour', got {c.flat_colour!r}")
+    add(_range_problem("exponent_range", c.exponent_range, 0.0, 8.0))
     if not 0 <= int(c.shape_count) <= 10000 or int(c.shape_count) != c.shape_count:
-        raise PrimitivesError(f"shape_count must be a whole number from 0 to 10000, got {c.shape_count!r}.")
+        add(f"shape_count must be a whole number from 0 to 10000, got {c.shape_count!r}")
     if not 0.0 < c.max_size_fraction <= 1.0:
-        raise PrimitivesError(f"max_size_fraction must be in (0, 1], got {c.max_size_fraction:g}.")
+        add(f"max_size_fraction must be in (0, 1], got {c.max_size_fraction:g}")
     if not 0.0 <= c.min_size_px <= 64.0:
-        raise PrimitivesError(f"min_size_px must be in [0, 64], got {c.min_size_px:g}.")
+        add(f"min_size_px must be in [0, 64], got {c.min_size_px:g}")
     if not 0.0 <= c.size_decay <= 10.0:
-        raise PrimitivesError(
-            f"size_decay must be in [0, 10] (0 = no decay, 1 = linear), got {c.size_decay:g}."
-        )
+        add(f"size_decay must be in [0, 10] (0 = no decay, 1 = linear), got {c.size_decay:g}")
     bad = [k for k in c.shape_kinds if k not in SHAPE_KINDS]
     if bad:
-        raise PrimitivesError(
-            f"Unknown shape kind(s) {', '.join(bad)}; choose from {', '.join(SHAPE_KINDS)}."
-        )
+        add(f"Unknown shape kind(s) {', '.join(bad)}; choose from {', '.join(SHAPE_KINDS)}")
     if c.shapes and c.shape_count > 0 and not c.shape_kinds:
-        raise PrimitivesError("The shapes stage is on but no shape kind is selected; tick at least one kind.")
+        add("The shapes stage is on but no shape kind is selected; tick at least one kind")
     if len(c.shape_weights) != len(SHAPE_KINDS) or any(w < 0 for w in c.shape_weights):
-        raise PrimitivesError(
-            f"shape_weights must be {len(SHAPE_KINDS)} non-negative numbers for {', '.join(SHAPE_KINDS)}."
-        )
-    if c.shapes and c.shape_kinds and sum(c.shape_weights[SHAPE_KINDS.index(k)] for k in c.shape_kinds) <= 0:
-        raise PrimitivesError("The selected shape kinds all have weight 0.")
+        add(f"shape_weights must be {len(SHAPE_KINDS)} non-negative numbers for {', '.join(SHAPE_KINDS)}")
+    elif (c.shapes and c.shape_kinds and not bad
+          and sum(c.shape_weights[SHAPE_KINDS.index(k)] for k in c.shape_kinds) <= 0):
+        add("The selected shape kinds all have weight 0")
     if not 0.05 <= c.saliency_scale <= 3.0:
-        raise PrimitivesError(f"saliency_scale must be in [0.05, 3], got {c.saliency_scale:g}.")
+        add(f"saliency_scale must be in [0.05, 3], got {c.saliency_scale:g}")
     if not 0.0 <= c.saliency_center_jitter <= 0.5:
-        raise PrimitivesError(
-            f"saliency_center_jitter must be in [0, 0.5], got {c.saliency_center_jitter:g}."
-        )
+        add(f"saliency_center_jitter must be in [0, 0.5], got {c.saliency_center_jitter:g}")
     bad = [k for k in c.leaf_kinds if k not in LEAF_KINDS]
     if bad or (c.leaves and not c.leaf_kinds):
-        raise PrimitivesError(f"leaf_kinds must be a non-empty choice from {', '.join(LEAF_KINDS)}.")
-    _range_ok("leaf_radius_range", c.leaf_radius_range, 1e-3, 2.0)
-    if c.leaf_radius_range[0] <= 0:
-        raise PrimitivesError("leaf_radius_range must start above 0.")
+        add(f"leaf_kinds must be a non-empty choice from {', '.join(LEAF_KINDS)}")
+    add(_range_problem("leaf_radius_range", c.leaf_radius_range, 1e-3, 2.0))
+    if c.leaf_radius_range and float(c.leaf_radius_range[0]) <= 0:
+        add("leaf_radius_range must start above 0")
     if not 1 <= c.leaf_max_count <= 100000:
-        raise PrimitivesError(f"leaf_max_count must be from 1 to 100000, got {c.leaf_max_count}.")
+        add(f"leaf_max_count must be from 1 to 100000, got {c.leaf_max_count}")
+    if len(c.figure_count) != 2 or not 1 <= c.figure_count[0] <= c.figure_count[1] <= 16:
+        add(f"figure_count must be (low, high) with 1 ≤ low ≤ high ≤ 16, got {c.figure_count!r}")
+    add(_range_problem("figure_size", c.figure_size, 0.05, 1.5))
+    add(_range_problem("figure_aspect", c.figure_aspect, 0.05, 1.0))
+    bad = [k for k in c.figure_kinds if k not in FIGURE_KINDS]
+    if bad or (c.figures and not c.figure_kinds):
+        add(f"figure_kinds must be a non-empty choice from {', '.join(FIGURE_KINDS)}")
+    if not 0.0 <= c.background_contrast <= 1.0:
+        add(f"background_contrast must be in [0, 1], got {c.background_contrast:g}")
+    found = [p for p in problems if p]
+    if found:
+        raise PrimitivesError("Invalid Primitives settings: " + "; ".join(found) + ".")
 
 
 #: The variants of the paper's table (Baek & Shim 2022, Table 1 and ablations) plus two baselines
@@ -208,6 +233,11 @@ VARIANTS: dict[str, PrimitivesConfig] = {
     "spectrum-noise": PrimitivesConfig(
         name="spectrum-noise", shapes=False, saliency=False, isotropic_spectrum=True
     ),
+    # for Sketch Your Own GAN bases: 1–2 solid figures of varied aspect ratio, rotation and position on
+    # a low-contrast background (not in the paper; issue 18)
+    "sketch-shapes": PrimitivesConfig(
+        name="sketch-shapes", background="soft", shapes=False, saliency=False, figures=True, antialias=True
+    ),
 }
 
 DEFAULT_VARIANT = "primitives-ps"
@@ -226,7 +256,8 @@ def config_for(variant: str = DEFAULT_VARIANT, **overrides) -> PrimitivesConfig:
     unknown = set(overrides) - known
     if unknown:
         raise PrimitivesError(f"Unknown Primitives setting(s): {', '.join(sorted(unknown))}.")
-    for k in ("exponent_range", "shape_kinds", "shape_weights", "leaf_kinds", "leaf_radius_range"):
+    for k in ("exponent_range", "shape_kinds", "shape_weights", "leaf_kinds", "leaf_radius_range",
+              "figure_count", "figure_size", "figure_aspect", "figure_kinds"):
         if k in overrides and overrides[k] is not None and not isinstance(overrides[k], tuple):
             overrides[k] = tuple(overrides[k])
     return dataclasses.replace(base, **overrides)

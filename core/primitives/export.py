@@ -8,6 +8,7 @@ quickly.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
@@ -23,7 +24,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from core.files import atomic_write_bytes
+from core.files import atomic_write_bytes, describe_os_error
 from core.jobs import CancelToken, ProgressFn, ProgressReporter, check_cancel
 from core.primitives.config import PrimitivesConfig, PrimitivesError, check_seed, check_size, config_for
 from core.primitives.synth import generate_indices
@@ -41,7 +42,7 @@ PNG_PARAMS = [
     cv2.IMWRITE_PNG_COMPRESSION, 1,
     cv2.IMWRITE_PNG_STRATEGY, cv2.IMWRITE_PNG_STRATEGY_RLE,
     cv2.IMWRITE_PNG_FILTER, cv2.IMWRITE_PNG_FILTER_UP,
-]  # fmt: skip
+]
 
 
 def app_version() -> str:
@@ -157,7 +158,7 @@ def _check_folder(out_dir: Path, overwrite: bool) -> None:
         probe.write_bytes(b"")
         probe.unlink()
     except OSError as exc:
-        raise PrimitivesError(f"Cannot write to the folder '{out_dir}': {exc.strerror or exc}.") from exc
+        raise PrimitivesError(f"Cannot write to the folder '{out_dir}': {describe_os_error(exc)}.") from exc
 
 
 def _check_space(out_dir: Path, needed: int) -> None:
@@ -167,6 +168,37 @@ def _check_space(out_dir: Path, needed: int) -> None:
             f"Not enough free disk space in '{out_dir}': the set needs about {needed / 2**20:,.0f} MB "
             f"and only {free / 2**20:,.0f} MB are free."
         )
+
+
+def _reserve(path: Path) -> None:
+    """Allocate a memory-mapped file's blocks now: on a full disk that fails here with ENOSPC instead
+    of killing the process with SIGBUS when a worker writes into a page the disk cannot hold."""
+    if hasattr(os, "posix_fallocate"):
+        fd = os.open(path, os.O_RDWR)
+        try:
+            os.posix_fallocate(fd, 0, os.fstat(fd).st_size)
+        except OSError as exc:
+            if exc.errno not in (errno.EINVAL, errno.EOPNOTSUPP):  # file systems without fallocate: skip
+                raise
+        finally:
+            os.close(fd)
+
+
+def _discard(out_dir: Path, n: int, fmt: str, tmp_target: Path | None, finished: Path | None = None) -> None:
+    """Remove what a failed or cancelled export wrote (its PNGs, its partial or just-moved file), so no
+    half set is left behind; a cleanup step that fails itself (the disk is gone) does not hide the cause."""
+    paths = [out_dir / file_name(i, n) for i in range(n)] if fmt == "png" else []
+    paths += [p for p in (tmp_target, finished) if p is not None]
+    for path in paths:
+        try:
+            path.unlink(missing_ok=True)
+        except OSError:
+            pass
+
+
+def _write_error(out_dir: Path, exc: OSError) -> PrimitivesError:
+    return PrimitivesError(f"Cannot write the set to '{out_dir}': {describe_os_error(exc)}. "
+                           "The partial files were removed.")
 
 
 def _executor(workers: int, kind: str) -> Executor | None:
@@ -237,13 +269,18 @@ def export_set(
     spec = SetSpec(config.to_dict(), seed, height, width, n, fmt, str(out_dir))
     tmp_target: Path | None = None
     zf: zipfile.ZipFile | None = None
-    if fmt == "npy":
-        tmp_target = out_dir / f".{NPY_NAME}.partial"
-        np.lib.format.open_memmap(tmp_target, mode="w+", dtype=np.uint8, shape=(n, height, width, 3)).flush()
-        spec = SetSpec(config.to_dict(), seed, height, width, n, fmt, str(out_dir), str(tmp_target))
-    elif fmt == "zip":
-        tmp_target = out_dir / f".{ZIP_NAME}.partial"
-        zf = zipfile.ZipFile(tmp_target, "w", compression=zipfile.ZIP_STORED)
+    try:
+        if fmt == "npy":
+            tmp_target = out_dir / f".{NPY_NAME}.partial"
+            np.lib.format.open_memmap(tmp_target, mode="w+", dtype=np.uint8, shape=(n, height, width, 3)).flush()
+            _reserve(tmp_target)
+            spec = SetSpec(config.to_dict(), seed, height, width, n, fmt, str(out_dir), str(tmp_target))
+        elif fmt == "zip":
+            tmp_target = out_dir / f".{ZIP_NAME}.partial"
+            zf = zipfile.ZipFile(tmp_target, "w", compression=zipfile.ZIP_STORED)
+    except OSError as exc:
+        _discard(out_dir, n, "npy", tmp_target)
+        raise _write_error(out_dir, exc) from exc
 
     reporter = ProgressReporter(progress)
     starts = list(range(0, n, max(1, chunk)))
@@ -269,34 +306,42 @@ def export_set(
             done += b - a
             reporter.report(done, n, stage="export", message=f"{done}/{n} images")
             check_cancel(cancel)
-    except BaseException:
+    except BaseException as exc:
         for fut in (p[2] for p in pending if p[2] is not None):
             fut.cancel()
         if ex is not None:
             ex.shutdown(wait=True, cancel_futures=True)
             ex = None
         if zf is not None:
-            zf.close()
-        if fmt == "png":  # including files a worker wrote that were not counted yet
-            for i in range(n):
-                (out_dir / file_name(i, n)).unlink(missing_ok=True)
-        if tmp_target is not None:
-            tmp_target.unlink(missing_ok=True)
+            try:
+                zf.close()
+            except (OSError, ValueError):  # its central directory cannot be written either: it is discarded
+                pass
+        _discard(out_dir, n, fmt, tmp_target)  # PNGs included, also those a worker wrote but were not counted
+        if isinstance(exc, OSError):
+            raise _write_error(out_dir, exc) from exc
         raise
     finally:
         if ex is not None:
             ex.shutdown(wait=True)
     elapsed = time.perf_counter() - t0
     files: str
-    if fmt == "zip":
-        zf.close()
-        os.replace(tmp_target, out_dir / ZIP_NAME)
-        files = ZIP_NAME
-    elif fmt == "npy":
-        os.replace(tmp_target, out_dir / NPY_NAME)
-        files = NPY_NAME
-    else:
-        files = f"{{index:0{len(file_name(0, n)) - 4}d}}.png"
+    finished: Path | None = None
+    try:
+        if fmt == "zip":
+            zf.close()
+            finished = out_dir / ZIP_NAME
+            os.replace(tmp_target, finished)
+            files = ZIP_NAME
+        elif fmt == "npy":
+            finished = out_dir / NPY_NAME
+            os.replace(tmp_target, finished)
+            files = NPY_NAME
+        else:
+            files = f"{{index:0{len(file_name(0, n)) - 4}d}}.png"
+    except OSError as exc:
+        _discard(out_dir, n, fmt, tmp_target)
+        raise _write_error(out_dir, exc) from exc
     manifest = {
         "kind": MANIFEST_KIND,
         "format_version": FORMAT_VERSION,
@@ -312,7 +357,11 @@ def export_set(
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "seconds": round(elapsed, 3),
     }
-    path = atomic_write_bytes(out_dir / MANIFEST_NAME, (json.dumps(manifest, indent=2) + "\n").encode())
+    try:
+        path = atomic_write_bytes(out_dir / MANIFEST_NAME, (json.dumps(manifest, indent=2) + "\n").encode())
+    except OSError as exc:  # images without their manifest are not a set: remove them too
+        _discard(out_dir, n, fmt, tmp_target, finished)
+        raise _write_error(out_dir, exc) from exc
     reporter.report(n, n, stage="export", message=f"{n} images in {elapsed:.1f} s", force=True)
     return path
 
@@ -381,35 +430,3 @@ def verify_set(manifest: SetManifest | str | os.PathLike, indices: list[int] | N
     idx = indices if indices is not None else sorted({0, m.count // 2, m.count - 1})
     fresh = generate_indices(m.config, m.seed, idx, m.height, m.width)
     return [i for i, im in zip(idx, fresh) if not np.array_equal(im, load_exported(m, i))]
-
-
-def contact_sheet(
-    images: np.ndarray | list[np.ndarray],
-    cols: int = 4,
-    pad: int = 2,
-    background: int = 255,
-    labels: list[str] | None = None,
-) -> np.ndarray:
-    """A grid of same-size RGB images (uint8), optionally with a caption under each one."""
-    imgs = [np.asarray(im) for im in images]
-    if not imgs:
-        raise PrimitivesError("A contact sheet needs at least one image.")
-    h, w = imgs[0].shape[:2]
-    if any(im.shape[:2] != (h, w) for im in imgs):
-        raise PrimitivesError("All images of a contact sheet must have the same size.")
-    cols = max(1, min(int(cols), len(imgs)))
-    rows = (len(imgs) + cols - 1) // cols
-    cap = 0
-    scale = max(0.35, min(h, w) / 256 * 0.6)
-    if labels:
-        cap = int(22 * scale / 0.6) + 4
-    sheet = np.full((pad + rows * (h + cap + pad), pad + cols * (w + pad), 3), background, np.uint8)
-    for k, im in enumerate(imgs):
-        r, c = divmod(k, cols)
-        y, x = pad + r * (h + cap + pad), pad + c * (w + pad)
-        sheet[y : y + h, x : x + w] = im[..., :3] if im.ndim == 3 else im[..., None]
-        if labels and k < len(labels):
-            (tw, th), _ = cv2.getTextSize(labels[k], cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
-            org = (x + max(0, (w - tw) // 2), y + h + (cap + th) // 2)
-            cv2.putText(sheet, labels[k], org, cv2.FONT_HERSHEY_SIMPLEX, scale, (30, 30, 30), 1, cv2.LINE_AA)
-    return sheet

@@ -22,7 +22,13 @@ import cv2
 import numpy as np
 
 from core.malloc import keep_freed_memory
-from core.primitives.config import SHAPE_KINDS, PrimitivesConfig, PrimitivesError, check_seed, check_size
+from core.primitives.config import (
+    SHAPE_KINDS,
+    PrimitivesConfig,
+    PrimitivesError,
+    check_seed,
+    check_size,
+)
 
 keep_freed_memory()  # every image allocates and frees its buffers: without this, they page-fault back in
 
@@ -33,6 +39,7 @@ _STAGE_SHAPES = 2
 _STAGE_SALIENCY = 3
 _STAGE_TEXTURE = 4
 _STAGE_LEAVES = 5
+_STAGE_FIGURES = 6
 
 _EPS = 1e-6  # added to each power term, as in the released code
 
@@ -305,6 +312,74 @@ def _composite(canvas: np.ndarray, texture: np.ndarray, mask: np.ndarray, antial
         cv2.copyTo(t, m, c)  # in place: 15–25× faster than np.copyto(where=...)
 
 
+# ---------------------------------------------------------------- figures (sketch-shapes)
+
+
+def _luma(rgb) -> float:
+    return 0.299 * float(rgb[0]) + 0.587 * float(rgb[1]) + 0.114 * float(rgb[2])
+
+
+def figure_params(
+    config: PrimitivesConfig, rng: np.random.Generator, h: int, w: int, background: np.ndarray
+) -> list[tuple[str, np.ndarray, tuple[int, int, int]]]:
+    """The figures of one image: (kind, float32 K×2 outline points in pixels, colour), in drawing order.
+
+    ``background`` is the background's mean RGB; each colour keeps at least 64 levels of luminance
+    away from it, so the silhouette is always visible.
+    """
+    lo, hi = int(config.figure_count[0]), int(config.figure_count[1])
+    n = int(rng.integers(lo, hi + 1))
+    side = min(h, w)
+    bg = _luma(background)
+    out = []
+    for _ in range(n):
+        kind = config.figure_kinds[int(rng.integers(0, len(config.figure_kinds)))]
+        u = rng.random(6)
+        long = side * (config.figure_size[0] + u[0] * (config.figure_size[1] - config.figure_size[0]))
+        short = long * (config.figure_aspect[0] + u[1] * (config.figure_aspect[1] - config.figure_aspect[0]))
+        theta = u[2] * math.pi
+        # centre: the figure's bounding radius may leave the image by at most 40 %
+        reach = 0.3 * long
+        cx = reach + u[3] * max(w - 2 * reach, 0.0) if w > 2 * reach else w / 2
+        cy = reach + u[4] * max(h - 2 * reach, 0.0) if h > 2 * reach else h / 2
+        a, b = long / 2, short / 2
+        if kind == "ellipse":
+            t = np.linspace(0, 2 * math.pi, 48, endpoint=False)
+            pts = np.stack([a * np.cos(t), b * np.sin(t)], 1)
+        elif kind == "rectangle":
+            pts = np.array([(-a, -b), (a, -b), (a, b), (-a, b)])
+        else:  # isosceles triangle pointing along the long axis
+            pts = np.array([(-a, -b), (a, 0.0), (-a, b)])
+        rot = np.array([[math.cos(theta), -math.sin(theta)], [math.sin(theta), math.cos(theta)]])
+        pts = (pts @ rot.T + (cx, cy)).astype(np.float32)
+        colour = rng.integers(0, 256, size=3)
+        if abs(_luma(colour) - bg) < 64:  # too close to the background: move it to the far side
+            shift = 96 if bg < 128 else -96
+            colour = np.clip(colour.astype(np.int64) + shift, 0, 255)
+            if abs(_luma(colour) - bg) < 64:
+                colour = np.full(3, 255 if bg < 128 else 0)
+        out.append((kind, pts, tuple(int(v) for v in colour)))
+    return out
+
+
+def draw_figures(canvas: np.ndarray, figures: Iterable[tuple], antialias: bool = True) -> None:
+    """Fill each figure's outline on ``canvas`` (H×W×3 uint8, in place), 1/16-px precision."""
+    lt = cv2.LINE_AA if antialias else cv2.LINE_8
+    for _kind, pts, colour in figures:
+        cv2.fillPoly(canvas, [np.round(pts * 16).astype(np.int32)], colour, lt, shift=4)
+
+
+def _soft_background(rng: np.random.Generator, config: PrimitivesConfig, canvas: np.ndarray, field: np.ndarray):
+    """A P field squeezed to ``background_contrast`` of the range around one random colour."""
+    full = np.empty_like(canvas)
+    _normalise_into(field, full)
+    mean = rng.integers(0, 256, size=3).astype(np.float32)
+    c = np.float32(config.background_contrast)
+    soft = mean + c * (full.astype(np.float32) - 127.5)
+    np.clip(soft + 0.5, 0, 255, out=soft)
+    canvas[...] = soft.astype(np.uint8)
+
+
 # ---------------------------------------------------------------- dead leaves baseline (Baradad et al.)
 
 
@@ -387,7 +462,7 @@ def generate_indices(
 def _render(config: PrimitivesConfig, seed: int, i: int, canvas: np.ndarray) -> None:
     """Draw image ``i`` into ``canvas`` (H×W×3 uint8), its noise fields first."""
     h, w = canvas.shape[:2]
-    bg_p = config.background == "spectrum"
+    bg_p = config.background in ("spectrum", "soft")
     tex_p = config.saliency and config.saliency_fill == "spectrum"
     n_fields = int(bg_p) + int(tex_p)
     fields = None
@@ -399,7 +474,9 @@ def _render(config: PrimitivesConfig, seed: int, i: int, canvas: np.ndarray) -> 
             make(rng, h, w, config.exponent_range, fields[0])
         if tex_p:
             _spectrum_field(rng_for(seed, i, _STAGE_TEXTURE), h, w, config.exponent_range, fields[-1])
-    if bg_p:
+    if config.background == "soft":
+        _soft_background(rng_for(seed, i, _STAGE_FLAT), config, canvas, fields[0])
+    elif bg_p:
         bg = fields[0]
         if config.isotropic_spectrum:
             bg = _mix_colours(rng_for(seed, i, _STAGE_BACKGROUND + 100), bg)
@@ -421,6 +498,9 @@ def _render(config: PrimitivesConfig, seed: int, i: int, canvas: np.ndarray) -> 
             _composite(canvas, texture, saliency_mask(cmd, h, w, config.antialias), config.antialias)
         else:
             draw_shapes(canvas, [cmd], config.antialias)
+    if config.figures:
+        mean = canvas.reshape(-1, 3).mean(axis=0)
+        draw_figures(canvas, figure_params(config, rng_for(seed, i, _STAGE_FIGURES), h, w, mean), config.antialias)
 
 
 def generate_batch(

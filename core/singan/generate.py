@@ -86,8 +86,9 @@ def run_scales(
     for n in range(first, len(gens)):
         check_cancel(cancel)
         h, w = shapes[n]
-        z = noise(n, h + 2 * pad, w + 2 * pad) if noise_pad else noise(n, h, w)
-        x = gens[n](*scale_inputs(x, z, amps[n], (h, w), pad, noise_pad, batch, device))
+        padded = noise_pad and n > 0  # ConSinGAN pads with noise above its first stage only
+        z = noise(n, h + 2 * pad, w + 2 * pad) if padded else noise(n, h, w)
+        x = gens[n](*scale_inputs(x, z, amps[n], (h, w), pad, padded, batch, device))
     return x
 
 

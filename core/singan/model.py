@@ -39,6 +39,9 @@ class SinGANModel:
     scale_seconds: list[float] = field(default_factory=list)
     model_id: str = ""
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
+    #: state dict of the finest trained scale's critic (saved as ``D_last.*``): ConSinGAN's fine-tuning
+    #: for harmonization starts from it. None for a model saved without it.
+    critic: dict[str, torch.Tensor] | None = field(default=None, repr=False)
     _reals: list[torch.Tensor] | None = field(default=None, repr=False)
     _folded: dict[int, FoldedGenerator] = field(default_factory=dict, repr=False)
 
@@ -101,7 +104,8 @@ class SinGANModel:
 def save_model(model: SinGANModel, path: str | os.PathLike, extra: dict[str, torch.Tensor] | None = None) -> Path:
     """Write the model as a checkpoint folder (atomic; safe to call after every scale).
 
-    ``extra`` tensors (the training's last critic, for resume) are stored alongside and ignored by loading.
+    The finest scale's critic (``model.critic``) is stored as ``D_last.*`` for resume and fine-tuning;
+    ``extra`` tensors are stored alongside and ignored by loading.
     """
     tensors: dict[str, torch.Tensor] = {
         "image": torch.from_numpy(np.ascontiguousarray(model.image)),
@@ -110,6 +114,7 @@ def save_model(model: SinGANModel, path: str | os.PathLike, extra: dict[str, tor
     for n, g in enumerate(model.generators):
         for k, v in g.state_dict().items():
             tensors[f"G{n}.{k}"] = v
+    tensors.update({f"D_last.{k}": v for k, v in (model.critic or {}).items()})
     tensors.update(extra or {})
     manifest = {
         "config": model.config.to_dict(),
@@ -164,8 +169,20 @@ def load_model(path: str | os.PathLike, device: torch.device | str | None = None
     )
     for g, a in zip(gens, amps):
         model.add_scale(g, a)
+    model.critic = _critic_state(ckpt.tensors, config, num_trained)
     model.scale_seconds = [float(s) for s in m.get("scale_seconds", [0.0] * num_trained)][:num_trained]
     return model.to(pick_device(device) if device is None or isinstance(device, str) else device)
+
+
+def _critic_state(tensors: dict[str, torch.Tensor], config: SinGANConfig, num_trained: int) -> dict | None:
+    """The stored ``D_last.*`` critic when it fits the finest trained scale, else None (older files)."""
+    state = {k[len("D_last."):]: v for k, v in tensors.items() if k.startswith("D_last.")}
+    if not state or num_trained == 0:
+        return None
+    want = make_networks(config, num_trained - 1)[1].state_dict()
+    if state.keys() != want.keys() or any(state[k].shape != v.shape for k, v in want.items()):
+        return None
+    return state
 
 
 def model_summary(path: str | os.PathLike) -> dict:

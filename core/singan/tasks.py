@@ -3,17 +3,20 @@
 Every task injects an image into the pyramid at a chosen scale ``n`` (1 = one above the coarsest)
 and lets the generators from ``n`` up add the training image's patch statistics:
 
-* paint-to-image: a rough clip-art (optionally quantised to the training image's palette) → realistic;
+* paint-to-image: a rough clip-art → realistic; plain injection by default, or the public code's
+  quantised variant (the injection scale retrained on colour-quantised inputs first);
 * editing / harmonization: the edited or pasted image goes in, the output is blended back through a
   dilated, feathered mask, so pixels outside it stay exactly as they were; harmonization can first
-  fine-tune the finest generators on the composite (ConSinGAN, Hinz et al. 2021);
+  fine-tune the model on the composite as ConSinGAN does (Hinz et al. 2021: the finest scales
+  together, from the trained critic; :func:`finetune_on`);
 * super-resolution: the finest generator applied again and again, each time after a bicubic
   upsampling by ≈ 2^(1/3) (best with a model trained for it, see :data:`TRAINING_OVERRIDES`);
 * animation: a momentum random walk in the noise maps, frame by frame;
 * retargeting: generation at any width and height.
 
 Defaults follow the public code (tamarott/SinGAN): 5 palette colours, mask dilation 20 px for
-editing and 7 px for harmonization with a Gaussian feather σ = 5, SR step (1/2)^(1/3) and α = 100,
+editing and 7 px for harmonization with a Gaussian feather σ = 5 — at its 250-px size, so here
+fractions of the image's longer side (0.08, 0.028, 0.02) — SR step (1/2)^(1/3) and α = 100,
 animation α = 0.1, β = 0.9, 100 frames at 10 fps. Inputs of the model's aspect ratio are resized to
 its finest scale (as the public code does); other sizes are worked on as they are (retargeted).
 """
@@ -23,16 +26,23 @@ from __future__ import annotations
 import copy
 import hashlib
 import math
-import os
-from pathlib import Path
 
 import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from core.files import atomic_write
-from core.images import ImageError, as_mask, as_rgb, to_tensor, to_uint8
+from core.images import (
+    ImageError,
+    as_mask,
+    as_rgb,
+    blend,
+    feather_mask,
+    palette_of,
+    quantize_to_palette,
+    to_tensor,
+    to_uint8,
+)
 from core.images import resize as resize_image
 from core.jobs import CancelToken, GanvasError, ProgressFn, ProgressReporter, check_cancel
 from core.singan.config import SinGANConfig
@@ -43,23 +53,25 @@ from core.singan.generate import (
     output_shapes,
     run_scales,
     sample_tensor,
+    scale_inputs,
 )
 from core.singan.model import SinGANModel
-from core.singan.networks import Discriminator
 from core.singan.pyramid import resize
 
-TASKS = ("paint", "edit", "harmonize", "sr", "animate", "retarget")
-
-PALETTE_COLOURS = 5  # k-means colours of the training image (paint2image's quantisation)
-EDIT_DILATE_PX = 20  # editing: mask dilated by a disk of this radius ...
-HARMONIZE_DILATE_PX = 7  # ... harmonization: a smaller one
-FEATHER_SIGMA = 5.0  # Gaussian feather of the dilated mask
+PALETTE_COLOURS = 5  # k-means colours of the injection scale's image (paint2image's quantisation)
+# Mask radii as fractions of the image's longer side: the public code's 20 px (editing), 7 px
+# (harmonization) and σ = 5 px at its 250-px default size.
+EDIT_DILATE = 20 / 250
+HARMONIZE_DILATE = 7 / 250
+FEATHER = 5 / 250
+MAX_MASK_FRACTION = 0.5
 SR_STEP = 0.5 ** (1.0 / 3.0)  # ≈ 0.794: the scale factor of an SR model and of each SR step
 SR_ALPHA = 100.0  # reconstruction weight for an SR model
 ANIM_ALPHA = 0.1  # pull of the walk back to the reconstruction noise
 ANIM_BETA = 0.9  # momentum of the walk (the paper's GIFs use 0.8–0.95)
 ANIM_FRAMES = 100
 ANIM_FPS = 10
+FINETUNE_ITERS = 2000  # ConSinGAN's fine-tuning iterations (its --niter default; the README's command keeps it)
 
 #: Settings the public code trains with for a task (apply with :func:`config_for_task`).
 TRAINING_OVERRIDES: dict[str, dict[str, float | int]] = {
@@ -103,7 +115,7 @@ def sr_steps(factor: float) -> tuple[int, float]:
     return steps, factor ** (1.0 / steps)
 
 
-# --------------------------------------------------------------------------- palette and masks
+# --------------------------------------------------------------------------- masks
 
 def _array(x: object, what: str) -> np.ndarray:
     if not isinstance(x, np.ndarray):
@@ -113,107 +125,26 @@ def _array(x: object, what: str) -> np.ndarray:
     return x
 
 
-def palette_of(image: np.ndarray, k: int = PALETTE_COLOURS, *, seed: int = 0) -> np.ndarray:
-    """The ``k`` main colours of an image (k-means in RGB, deterministic): uint8 k×3, darkest first."""
-    rgb = as_rgb(_array(image, "image"))
-    if k < 1:
-        raise GanvasError(f"The palette needs at least one colour (got {k}).")
-    pixels = rgb.reshape(-1, 3).astype(np.float32)
-    if len(pixels) > 40_000:  # k-means on a fixed subsample: same colours, a fraction of the time
-        pixels = pixels[np.random.default_rng(seed).choice(len(pixels), 40_000, replace=False)]
-    k = min(k, len(np.unique(pixels, axis=0)))
-    cv2.setRNGSeed(int(seed))
-    criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 50, 0.2)
-    _, _, centers = cv2.kmeans(pixels, k, None, criteria, 3, cv2.KMEANS_PP_CENTERS)
-    centers = np.clip(np.round(centers), 0, 255).astype(np.uint8)
-    return centers[np.argsort(centers.astype(np.int32).sum(axis=1))]
+def mask_radii(shape: tuple[int, ...], dilate: float, feather: float) -> tuple[float, float]:
+    """(dilation radius, feather σ) in pixels for an image of ``shape``: the fractions times its longer
+    side, so a 128-px and a 500-px model get the same mask relative to the picture."""
+    side = max(int(shape[0]), int(shape[1]))
+    return dilate * side, feather * side
 
 
-def quantize_to_palette(image: np.ndarray, palette: np.ndarray) -> np.ndarray:
-    """Every pixel replaced by the nearest palette colour (uint8 H×W×3); the painting's colours become
-    the training image's, so the injected clip-art matches what the coarse generators saw."""
-    rgb = as_rgb(_array(image, "image"))
-    pal = np.asarray(palette)
-    if pal.ndim != 2 or pal.shape[1] != 3 or len(pal) == 0:
-        raise TaskInputError(f"The palette must be K×3 RGB colours (got shape {pal.shape}).")
-    pal = pal.astype(np.float32)
-    flat = rgb.reshape(-1, 3).astype(np.float32)
-    dist = (flat * flat).sum(1, keepdims=True) - 2 * flat @ pal.T + (pal * pal).sum(1)[None]
-    return np.clip(pal[dist.argmin(axis=1)], 0, 255).astype(np.uint8).reshape(rgb.shape)
-
-
-def make_edit_mask(mask: np.ndarray, dilate_px: int = EDIT_DILATE_PX, sigma: float = FEATHER_SIGMA) -> np.ndarray:
-    """The blending mask for an edit: ``mask`` (> 0.5 = changed) dilated by a disk of ``dilate_px``
-    and feathered with a Gaussian of ``sigma``, scaled so its peak is 1. float32 H×W in [0, 1];
-    exactly 0 beyond the feather, so pixels far from the edit are left untouched."""
+def make_edit_mask(mask: np.ndarray, dilate: float = EDIT_DILATE, feather: float = FEATHER) -> np.ndarray:
+    """The blending mask for an edit: ``mask`` (> 0.5 = changed) dilated by a disk of radius
+    ``dilate`` and feathered by a Gaussian of σ ``feather`` (both fractions of the longer side),
+    peak 1; exactly 0 beyond the feather, so pixels far from the edit are left untouched."""
     m = _array(mask, "mask")
-    if m.ndim == 3:
-        m = m.max(axis=2)
-    if m.ndim != 2 or 0 in m.shape:
-        raise TaskInputError(f"The mask must be a 2-D array (got shape {m.shape}).")
-    if dilate_px < 0 or sigma < 0:
-        raise GanvasError(f"Mask dilation and feather must not be negative (got {dilate_px} px, σ {sigma}).")
-    binary = (as_mask(m, m.shape) > 0.5).astype(np.uint8)
-    if dilate_px > 0:
-        disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * int(dilate_px) + 1, 2 * int(dilate_px) + 1))
-        binary = cv2.dilate(binary, disk)
-    out = binary.astype(np.float32)
-    if sigma > 0:
-        ksize = 2 * int(math.ceil(3 * sigma)) + 1
-        out = cv2.GaussianBlur(out, (ksize, ksize), sigma, borderType=cv2.BORDER_REPLICATE)
-        out[out < 1e-4] = 0.0  # no faint halo over the whole image
-    peak = float(out.max())
-    return np.clip(out / peak, 0.0, 1.0) if peak > 0 else out
-
-
-def blend(original: np.ndarray, generated: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """(1 − m)·original + m·generated, rounded to uint8; where m is 0 the original is kept bit for bit."""
-    m = mask.astype(np.float32)[..., None]
-    out = original.astype(np.float32) * (1.0 - m) + generated.astype(np.float32) * m
-    return np.where(m > 0, np.clip(np.round(out), 0, 255), original).astype(np.uint8)
-
-
-def composite_object(
-    background: np.ndarray,
-    obj: np.ndarray,
-    *,
-    x: int,
-    y: int,
-    scale: float = 1.0,
-    mask: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Paste ``obj`` (RGB or RGBA) onto ``background`` with its top-left corner at (x, y), resized by
-    ``scale``: the naive composite and its mask (the object's alpha, or ``mask``), both of the
-    background's size. Parts outside the background are cut off."""
-    bg = as_rgb(_array(background, "background"))
-    o = _array(obj, "pasted image")
-    if o.ndim != 3 or o.shape[2] not in (3, 4):
-        raise TaskInputError(f"The pasted image must be H×W×3 RGB or H×W×4 RGBA (got shape {o.shape}).")
-    if mask is not None:
-        alpha = as_mask(_array(mask, "object mask"), o.shape[:2], what="object mask")
-    elif o.shape[2] == 4:
-        alpha = as_mask(o[..., 3], o.shape[:2], what="alpha")
-    else:
-        alpha = np.ones(o.shape[:2], np.float32)
-    rgb = as_rgb(o[..., :3])
-    if scale <= 0:
-        raise GanvasError(f"The pasted image's scale must be positive (got {scale}).")
-    ow, oh = max(1, round(rgb.shape[1] * scale)), max(1, round(rgb.shape[0] * scale))
-    if (ow, oh) != (rgb.shape[1], rgb.shape[0]):
-        rgb = resize_image(rgb, ow, oh)
-        alpha = cv2.resize(alpha, (ow, oh), interpolation=cv2.INTER_LINEAR)
-    h, w = bg.shape[:2]
-    x0, y0, x1, y1 = max(int(x), 0), max(int(y), 0), min(int(x) + ow, w), min(int(y) + oh, h)
-    full = np.zeros((h, w), np.float32)
-    out = bg.copy()
-    if x1 <= x0 or y1 <= y0:
-        raise GanvasError(f"The pasted image at ({x}, {y}) lies outside the {w}×{h} background.")
-    a = alpha[y0 - int(y) : y1 - int(y), x0 - int(x) : x1 - int(x)]
-    full[y0:y1, x0:x1] = a
-    patch = rgb[y0 - int(y) : y1 - int(y), x0 - int(x) : x1 - int(x)].astype(np.float32)
-    region = out[y0:y1, x0:x1].astype(np.float32)
-    out[y0:y1, x0:x1] = np.round(region * (1 - a[..., None]) + patch * a[..., None]).astype(np.uint8)
-    return out, full
+    if not (0 <= dilate <= MAX_MASK_FRACTION and 0 <= feather <= MAX_MASK_FRACTION):
+        raise GanvasError(f"Mask dilation and feather are fractions of the image's longer side in "
+                          f"[0, {MAX_MASK_FRACTION}] (got {dilate}, {feather}).")
+    r, sigma = mask_radii(m.shape, dilate, feather)
+    try:
+        return feather_mask(m, r, sigma)
+    except ImageError as exc:
+        raise TaskInputError(str(exc)) from None
 
 
 # --------------------------------------------------------------------------- helpers
@@ -276,16 +207,17 @@ def _exact(img_tensor: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
 
 
 def _inject(model: SinGANModel, rgb: np.ndarray, scale: int, seed: int,
-            cancel: CancelToken | None) -> np.ndarray:
-    """Generate from scale ``scale`` up with ``rgb`` entering it, as the public code does: the input is
-    shrunk to the scale below (``scale − 1``) and upsampled to ``scale``, so only its coarse layout and
-    colours remain for the generators to fill in."""
+            cancel: CancelToken | None, *, from_below: bool = True) -> np.ndarray:
+    """Generate from scale ``scale`` up with ``rgb`` entering it. As the public code does, the input is
+    first shrunk to the scale below (``scale − 1``) and upsampled to ``scale`` (``from_below``), so only
+    its coarse layout and colours remain for the generators to fill in; quantised paint-to-image
+    enters at ``scale``'s own size instead."""
     h, w = rgb.shape[:2]
     mh, mw = model.shapes[model.num_trained - 1]
     ws, hs = w / mw, h / mh
     shapes = output_shapes(model, ws, hs)
     x = to_tensor(rgb, model.device)
-    prev = resize(x, shapes[scale - 1]).clamp(-1, 1)
+    prev = resize(x, shapes[scale - 1 if from_below else scale]).clamp(-1, 1)
     settings = SampleSettings(start_scale=scale, seed=int(seed), width_scale=ws, height_scale=hs)
     out = sample_tensor(model, settings, 1, inject=prev, cancel=cancel)
     return to_uint8(_exact(out, (h, w)))[0]
@@ -299,20 +231,28 @@ def paint_to_image(
     *,
     scale: int,
     seed: int = 0,
-    quantize: bool = True,
-    palette: np.ndarray | None = None,
+    quantize: bool = False,
+    colours: int = PALETTE_COLOURS,
+    quantize_iters: int | None = None,
     progress: ProgressFn | None = None,
     cancel: CancelToken | None = None,
 ) -> np.ndarray:
-    """A realistic image from a rough painting (Fig. 10). With ``quantize`` the painting's colours are
-    first snapped to ``palette`` (default: the training image's 5 k-means colours)."""
+    """A realistic image from a rough painting (Fig. 10), injected at ``scale``.
+
+    Plain (the public code's default): the painting enters like any coarse image. With ``quantize``
+    (its ``--quantization_flag``): the generator of ``scale`` is first trained again on inputs
+    quantised to the ``colours`` main colours of the training image at that scale
+    (:func:`train_paint_scale`, cached per model), and the painting, snapped to those colours, enters
+    at that scale's size."""
     reporter = ProgressReporter(progress)
     n = _check_injection_scale(model, scale)
     rgb, _ = _prepare(model, painting, "painting")
     if quantize:
-        rgb = quantize_to_palette(rgb, palette_of(model.image) if palette is None else palette)
+        model, palette = train_paint_scale(model, n, colours=colours, iters=quantize_iters, seed=seed,
+                                           progress=progress, cancel=cancel)
+        rgb = quantize_to_palette(rgb, palette)
     check_cancel(cancel)
-    out = _inject(model, rgb, n, seed, cancel)
+    out = _inject(model, rgb, n, seed, cancel, from_below=not quantize)
     reporter.report(1, 1, stage="Paint to image", force=True)
     return out
 
@@ -324,15 +264,16 @@ def edit(
     *,
     scale: int,
     seed: int = 0,
-    dilate_px: int = EDIT_DILATE_PX,
-    sigma: float = FEATHER_SIGMA,
+    dilate: float = EDIT_DILATE,
+    feather: float = FEATHER,
     progress: ProgressFn | None = None,
     cancel: CancelToken | None = None,
 ) -> np.ndarray:
     """Make a cut-and-paste edit look seamless (Fig. 12): ``image`` is the edited image, ``mask`` marks
     the changed region; the result is generated from scale ``scale`` and blended in through the mask
-    dilated by ``dilate_px`` and feathered by ``sigma`` — pixels outside stay exactly as in ``image``."""
-    return _masked(model, image, mask, scale, seed, dilate_px, sigma, "edited image", "edit mask",
+    dilated by ``dilate`` and feathered by ``feather`` (fractions of the longer side) — pixels outside
+    stay exactly as in ``image``."""
+    return _masked(model, image, mask, scale, seed, dilate, feather, "edited image", "edit mask",
                    "Editing", progress, cancel)
 
 
@@ -343,26 +284,27 @@ def harmonize(
     *,
     scale: int,
     seed: int = 0,
-    dilate_px: int = HARMONIZE_DILATE_PX,
-    sigma: float = FEATHER_SIGMA,
+    dilate: float = HARMONIZE_DILATE,
+    feather: float = FEATHER,
     finetune_iters: int = 0,
-    finetune_scales: int = 2,
+    finetune_depth: int | None = None,
     progress: ProgressFn | None = None,
     cancel: CancelToken | None = None,
 ) -> np.ndarray:
     """Blend a pasted object into the training image's style (Fig. 13). ``mask`` is the object's
-    alpha. With ``finetune_iters`` > 0 the finest ``finetune_scales`` generators are first fine-tuned
-    on the naive composite (ConSinGAN); the given model is not changed."""
+    alpha. With ``finetune_iters`` > 0 (ConSinGAN: :data:`FINETUNE_ITERS`) the model is first
+    fine-tuned on the naive composite (:func:`finetune_on`, ``finetune_depth`` scales); the given
+    model is not changed."""
     _check_injection_scale(model, scale)
     if finetune_iters > 0:
         comp, _ = _prepare(model, composite, "composite", mask, "harmonization mask")
-        model = finetune_on(model, comp, scale=scale, scales=finetune_scales, iters=finetune_iters, seed=seed,
+        model = finetune_on(model, comp, scale=scale, iters=finetune_iters, depth=finetune_depth,
                             progress=progress, cancel=cancel)
-    return _masked(model, composite, mask, scale, seed, dilate_px, sigma, "composite", "harmonization mask",
+    return _masked(model, composite, mask, scale, seed, dilate, feather, "composite", "harmonization mask",
                    "Harmonization", progress, cancel)
 
 
-def _masked(model, image, mask, scale, seed, dilate_px, sigma, what, mask_what, stage, progress, cancel):
+def _masked(model, image, mask, scale, seed, dilate, feather, what, mask_what, stage, progress, cancel):
     reporter = ProgressReporter(progress)
     n = _check_injection_scale(model, scale)
     if mask is None:
@@ -370,7 +312,7 @@ def _masked(model, image, mask, scale, seed, dilate_px, sigma, what, mask_what, 
     rgb, m = _prepare(model, image, what, mask, mask_what)
     if not (m > 0.5).any():
         raise TaskInputError(f"The {mask_what} is empty: select the region that was changed or pasted.")
-    soft = make_edit_mask(m, dilate_px, sigma)
+    soft = make_edit_mask(m, dilate, feather)
     check_cancel(cancel)
     generated = _inject(model, rgb, n, seed, cancel)
     reporter.report(1, 1, stage=stage, force=True)
@@ -402,16 +344,17 @@ def super_resolve(
             "use a smaller image or factor."
         )
     last = model.num_trained - 1
-    g, amp, pad = model.folded(last), model.noise_amps[last], model.config.pad
+    g, amp, pad, noise_pad = model.folded(last), model.noise_amps[last], model.config.pad, model.config.noise_pad
     x = to_tensor(rgb, model.device)
     with torch.inference_mode():
         for k in range(1, steps + 1):
             check_cancel(cancel)
             size = (th, tw) if k == steps else (round(h * per**k), round(w * per**k))
             x = resize(x, size).clamp(-1, 1)
-            z = noise_for(seed, 10_000 + k, 1, size[0], size[1], grey=False).to(model.device)
-            xp = F.pad(x, (pad,) * 4)
-            x = g(F.pad(amp * z, (pad,) * 4) + xp, xp).clamp(-1, 1)
+            # the public code's first SR pass draws its noise as at a coarsest scale: one grey channel
+            zh, zw = (size[0] + 2 * pad, size[1] + 2 * pad) if noise_pad else size
+            z = noise_for(seed, 10_000 + k, 1, zh, zw, grey=(k == 1))
+            x = g(*scale_inputs(x, z, amp, size, pad, noise_pad, 1, model.device)).clamp(-1, 1)
             reporter.report(k, steps, stage=f"Super-resolution ×{factor:g}")
     return to_uint8(x)[0]
 
@@ -479,7 +422,9 @@ def animate(
         raise GanvasError(f"Animation α must be in [0, 1] and β in [0, 1) (got α {alpha}, β {beta}).")
     frames, scale = int(frames), int(scale)
     shapes = model.shapes[: last + 1]
-    fixed = [model.z_rec.cpu() if s == 0 else torch.zeros(1, 3, h, w) for s, (h, w) in enumerate(shapes)]
+    p = model.config.pad if model.config.noise_pad else 0  # noise padding (above scale 0): the walk covers the border too
+    fixed = [model.z_rec.cpu() if s == 0 else torch.zeros(1, 3, h + 2 * p, w + 2 * p)
+             for s, (h, w) in enumerate(shapes)]
     walkers = [_Walk(fixed[s], alpha, beta, seed, s) if s >= scale else None for s in range(last + 1)]
     gens = [model.folded(i) for i in range(last + 1)]
     h, w = shapes[-1]
@@ -492,7 +437,8 @@ def animate(
             noises = [walkers[s].steps(count) if walkers[s] is not None else fixed[s].expand(count, -1, -1, -1)
                       for s in range(last + 1)]
             x = run_scales(gens, model.noise_amps, shapes, lambda s, hh, ww, z=noises: z[s], first=0, prev=None,
-                           pad=model.config.pad, batch=count, device=model.device, cancel=cancel)
+                           pad=model.config.pad, batch=count, device=model.device, cancel=cancel,
+                           noise_pad=model.config.noise_pad)
             out.extend(to_uint8(x.clamp(-1, 1)))
             reporter.report(start + count, frames, stage="Animation")
     video = np.stack(out)
@@ -533,92 +479,149 @@ class _Walk:
 
 # --------------------------------------------------------------------------- fine-tuning (ConSinGAN)
 
+#: Fine-tuned models, newest last: (model id, composite hash, scale, iters, depth) → model.
+_FINETUNE_CACHE: dict[tuple, SinGANModel] = {}
+_FINETUNE_CACHE_SIZE = 1
+
+
 def finetune_on(
     model: SinGANModel,
     composite: np.ndarray,
     *,
     scale: int = 1,
-    scales: int = 2,
-    iters: int = 200,
-    seed: int = 0,
+    iters: int = FINETUNE_ITERS,
+    depth: int | None = None,
     progress: ProgressFn | None = None,
     cancel: CancelToken | None = None,
 ) -> SinGANModel:
-    """A NEW model whose finest ``scales`` generators (not below ``scale``) were trained further so that
-    the composite, injected at ``scale``, comes out looking like the training image (ConSinGAN's
-    fine-tuning for harmonization/editing). Same losses as training: WGAN-GP against the training
-    image at that scale plus α × the reconstruction loss, which keeps the model what it was."""
+    """A NEW model fine-tuned on ``composite`` as ConSinGAN does for harmonization and editing
+    (tohinz/ConSinGAN, ``--fine_tune``): the finest scale and the ``depth − 1`` below it (default: the
+    model's ``train_depth``, ConSinGAN's 3 for its own models) trained further together for ``iters``
+    iterations, the lower ones with the learning rate × ``lr_scale`` per step down, from the trained
+    critic, with the fakes made from the composite entering ``scale`` (as the task injects it) and the
+    training losses — the adversarial one pulls the composite towards the training image's patches,
+    the reconstruction keeps the model what it was. Cached for the last composite; ``model`` is not
+    changed."""
+    from core.singan.train import finetune_finest
+
     n = _check_injection_scale(model, scale)
-    if iters < 1 or scales < 1:
-        raise GanvasError(f"Fine-tuning needs at least one iteration and one scale (got {iters}, {scales}).")
+    depth = model.config.train_depth if depth is None else int(depth)
+    if iters < 1 or not 1 <= depth <= model.num_trained:
+        raise GanvasError(f"Fine-tuning needs at least one iteration and 1–{model.num_trained} scales "
+                          f"(got {iters} iterations, {depth} scales).")
     rgb, _ = _prepare(model, composite, "composite")
     mh, mw = model.shapes[model.num_trained - 1]
     if rgb.shape[:2] != (mh, mw):
         raise TaskInputError(
             f"Fine-tuning needs the composite at the model's size {mw}×{mh} (got {rgb.shape[1]}×{rgb.shape[0]})."
         )
-    tag = hashlib.sha256(rgb.tobytes() + f"{n}{scales}{iters}{seed}".encode()).hexdigest()[:6]
-    new = SinGANModel(
-        config=model.config, image=model.image.copy(), shapes=list(model.shapes), z_rec=model.z_rec.clone(),
-        noise_amps=list(model.noise_amps), seed=model.seed, scale_seconds=list(model.scale_seconds),
-        model_id=f"{model.model_id}-ft{tag}", device=model.device,
-    )
-    new.generators = [copy.deepcopy(g) for g in model.generators]
-    last = new.num_trained - 1
-    tuned = list(range(max(n, last - scales + 1), last + 1))
-    comp = to_tensor(rgb, new.device)
-    reporter = ProgressReporter(progress)
-    rng = torch.Generator().manual_seed(int(seed) * 31 + 7)
-    for idx, k in enumerate(tuned):
-        _finetune_scale(new, k, n, comp, iters, rng, reporter, idx, len(tuned), cancel)
+    digest = hashlib.sha256(rgb.tobytes()).hexdigest()
+    key = (model.model_id, digest, n, int(iters), depth)
+    if key in _FINETUNE_CACHE:
+        return _FINETUNE_CACHE[key]
+    new = _copy_model(model, "ft" + hashlib.sha256(f"{digest}{n}{iters}{depth}".encode()).hexdigest()[:6])
+    start = resize(to_tensor(rgb, new.device), new.shapes[n - 1]).clamp(-1, 1)  # enters n from below, as _inject
+    finetune_finest(new, start, n, iters=int(iters), depth=depth, progress=progress, cancel=cancel)
+    while len(_FINETUNE_CACHE) >= _FINETUNE_CACHE_SIZE:
+        _FINETUNE_CACHE.pop(next(iter(_FINETUNE_CACHE)))
+    _FINETUNE_CACHE[key] = new
     return new
 
 
-def _finetune_scale(new: SinGANModel, k: int, n: int, comp: torch.Tensor, iters: int, rng: torch.Generator,
-                    reporter: ProgressReporter, idx: int, count: int, cancel: CancelToken | None) -> None:
-    """Train generator ``k`` of ``new`` in place: its fakes start from the composite injected at ``n``."""
+def _copy_model(model: SinGANModel, tag: str) -> SinGANModel:
+    """A copy of ``model`` whose generators can be trained without touching the original's."""
+    new = SinGANModel(
+        config=model.config, image=model.image.copy(), shapes=list(model.shapes), z_rec=model.z_rec.clone(),
+        noise_amps=list(model.noise_amps), seed=model.seed, scale_seconds=list(model.scale_seconds),
+        model_id=f"{model.model_id}-{tag}", device=model.device, critic=model.critic,
+    )
+    new.generators = [copy.deepcopy(g) for g in model.generators]
+    return new
+
+
+# --------------------------------------------------------------------------- quantised paint-to-image
+
+#: Models retrained for quantised paint-to-image, newest last: (model id, scale, colours, iters, seed) → result.
+_PAINT_CACHE: dict[tuple, tuple[SinGANModel, np.ndarray]] = {}
+_PAINT_CACHE_SIZE = 2
+
+
+def _quantize_tensor(x: torch.Tensor, palette: torch.Tensor) -> torch.Tensor:
+    """Every pixel of N×3×H×W ``x`` replaced by the nearest of the K×3 ``palette`` colours (both in [-1, 1])."""
+    d = ((x[:, None] - palette[None, :, :, None, None]) ** 2).sum(dim=2)  # N×K×H×W
+    return palette[d.argmin(dim=1)].permute(0, 3, 1, 2).contiguous()
+
+
+def train_paint_scale(
+    model: SinGANModel,
+    scale: int,
+    *,
+    colours: int = PALETTE_COLOURS,
+    iters: int | None = None,
+    seed: int = 0,
+    progress: ProgressFn | None = None,
+    cancel: CancelToken | None = None,
+) -> tuple[SinGANModel, np.ndarray]:
+    """The public code's quantised paint-to-image training (``paint_train``): a NEW model whose
+    generator at ``scale`` is trained again from scratch — fresh generator and critic, the model's
+    own settings and ``iters`` (default: its training iterations) — with every input it sees (random
+    and reconstruction) quantised to the ``colours`` k-means colours of the training image at that
+    scale. It then turns flat colour regions, which is what a painting is, into texture. Returns the
+    model and the palette (uint8 K×3). Cached per (model, scale, colours, iters, seed)."""
+    from core.singan.networks import make_networks
     from core.singan.train import gradient_penalty
 
-    cfg, dev, pad = new.config, new.device, new.config.pad
-    h, w = new.shapes[k]
-    real = new.reals[k]
-    lower = [new.folded(i) for i in range(k)]
+    n = _check_injection_scale(model, scale)
+    iters = model.config.iters if iters is None else int(iters)
+    if iters < 1 or not 1 <= int(colours) <= 64:
+        raise GanvasError(f"Quantised painting needs at least one iteration and 1–64 colours "
+                          f"(got {iters} iterations, {colours} colours).")
+    key = (model.model_id, n, int(colours), iters, int(seed))
+    if key in _PAINT_CACHE:
+        return _PAINT_CACHE[key]
+    cfg, dev, pad, noise_pad = model.config, model.device, model.config.pad, model.config.noise_pad
+    real = model.reals[n]
+    h, w = model.shapes[n]
+    palette = palette_of(to_uint8(real)[0], int(colours), seed=seed)
+    pal_t = torch.from_numpy(palette.astype(np.float32) / 127.5 - 1.0).to(dev)
+    new = _copy_model(model, f"paint{n}q{colours}")
+    lower = [model.folded(i) for i in range(n)]
+    rng = torch.Generator().manual_seed(int(seed) * 31 + 11)
     with torch.no_grad():
-        start = resize(comp, new.shapes[n - 1]).clamp(-1, 1)
-        rec = run_scales(lower, new.noise_amps, new.shapes,
-                         lambda s, hh, ww: new.z_rec if s == 0 else torch.zeros(1, 3, hh, ww),
-                         first=0, prev=None, pad=pad, batch=1, device=dev)
-        rec_prev = F.pad(resize(rec, (h, w)), (pad,) * 4)
+        rec = run_scales(lower, model.noise_amps, model.shapes,
+                         lambda s, hh, ww: model.z_rec if s == 0 else torch.zeros(1, 3, hh, ww),
+                         first=0, prev=None, pad=pad, batch=1, device=dev, noise_pad=noise_pad)
+        z_prev = resize(rec, (h, w))
+    amp = cfg.noise_amp_init * math.sqrt(F.mse_loss(real, z_prev).item())  # from the plain input, as published
+    rec_in, rec_base = scale_inputs(_quantize_tensor(z_prev, pal_t), torch.zeros(1, 3, h, w), amp, (h, w), pad,
+                                    noise_pad, 1, dev)
+    zh, zw = (h + 2 * pad, w + 2 * pad) if noise_pad else (h, w)
 
-    def composite_prev() -> torch.Tensor:
-        """The composite after the (already tuned) scales n … k−1 with fresh noise, at scale k's size."""
+    def random_prev() -> torch.Tensor:
         with torch.no_grad():
-            if k == n:
-                return resize(start, (h, w))
-            x = run_scales(lower, new.noise_amps, new.shapes,
-                           lambda s, hh, ww: torch.randn(1, 3, hh, ww, generator=rng),
-                           first=n, prev=start, pad=pad, batch=1, device=dev)
-            return resize(x, (h, w))
+            x = run_scales(lower, model.noise_amps, model.shapes,
+                           lambda s, hh, ww: torch.randn(1, 1 if s == 0 else 3, hh, ww, generator=rng).expand(1, 3, hh, ww),
+                           first=0, prev=None, pad=pad, batch=1, device=dev, noise_pad=noise_pad)
+            return _quantize_tensor(resize(x, (h, w)), pal_t)
 
-    g = new.generators[k].train().requires_grad_(True)
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(new.seed * 7919 + k)
-        d = Discriminator(cfg.channels_at(k), cfg.num_layers).to(dev)
+        torch.manual_seed(model.seed * 7919 + 1000 + n)
+        g, d = (net.to(dev) for net in make_networks(cfg, n))
+    g.train().requires_grad_(True)
     opt_d = torch.optim.Adam(d.parameters(), lr=cfg.lr_d, betas=(cfg.beta1, cfg.beta2))
     opt_g = torch.optim.Adam(g.parameters(), lr=cfg.lr_g, betas=(cfg.beta1, cfg.beta2))
     milestone = [max(1, int(iters * cfg.lr_decay_at))]
     sched_d = torch.optim.lr_scheduler.MultiStepLR(opt_d, milestone, cfg.lr_gamma)
     sched_g = torch.optim.lr_scheduler.MultiStepLR(opt_g, milestone, cfg.lr_gamma)
-    amp = new.noise_amps[k]
-    stage = f"Fine-tuning scale {k} ({w}×{h})"
+    reporter = ProgressReporter(progress)
+    stage = f"Training scale {n} on {len(palette)}-colour inputs ({w}×{h})"
+    reporter.start_stage(stage)
     for it in range(iters):
         check_cancel(cancel)
-        prev = composite_prev()
-        z = torch.randn(1, 3, h, w, generator=rng).to(dev)
-        prev_p = F.pad(prev, (pad,) * 4)
-        noisy_p = F.pad(amp * z, (pad,) * 4) + prev_p
         d.requires_grad_(True)
         for _ in range(cfg.d_steps):
+            noisy_p, prev_p = scale_inputs(random_prev(), torch.randn(1, 3, zh, zw, generator=rng), amp, (h, w),
+                                           pad, noise_pad, 1, dev)
             opt_d.zero_grad(set_to_none=True)
             with torch.no_grad():
                 fake = g(noisy_p, prev_p)
@@ -626,79 +629,19 @@ def _finetune_scale(new: SinGANModel, k: int, n: int, comp: torch.Tensor, iters:
             loss_d.backward()
             opt_d.step()
         d.requires_grad_(False)
-        # ConSinGAN's generator update: one backward pass, then ``g_steps`` optimizer steps with it
-        opt_g.zero_grad(set_to_none=True)
-        loss_g = -d(g(noisy_p, prev_p)).mean() + cfg.alpha * F.mse_loss(g(rec_prev, rec_prev), real)
-        loss_g.backward()
         for _ in range(cfg.g_steps):
+            opt_g.zero_grad(set_to_none=True)
+            loss_g = -d(g(noisy_p, prev_p)).mean()
+            rec_loss = cfg.alpha * F.mse_loss(g(rec_in, rec_base), real)
+            (loss_g + rec_loss).backward()
             opt_g.step()
         sched_d.step()
         sched_g.step()
-        reporter.report(it + 1, iters, stage=stage, stage_index=idx, stage_count=count,
-                        metrics={"D": float(loss_d.item()), "G": float(loss_g.item())},
-                        remaining_steps_after=iters * (count - idx - 1))
-    g.eval().requires_grad_(False)
-    new._folded.clear()
-
-
-# --------------------------------------------------------------------------- export
-
-def _frames(frames: np.ndarray) -> np.ndarray:
-    f = np.asarray(frames)
-    if f.ndim != 4 or f.shape[3] != 3 or f.dtype != np.uint8 or len(f) == 0:
-        raise TaskInputError(f"Frames must be uint8 N×H×W×3 (got {f.dtype} {f.shape}).")
-    return f
-
-
-def save_gif(path: str | os.PathLike, frames: np.ndarray, fps: float = ANIM_FPS, loop: bool = True) -> Path:
-    """An animated GIF (atomic write); ``loop`` makes viewers repeat it forever, else it plays once."""
-    from PIL import Image
-
-    f = _frames(frames)
-    if not 0 < fps <= 100:
-        raise GanvasError(f"Frames per second must be in (0, 100] (got {fps}).")
-    images = [Image.fromarray(im).quantize(256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
-              for im in f]
-    extra = {"loop": 0} if loop else {}
-
-    def write(p: Path) -> None:
-        images[0].save(p, format="GIF", save_all=True, append_images=images[1:],
-                       duration=max(10, round(1000 / fps)), optimize=False, disposal=1, **extra)
-
-    try:
-        return atomic_write(path, write)
-    except OSError as exc:
-        raise GanvasError(f"Cannot write '{path}': {exc.strerror or exc}.") from exc
-
-
-def save_mp4(path: str | os.PathLike, frames: np.ndarray, fps: float = ANIM_FPS) -> Path:
-    """An MP4 video (OpenCV's 'mp4v' codec, atomic write). Odd sizes are padded to even by repeating
-    the last row/column, as most players need even dimensions."""
-    f = _frames(frames)
-    if not 0 < fps <= 100:
-        raise GanvasError(f"Frames per second must be in (0, 100] (got {fps}).")
-    h, w = f.shape[1:3]
-    ph, pw = h % 2, w % 2
-
-    def write(p: Path) -> None:
-        tmp = p.with_name(p.name + ".mp4")
-        writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*"mp4v"), float(fps), (w + pw, h + ph))
-        try:
-            if not writer.isOpened():
-                raise GanvasError(
-                    "Cannot write MP4: this OpenCV build has no 'mp4v' encoder. Export a GIF instead, or install "
-                    "an OpenCV with FFmpeg (opencv-python-headless from PyPI has it)."
-                )
-            for im in f:
-                if ph or pw:
-                    im = np.pad(im, ((0, ph), (0, pw), (0, 0)), mode="edge")
-                writer.write(np.ascontiguousarray(im[..., ::-1]))
-        finally:
-            writer.release()
-        if tmp.exists():
-            os.replace(tmp, p)
-
-    try:
-        return atomic_write(path, write)
-    except OSError as exc:
-        raise GanvasError(f"Cannot write '{path}': {exc.strerror or exc}.") from exc
+        reporter.report(it + 1, iters, stage=stage,
+                        metrics={"D": float(loss_d.item()), "G": float(loss_g.item()), "rec": float(rec_loss.item())})
+    new.set_generator(n, g)
+    new.noise_amps[n] = float(amp)
+    while len(_PAINT_CACHE) >= _PAINT_CACHE_SIZE:
+        _PAINT_CACHE.pop(next(iter(_PAINT_CACHE)))
+    _PAINT_CACHE[key] = (new, palette)
+    return new, palette

@@ -12,7 +12,7 @@ import copy
 import math
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +42,20 @@ def gradient_penalty(d: Discriminator, real: torch.Tensor, fake: torch.Tensor, w
     out = d(x)
     (grad,) = torch.autograd.grad(out, x, torch.ones_like(out), create_graph=True)
     return ((grad.norm(2, dim=1) - 1) ** 2).mean() * weight
+
+
+def critic_losses(d: Discriminator, real: torch.Tensor, fake: torch.Tensor, weight: float, batch_norm: bool,
+                  rng: torch.Generator) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(−D(real), D(fake), gradient penalty). A critic without BatchNorm scores real, fake and their
+    mix in one batched call (the same numbers as three calls, fewer passes over the weights); with
+    BatchNorm each must be its own batch of one, as in the SinGAN code."""
+    if batch_norm:
+        return -d(real).mean(), d(fake).mean(), gradient_penalty(d, real, fake, weight, rng)
+    mix = torch.rand(1, 1, 1, 1, generator=rng).to(real.device)
+    x = (mix * real + (1 - mix) * fake).requires_grad_(True)
+    out = d(torch.cat([real, fake, x]))
+    (grad,) = torch.autograd.grad(out[2:].sum(), x, create_graph=True)
+    return -out[0].mean(), out[1].mean(), ((grad.norm(2, dim=1) - 1) ** 2).mean() * weight
 
 
 def patch_swd_loss(fake: torch.Tensor, real: torch.Tensor, directions: int, rng: torch.Generator,
@@ -74,7 +88,7 @@ def train_singan(
 
     With ``out_dir`` the model is saved after every finished scale; ``resume=True`` continues
     from the last finished scale of the model there (same image and settings required). On
-    cancel, :class:`Cancelled` is raised with the partial model as ``exc.model``.
+    cancel, :class:`Cancelled` is raised with the partial model as ``exc.kept``.
     """
     rgb = as_rgb(image, what="training image")
     dev = device if isinstance(device, torch.device) else pick_device(device)
@@ -93,9 +107,9 @@ def train_singan(
         try:
             trained, d, amp = _train_scale(model, n, d_state, reporter, left_after, cancel)
         except Cancelled as exc:
-            exc.model = model  # type: ignore[attr-defined]
-            raise
+            raise Cancelled(str(exc), kept=model) from None
         d_state = d.state_dict()
+        model.critic = d_state
         lo = n + 1 - len(trained)
         for k, g in enumerate(trained[:-1], start=lo):
             model.set_generator(k, g)
@@ -151,6 +165,13 @@ class _Scale:
     gens: list  # frozen (folded) generators below ``lo``, then the trained ones
     amps: list[float]
     rng: torch.Generator
+    entry: int = 0  # with ``start``: the scale the fakes start at (fine-tuning)
+    start: torch.Tensor | None = None  # the image entering ``entry`` instead of noise at the coarsest
+
+    @property
+    def first(self) -> int:
+        """The lowest scale of the fakes' path that gets gradients."""
+        return self.lo if self.start is None else max(self.lo, self.entry)
 
     @property
     def cfg(self) -> SinGANConfig:
@@ -170,7 +191,13 @@ class _Scale:
         return self.model.z_rec if s == 0 else torch.zeros(1, 3, 1, 1).expand(1, 3, h, w)
 
     def frozen_sample(self) -> torch.Tensor | None:
-        """A fresh random image from the frozen scales, entering scale ``lo`` (no gradients)."""
+        """A fresh random image from the frozen scales, entering scale ``first`` (no gradients): from
+        noise at the coarsest, or from ``start`` entering ``entry``."""
+        if self.start is not None:
+            if self.entry >= self.lo:
+                return self.start
+            with torch.no_grad():
+                return self.run(self.entry, self.lo - 1, self.start, self.noise)
         if self.lo == 0:
             return None
         with torch.no_grad():
@@ -178,25 +205,36 @@ class _Scale:
 
 
 def _train_scale(model: SinGANModel, n: int, d_state, reporter: ProgressReporter, left_after: int,
-                 cancel: CancelToken | None) -> tuple[list[Generator], Discriminator, float]:
+                 cancel: CancelToken | None, *, iters: int | None = None, depth: int | None = None,
+                 start: tuple[int, torch.Tensor] | None = None) -> tuple[list[Generator], Discriminator, float]:
+    """Train scale ``n`` (a new one, or one already trained: then it is trained further, starting from
+    its generator, its noise amplitude and the critic ``d_state``) with the ``depth`` (default:
+    ``train_depth``) scales below it, for ``iters`` (default: the config's) iterations. ``start``
+    (scale, image) makes the fakes start from that image entering that scale instead of from noise."""
     cfg, dev = model.config, model.device
     real = model.reals[n]
     h, w = model.shapes[n]
-    iters = cfg.iters_at(n, model.num_scales)
+    iters = cfg.iters_at(n, model.num_scales) if iters is None else int(iters)
+    refine = n < model.num_trained
     with torch.random.fork_rng(devices=[]):  # the init depends on (seed, scale) only, so resume is exact
         torch.manual_seed(model.seed * 7919 + n)
         g, d = (net.to(dev) for net in make_networks(cfg, n))
-    if n > 0 and cfg.channels_at(n - 1) == cfg.channels_at(n):  # warm start from the scale below, as the papers do
+    if refine:
+        g = copy.deepcopy(model.generators[n])
+        if d_state is not None:
+            d.load_state_dict(d_state)
+    elif n > 0 and cfg.channels_at(n - 1) == cfg.channels_at(n):  # warm start from the scale below, as the papers do
         g.load_state_dict(model.generators[n - 1].state_dict())
         if d_state is not None:
             d.load_state_dict(d_state)
-    lo = max(0, n - cfg.train_depth + 1)
+    lo = max(0, n - (cfg.train_depth if depth is None else depth) + 1)
     trained = [copy.deepcopy(model.generators[k]) for k in range(lo, n)] + [g]
     for t in trained:
         t.train().requires_grad_(True)
     rng = torch.Generator().manual_seed(model.seed * 7919 + n)
-    amp = _noise_amp(model, n)
-    sc = _Scale(model, n, lo, [model.folded(k) for k in range(lo)] + trained, [*model.noise_amps[:n], amp], rng)
+    amp = model.noise_amps[n] if refine else _noise_amp(model, n)
+    sc = _Scale(model, n, lo, [model.folded(k) for k in range(lo)] + trained, [*model.noise_amps[:n], amp], rng,
+                *(start or (0, None)))
 
     opt_d = torch.optim.Adam(d.parameters(), lr=cfg.lr_d, betas=(cfg.beta1, cfg.beta2), foreach=True)
     groups = [{"params": t.parameters(), "lr": cfg.lr_g * cfg.lr_scale ** (len(trained) - 1 - i)}
@@ -229,18 +267,16 @@ def _train_scale(model: SinGANModel, n: int, d_state, reporter: ProgressReporter
             if j > 0 and cfg.redraw_lower:
                 prev = sc.frozen_sample()
             with torch.no_grad():
-                fake = sc.run(lo, n, prev, noise)
+                fake = sc.run(sc.first, n, prev, noise)
             opt_d.zero_grad(set_to_none=True)
-            err_real = -d(real).mean()
-            err_fake = d(fake).mean()
-            gp = gradient_penalty(d, real, fake, cfg.lambda_grad, rng)
+            err_real, err_fake, gp = critic_losses(d, real, fake, cfg.lambda_grad, cfg.batch_norm, rng)
             (err_real + err_fake + gp).backward()
             opt_d.step()
         # --- generator: fool the critic, reconstruct the image from z*, match its patches
         d.requires_grad_(False)
         for _ in range(1 if cfg.g_reuse_grad else cfg.g_steps):
             opt_g.zero_grad(set_to_none=True)
-            fake = sc.run(lo, n, prev, noise)
+            fake = sc.run(sc.first, n, prev, noise)
             err_g = -d(fake).mean()
             rec_loss = cfg.alpha * F.mse_loss(sc.run(lo, n, rec_prev, sc.rec_noise), real)
             loss = err_g + rec_loss
@@ -259,6 +295,33 @@ def _train_scale(model: SinGANModel, n: int, d_state, reporter: ProgressReporter
         reporter.report(it + 1, iters, stage=stage, metrics=metrics, stage_index=n,
                         stage_count=model.num_scales, remaining_steps_after=left_after)
     return [t.eval() for t in trained], d, amp
+
+
+def finetune_finest(model: SinGANModel, start: torch.Tensor, entry: int, *, iters: int, depth: int,
+                    progress: ProgressFn | None = None, cancel: CancelToken | None = None) -> None:
+    """ConSinGAN's fine-tuning (Hinz et al. 2021; tohinz/ConSinGAN ``--fine_tune``), in place: the finest
+    trained scale and the ``depth − 1`` below it are trained further, together, the lower ones with
+    the learning rate × ``lr_scale`` per step down, starting from the trained critic (``model.critic``;
+    a fresh one if the model was saved without it), with the fakes made from ``start`` entering scale
+    ``entry`` (a naive composite, say) and the training losses (WGAN-GP against the training image,
+    α × reconstruction, patch loss if the preset has one). Cancel leaves ``model`` as it was."""
+    n = model.num_trained - 1
+    if not 1 <= entry <= n or iters < 1 or depth < 1:
+        raise GanvasError(f"Fine-tuning needs an entry scale in 1–{n}, at least one iteration and one scale "
+                          f"(got scale {entry}, {iters} iterations, {depth} scales).")
+    lo = max(0, n - depth + 1)
+    h, w = model.shapes[n]
+    label = f"Fine-tuning scales {lo}–{n} ({w}×{h})" + ("" if model.critic else ", fresh critic")
+
+    def relabel(p):
+        progress(replace(p, stage=label, stage_index=0, stage_count=1))
+
+    reporter = ProgressReporter(relabel if progress is not None else None)
+    trained, d, _ = _train_scale(model, n, model.critic, reporter, 0, cancel, iters=iters, depth=depth,
+                                 start=(entry, start.to(model.device)))
+    for k, g in enumerate(trained, start=n + 1 - len(trained)):
+        model.set_generator(k, g)
+    model.critic = d.state_dict()
 
 
 def _noise_amp(model: SinGANModel, n: int) -> float:

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from PIL import Image
 
-from core.images import ImageError, save_image
+from core import video
+from core.images import make_grid, save_image
 from core.jobs import ProgressReporter, check_cancel
-from core.sketchgan.model import StyleGANModel, generate_images, interpolate, make_grid, save_model
+from core.sketchgan.model import StyleGANModel, generate_images, interpolate, save_model, state_tensors
 from core.sketchgan.sketch import ink_to_rgb, sketch_of_image
 
 
@@ -60,7 +60,7 @@ def sample_grid(
 def interpolation_frames(
     model: StyleGANModel, seed_a: int, seed_b: int, frames: int = 24, truncation: float = 1.0, *, progress=None,
     cancel=None,
-) -> np.ndarray:  # fmt: skip
+) -> np.ndarray:
     """uint8 frames×H×W×3 along the latent path from seed_a to seed_b (ends included)."""
     out = []
     ts = np.linspace(0.0, 1.0, max(2, frames))
@@ -81,41 +81,19 @@ def upscale_frames(frames: np.ndarray, min_side: int = 256) -> np.ndarray:
 
 
 def save_gif(path: str | os.PathLike, frames: np.ndarray, fps: float = 12.0, *, bounce: bool = True) -> Path:
-    """An animated GIF (looping; forth and back when ``bounce``)."""
-    path = Path(path)
-    seq = list(frames) + (list(frames[-2:0:-1]) if bounce else [])
-    ims = [Image.fromarray(np.ascontiguousarray(f)) for f in seq]
-    try:
-        ims[0].save(
-            path, save_all=True, append_images=ims[1:], duration=int(1000 / fps), loop=0, optimize=False
-        )
-    except OSError as exc:
-        raise ImageError(f"Cannot write '{path}': {exc.strerror or exc}.") from exc
-    return path
+    """An animated GIF (looping; forth and back when ``bounce``), through the one atomic writer."""
+    return video.save_gif(path, video.bounce(frames) if bounce else frames, fps, loop=True)
 
 
 def save_mp4(path: str | os.PathLike, frames: np.ndarray, fps: float = 24.0, *, bounce: bool = True) -> Path:
-    """An MP4 video through OpenCV (mp4v codec)."""
-    path = Path(path)
-    seq = list(frames) + (list(frames[-2:0:-1]) if bounce else [])
-    h, w = seq[0].shape[:2]
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))
-    if not writer.isOpened():
-        raise ImageError(
-            f"Cannot write '{path}': this OpenCV build has no MP4 encoder; export a GIF instead."
-        )
-    try:
-        for f in seq:
-            writer.write(cv2.cvtColor(f, cv2.COLOR_RGB2BGR))
-    finally:
-        writer.release()
-    return path
+    """An MP4 video (forth and back when ``bounce``), through the one atomic, even-sized writer."""
+    return video.save_mp4(path, video.bounce(frames) if bounce else frames, fps)
 
 
 def export_samples(
     model: StyleGANModel, seeds: list[int], out_dir: str | os.PathLike, truncation: float = 1.0, *, progress=None,
     cancel=None,
-) -> list[Path]:  # fmt: skip
+) -> list[Path]:
     """One PNG per seed, with seed, model, truncation and size in its text chunks."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -123,7 +101,7 @@ def export_samples(
     paths = []
     for s, img in zip(seeds, images):
         meta = {"engine": "stylegan2", "model": model.model_id, "model_path": str(model.path or ""), "seed": s,
-                "truncation": truncation, "size": model.config.size}  # fmt: skip
+                "truncation": truncation, "size": model.config.size}
         paths.append(save_image(out / f"{model.model_id}_seed{s}.png", img, meta))
     return paths
 
@@ -131,6 +109,7 @@ def export_samples(
 def export_model(model: StyleGANModel, path: str | os.PathLike, *, progress=None, cancel=None) -> Path:
     """Write the model (generator + its discriminator) as a Ganvas model folder."""
     manifest = {k: v for k, v in model.manifest.items() if k not in ("format", "format_version", "kind",
-                                                                      "tensors_sha256", "config")}  # fmt: skip
+                                                                      "tensors_sha256", "config")}
     manifest["model_id"] = Path(path).name
-    return save_model(path, model.generator, model.discriminator, manifest)
+    extra = state_tensors("d_sketch", model.sketch_discriminator) if model.sketch_discriminator is not None else None
+    return save_model(path, model.generator, model.discriminator, manifest, extra)

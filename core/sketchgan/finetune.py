@@ -18,25 +18,28 @@ By default only the mapping network z -> w is trained (its equalized-lr multipli
 from __future__ import annotations
 
 import copy
+import math
 import os
 import random
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 
 from core.device import pick_device
-from core.images import image_hash
-from core.jobs import Cancelled, GanvasError, ProgressReporter, check_cancel
+from core.images import image_hash, make_grid
+from core.jobs import GanvasError
 from core.sketchgan.augment import diff_augment
+from core.sketchgan.loop import run_steps, training_record
 from core.sketchgan.model import (
     StyleGANModel,
     load_model,
-    make_grid,
     save_model,
     seed_latents,
     seed_noise,
+    state_tensors,
     tensor_to_uint8,
 )
 from core.sketchgan.pretrain import (
@@ -47,7 +50,7 @@ from core.sketchgan.pretrain import (
     r1_penalty,
 )
 from core.sketchgan.sketch import XDoGConfig, ink_to_sketch_tensor, photo_to_sketch
-from core.sketchgan.stylegan import Discriminator, Generator
+from core.sketchgan.stylegan import Discriminator, Generator, StyleGANConfig
 
 TRAINABLE = ("mapping", "w_shift", "all")
 PREVIEW_SEEDS = list(range(100, 108))
@@ -57,11 +60,14 @@ class SketchTuneError(GanvasError):
     """A fine-tuning input a person can fix (no sketches, wrong base model...)."""
 
 
+IMAGE_DATA = ("auto", "data", "samples")
+
+
 @dataclass(frozen=True)
 class SketchTuneConfig:
     """Fine-tuning settings. Defaults = the paper preset (GANSketching's public defaults + teaser script)."""
 
-    iterations: int = 75_000  # GANSketching's --max_iter default (its teaser script uses 150k)
+    iters: int = 75_000  # GANSketching's --max_iter default (its teaser script uses 150k)
     batch: int = 4
     lr: float = 0.002
     betas: tuple[float, float] = (0.0, 0.99)
@@ -71,6 +77,11 @@ class SketchTuneConfig:
     d_reg_every: int = 16
     mixing: float = 0.9
     l_image: float = 0.7  # λ_image; 0 turns the image regularisation off
+    # what the image critic sees as real: "data" = images of the base's training distribution (the
+    # paper's), regenerated from its manifest; "samples" = samples of the frozen base; "auto" = data
+    # when the manifest says how to make it, else samples (an imported checkpoint)
+    image_data: str = "auto"
+    image_count: int = 1000  # how many real images to hold for the image critic
     l_weight: float = 0.0  # λ_weight; 0 = off (the paper's sketches-only setting)
     augment: str = "translation"  # DiffAugment policy applied to real and fake sketches
     trainable: str = "mapping"  # "mapping" | "w_shift" | "all"
@@ -80,38 +91,89 @@ class SketchTuneConfig:
     autosave_every: int = 2500
     seed: int = 0
     device: str = "auto"
+    preset: str = "paper"
 
     def __post_init__(self) -> None:
+        problems = []
         if self.trainable not in TRAINABLE:
-            raise SketchTuneError(f"trainable must be one of {', '.join(TRAINABLE)}, not '{self.trainable}'.")
-        if self.batch < 1 or self.iterations < 1:
-            raise SketchTuneError("batch and iterations must be at least 1.")
-
-    @classmethod
-    def paper(cls, **overrides) -> SketchTuneConfig:
-        return replace(cls(), **overrides)
-
-    @classmethod
-    def cpu(cls, **overrides) -> SketchTuneConfig:
-        """500 steps on a laptop CPU instead of 75k: the same losses, with the mapping network's lr ×40
-        so the few steps cover the distance (measured: ×10 moved the shapes too little in 400 steps;
-        1 000 steps move them further but cost realism, see README's Sketch GAN table)."""
-        return replace(
-            cls(iterations=500, mapping_lr_scale=40.0, preview_every=50, autosave_every=100), **overrides
-        )
-
-    @classmethod
-    def preset(cls, name: str, **overrides) -> SketchTuneConfig:
-        if name == "paper":
-            return cls.paper(**overrides)
-        if name == "cpu":
-            return cls.cpu(**overrides)
-        raise SketchTuneError(f"Unknown preset '{name}': use 'paper' or 'cpu'.")
+            problems.append(f"trainable must be one of {', '.join(TRAINABLE)}, not '{self.trainable}'")
+        if self.image_data not in IMAGE_DATA:
+            problems.append(f"image_data must be one of {', '.join(IMAGE_DATA)}, not '{self.image_data}'")
+        if self.batch < 1 or self.iters < 1:
+            problems.append(f"batch and iters must be at least 1 (got {self.batch}, {self.iters})")
+        if self.l_image < 0 or self.l_weight < 0 or self.r1 < 0:
+            problems.append("l_image, l_weight and r1 must be 0 (off) or more")
+        if self.lr <= 0 or self.mapping_lr_scale <= 0:
+            problems.append("lr and mapping_lr_scale must be above 0")
+        if self.image_count < 1 or self.d_reg_every < 1:
+            problems.append("image_count and d_reg_every must be at least 1")
+        if self.preview_every < 1 or self.autosave_every < 1:
+            problems.append("preview_every and autosave_every must be at least 1")
+        if problems:
+            raise SketchTuneError("Invalid sketch fine-tuning settings: " + "; ".join(problems) + ".")
 
     def to_dict(self) -> dict:
         d = asdict(self)
         d["betas"] = list(self.betas)
         return d
+
+    def with_(self, **changes: Any) -> SketchTuneConfig:
+        return replace(self, **changes)
+
+
+#: ``paper``: GANSketching's public defaults (75k steps, batch 4; a GPU).
+#: ``cpu``: 500 steps on a laptop CPU instead of 75k: the same losses, with the mapping network's lr
+#: ×40 so the few steps cover the distance (measured: ×10 moved the shapes too little in 400 steps;
+#: 1 000 steps move them further but cost realism, see README's Sketch GAN table).
+PRESETS: dict[str, SketchTuneConfig] = {
+    "cpu": SketchTuneConfig(iters=500, mapping_lr_scale=40.0, preview_every=50, autosave_every=100, preset="cpu"),
+    "paper": SketchTuneConfig(),
+}
+
+PRESET_DESCRIPTIONS: dict[str, str] = {
+    "cpu": "CPU: 500 steps, mapping network lr ×40 — minutes at 32–64 px on 2 cores",
+    "paper": "GANSketching as published: 75k steps, batch 4 — a GPU",
+}
+
+DEFAULT_PRESET = "cpu"
+
+
+def preset(name: str, **overrides: Any) -> SketchTuneConfig:
+    """The named preset with some fields changed (``None`` values are ignored)."""
+    if name not in PRESETS:
+        raise SketchTuneError(f"Unknown sketch fine-tuning preset '{name}'. Choose one of: {', '.join(PRESETS)}.")
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    return PRESETS[name].with_(**overrides) if overrides else PRESETS[name]
+
+
+def network_macs(config: StyleGANConfig) -> int:
+    """Multiply-accumulates of one image through the generator's and the discriminator's convolutions."""
+    ch, log = config.channels, int(math.log2(config.size))
+    macs = ch(4) * ch(4) * 9 * 16 + ch(4) * 3 * 16
+    prev = ch(4)
+    for lv in range(3, log + 1):
+        r = 2**lv
+        macs += (prev * ch(r) + ch(r) * ch(r)) * 9 * r * r + ch(r) * 3 * r * r
+        prev = ch(r)
+    macs += 3 * ch(config.size) * config.size**2
+    for lv in range(log, 2, -1):
+        r = 2**lv
+        cin, cout = ch(r), ch(r // 2)
+        macs += cin * cin * 9 * r * r + cin * cout * 10 * (r // 2) ** 2
+    return macs + ch(4) * (ch(4) + 1) * 9 * 16 + ch(4) * 16 * ch(4)
+
+
+#: Seconds per fine-tuning step on the project's 2-core CPU: a fixed 0.2 s plus 0.27 ns per
+#: multiply-accumulate and image, fitted to bench/sketchgan.py (32 px: 0.25 s, 64 px: 0.91 s,
+#: StyleGAN2 config-f at 256 px: 138 s per step, batch 4; the fit is within 5 % of each).
+CPU_STEP_OVERHEAD_S = 0.2
+CPU_S_PER_MAC = 0.27e-9
+
+
+def estimate_cpu_seconds(model: StyleGANConfig, config: SketchTuneConfig) -> float:
+    """A rough CPU time for ``config.iters`` fine-tuning steps of ``model`` (to warn before a long run)."""
+    per_step = CPU_STEP_OVERHEAD_S + CPU_S_PER_MAC * network_macs(model) * config.batch
+    return per_step * config.iters
 
 
 def sketches_tensor(sketches: list[np.ndarray], size: int, device) -> torch.Tensor:
@@ -162,19 +224,65 @@ def preview_grid(
     return make_grid(np.concatenate(rows, 0), len(seeds))
 
 
+def regularisation_images(
+    base: StyleGANModel, config: SketchTuneConfig, *, progress=None, cancel=None
+) -> tuple[torch.Tensor | None, dict]:
+    """Real images for the image critic (N×3×H×W in [-1, 1], on the CPU) and what they are.
+
+    The paper regularises against the base's training data. Ganvas bases record theirs in the manifest
+    (``data``): Primitives are regenerated from variant and seed — the same pixels the base saw — and a
+    folder is read again. ``None`` means the critic sees samples of the frozen base instead (asked for
+    with ``image_data='samples'``, or ``'auto'`` when the data cannot be had: an imported checkpoint).
+    """
+    size = base.config.size
+    if config.image_data == "samples" or config.l_image <= 0:
+        return None, {"kind": "samples"}
+    info = dict(base.manifest.get("data") or {})
+    kind = info.get("kind")
+    why = ""
+    if kind == "primitives":
+        from core.sketchgan.pretrain import primitives_data
+
+        count = min(int(info.get("count", config.image_count)), config.image_count)
+        images, used = primitives_data(size, count, seed=int(info.get("seed", 0)), variant=info.get("variant"),
+                                       progress=progress, cancel=cancel)
+        return images, used
+    if kind == "folder":
+        folder = Path(str(info.get("folder", "")))
+        if folder.is_dir():
+            from core.sketchgan.pretrain import ImageFolderData
+
+            ds = ImageFolderData(folder, size, flip=False)
+            images = ds.images[: config.image_count]
+            return images, {"kind": "folder", "folder": str(folder), "count": len(images)}
+        why = f"the folder it was trained on, '{folder}', is not there any more"
+    else:
+        why = "its manifest does not say what it was trained on (an imported checkpoint?)"
+    if config.image_data == "data":
+        raise SketchTuneError(
+            f"Cannot regularise against the base model's training data: {why}. Use the base's own samples "
+            "instead (image data 'samples' / --image-data samples) or give a folder of real images."
+        )
+    return None, {"kind": "samples", "reason": why}
+
+
 def sketch_tune(
     base: StyleGANModel | str | os.PathLike,
     sketches: list[np.ndarray],
-    config: SketchTuneConfig = SketchTuneConfig(),  # noqa: B008 - frozen
+    config: SketchTuneConfig = PRESETS["paper"],
     *,
     out_dir: str | os.PathLike | None = None,
+    real_images: torch.Tensor | None = None,
     progress=None,
     cancel=None,
 ) -> StyleGANModel:
     """Fine-tune ``base`` so that F(G'(z)) matches ``sketches`` (float32 H×W ink in [0, 1], 1 = ink).
 
-    Autosaves to ``out_dir`` (if given) every ``config.autosave_every`` steps, on cancel, and at the end.
-    Returns the fine-tuned model (eval mode); its manifest names the base and the sketches.
+    The image critic sees ``real_images`` (N×3×H×W in [-1, 1]) when given, else what
+    :func:`regularisation_images` finds for the base. Autosaves to ``out_dir`` (if given) every
+    ``config.autosave_every`` steps, on cancel, and at the end. The saved model holds the image critic
+    as its discriminator (a second tuning starts from it) and the sketch critic as ``d_sketch``.
+    Returns the fine-tuned model (eval mode); its manifest names the base, its data and the sketches.
     """
     device = pick_device(config.device)
     if not isinstance(base, StyleGANModel):
@@ -187,6 +295,15 @@ def sketch_tune(
         )
     size = base.config.size
     real_sketches = sketches_tensor(sketches, size, device)
+    if real_images is not None:
+        if tuple(real_images.shape[1:]) != (3, size, size):
+            raise SketchTuneError(
+                f"The real images for the image critic are {tuple(real_images.shape[1:])}, the model makes "
+                f"3×{size}×{size}: resize them to the model's resolution."
+            )
+        reg_info: dict = {"kind": "given", "count": len(real_images)}
+    else:
+        real_images, reg_info = regularisation_images(base, config, progress=progress, cancel=cancel)
     torch.manual_seed(config.seed)
     random.seed(config.seed)
     gen = torch.Generator().manual_seed(config.seed)
@@ -230,19 +347,20 @@ def sketch_tune(
         s = to3(real_sketches[idx])
         return diff_augment(s, aug, fill=1.0, generator=gen) if aug else s
 
-    def original_images() -> torch.Tensor:
-        with torch.no_grad():
-            return g0(torch.randn(b, dim, device=device))
+    def image_critic_reals() -> torch.Tensor:
+        if real_images is None:  # samples of the frozen base
+            with torch.no_grad():
+                return g0(torch.randn(b, dim, device=device))
+        idx = torch.randint(0, len(real_images), (b,), generator=gen).tolist()
+        return real_images[idx].to(device)
 
-    rep = ProgressReporter(progress)
-    out = Path(out_dir) if out_dir is not None else None
     sketch_ids = [
         image_hash((np.clip(np.asarray(s, np.float32), 0, 1) * 255).astype(np.uint8)) for s in sketches
     ]
+    out = Path(out_dir) if out_dir is not None else None
     metrics: dict[str, float] = {}
-    step = 0
 
-    def manifest(finished: bool) -> dict:
+    def manifest(step: int, finished: bool) -> dict:
         return {
             "source": "sketch-tune",
             "base": {
@@ -250,87 +368,81 @@ def sketch_tune(
                 "model_id": base.model_id,
                 "config": base.config.to_dict(),
             },
+            "data": base.manifest.get("data"),  # the base's training data, for the next tuning's critic
+            "image_regularisation": reg_info,
             "sketches": {"count": len(sketches), "hashes": sketch_ids},
-            "training": {
-                "step": step,
-                "iterations": config.iterations,
-                "finished": finished,
-                "config": config.to_dict(),
-            },  # fmt: skip
+            "training": training_record(step, config.iters, finished, config.to_dict()),
             "model_id": f"{out.name if out else 'sketch-tuned'}-{step}",
         }
 
-    def save(finished: bool = False) -> None:
-        if out is not None:
-            save_model(out, g, d_sketch, manifest(finished))
+    image_critic = d_image if d_image is not None else base.discriminator
 
-    try:
-        while step < config.iterations:
-            check_cancel(cancel)
-            # --- discriminators
-            g.requires_grad_(False)
-            for p in d_params:
-                p.requires_grad_(True)
-            with torch.no_grad():
-                fake = g(mixing_latents(b, dim, config.mixing, device))
-            d_loss = d_logistic_loss(d_sketch(real_sketch_batch()), d_sketch(fake_sketch(fake)))
-            metrics["d_sketch"] = float(d_loss.detach())
+    def save(step: int, finished: bool) -> None:
+        if out is not None:
+            save_model(out, g, image_critic, manifest(step, finished), state_tensors("d_sketch", d_sketch))
+
+    def one_step(step: int) -> dict[str, float]:
+        # --- discriminators
+        g.requires_grad_(False)
+        for p in d_params:
+            p.requires_grad_(True)
+        with torch.no_grad():
+            fake = g(mixing_latents(b, dim, config.mixing, device))
+        d_loss = d_logistic_loss(d_sketch(real_sketch_batch()), d_sketch(fake_sketch(fake)))
+        metrics["d_sketch"] = float(d_loss.detach())
+        if d_image is not None:
+            d_img = d_logistic_loss(d_image(image_critic_reals()), d_image(fake))
+            metrics["d_image"] = float(d_img.detach())
+            d_loss = d_loss + config.l_image * d_img
+        d_opt.zero_grad(set_to_none=True)
+        d_loss.backward()
+        d_opt.step()
+
+        if config.r1 > 0 and step % config.d_reg_every == 0:
+            rs = real_sketches[torch.randint(0, len(real_sketches), (b,), generator=gen).tolist()]
+            rs = rs.detach().requires_grad_(True)
+            aug_rs = to3(rs)
+            aug_rs = diff_augment(aug_rs, aug, fill=1.0, generator=gen) if aug else aug_rs
+            reg = config.r1 / 2 * r1_penalty(d_sketch(aug_rs), rs) * config.d_reg_every
             if d_image is not None:
-                d_img = d_logistic_loss(d_image(original_images()), d_image(fake))
-                metrics["d_image"] = float(d_img.detach())
-                d_loss = d_loss + config.l_image * d_img
+                ri = image_critic_reals().requires_grad_(True)
+                reg = reg + config.l_image * config.r1 / 2 * r1_penalty(d_image(ri), ri) * config.d_reg_every
             d_opt.zero_grad(set_to_none=True)
-            d_loss.backward()
+            reg.backward()
             d_opt.step()
 
-            if config.r1 > 0 and step % config.d_reg_every == 0:
-                rs = real_sketches[torch.randint(0, len(real_sketches), (b,), generator=gen).tolist()]
-                rs = rs.detach().requires_grad_(True)
-                aug_rs = to3(rs)
-                aug_rs = diff_augment(aug_rs, aug, fill=1.0, generator=gen) if aug else aug_rs
-                reg = config.r1 / 2 * r1_penalty(d_sketch(aug_rs), rs) * config.d_reg_every
-                if d_image is not None:
-                    ri = original_images().requires_grad_(True)
-                    reg = (
-                        reg
-                        + config.l_image * config.r1 / 2 * r1_penalty(d_image(ri), ri) * config.d_reg_every
-                    )
-                d_opt.zero_grad(set_to_none=True)
-                reg.backward()
-                d_opt.step()
+        # --- generator
+        for p in d_params:
+            p.requires_grad_(False)
+        for p in params:
+            p.requires_grad_(True)
+        fake = g(mixing_latents(b, dim, config.mixing, device))
+        g_loss = g_nonsaturating_loss(d_sketch(fake_sketch(fake)))
+        metrics["g_sketch"] = float(g_loss.detach())
+        if d_image is not None:
+            g_img = g_nonsaturating_loss(d_image(fake))
+            metrics["g_image"] = float(g_img.detach())
+            g_loss = g_loss + config.l_image * g_img
+        if ref:
+            wl = sum((p - r).abs().mean() for p, r in zip(params, ref)) / len(params)
+            metrics["weight"] = float(wl.detach())
+            g_loss = g_loss + config.l_weight * wl
+        g_opt.zero_grad(set_to_none=True)
+        g_loss.backward()
+        g_opt.step()
+        return metrics
 
-            # --- generator
-            for p in d_params:
-                p.requires_grad_(False)
-            for p in params:
-                p.requires_grad_(True)
-            fake = g(mixing_latents(b, dim, config.mixing, device))
-            g_loss = g_nonsaturating_loss(d_sketch(fake_sketch(fake)))
-            metrics["g_sketch"] = float(g_loss.detach())
-            if d_image is not None:
-                g_img = g_nonsaturating_loss(d_image(fake))
-                metrics["g_image"] = float(g_img.detach())
-                g_loss = g_loss + config.l_image * g_img
-            if ref:
-                wl = sum((p - r).abs().mean() for p, r in zip(params, ref)) / len(params)
-                g_loss = g_loss + config.l_weight * wl
-            g_opt.zero_grad(set_to_none=True)
-            g_loss.backward()
-            g_opt.step()
+    def preview() -> np.ndarray:
+        g.eval()
+        grid = preview_grid(g0, g, xdog)
+        g.train()
+        return grid
 
-            step += 1
-            preview = None
-            if step % config.preview_every == 0 or step == config.iterations:
-                g.eval()
-                preview = preview_grid(g0, g, xdog)
-                g.train()
-            rep.report(step, config.iterations, stage="sketch fine-tuning", metrics=metrics, preview=preview,
-                       message=f"step {step}")  # fmt: skip
-            if step % config.autosave_every == 0 and step < config.iterations:
-                save()
-    except Cancelled:
-        save()
-        raise
+    step = run_steps(
+        one_step, start=0, iters=config.iters, stage="sketch fine-tuning", preview_every=config.preview_every,
+        autosave_every=config.autosave_every, save=save, preview=preview, progress=progress, cancel=cancel,
+    )
     g.eval().requires_grad_(False)
-    save(finished=True)
-    return StyleGANModel(g, d_sketch, g.config, manifest(True), out)
+    d_sketch.eval().requires_grad_(False)
+    image_critic.requires_grad_(False)
+    return StyleGANModel(g, image_critic, g.config, manifest(step, True), out, sketch_discriminator=d_sketch)

@@ -73,7 +73,7 @@ def infer_config(g_state: dict[str, torch.Tensor], where: str) -> StyleGANConfig
     for cm in (1, 2, 4, 8, 0.5):  # pick the channel multiplier that reproduces every width
         try:
             cfg = StyleGANConfig(size=size, style_dim=style_dim, n_mlp=n_mlp, channel_multiplier=int(cm),
-                                 max_channels=max_ch, w_shift=w_shift)  # fmt: skip
+                                 max_channels=max_ch, w_shift=w_shift)
         except Exception:
             continue
         if all(cfg.channels(r) == c for r, c in widths.items()):

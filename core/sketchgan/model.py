@@ -2,7 +2,8 @@
 truncation and latent interpolation. Shared by pretraining, sketch fine-tuning, the CLI and the studio.
 
 Checkpoint layout (kind ``stylegan2``): tensors ``g_ema.<rosinality key>`` (the generator used for
-sampling) and ``d.<key>`` (the discriminator, which fine-tuning starts its discriminators from);
+sampling) and ``d.<key>`` (the image discriminator, which fine-tuning starts its discriminators from;
+a sketch-tuned model also holds its sketch discriminator as ``d_sketch.<key>``);
 a training checkpoint also holds ``g.<key>`` and optimizer moments ``opt_g.*`` / ``opt_d.*`` so it
 can be resumed. The manifest holds the architecture (``config``) and what made the model.
 """
@@ -33,6 +34,7 @@ class StyleGANModel:
     config: StyleGANConfig
     manifest: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None
+    sketch_discriminator: Discriminator | None = None  # a sketch-tuned model's sketch critic (``d_sketch.*``)
     _mean_latent: torch.Tensor | None = None
 
     @property
@@ -50,8 +52,9 @@ class StyleGANModel:
 
     def to(self, device: torch.device | str) -> StyleGANModel:
         self.generator.to(device)
-        if self.discriminator is not None:
-            self.discriminator.to(device)
+        for d in (self.discriminator, self.sketch_discriminator):
+            if d is not None:
+                d.to(device)
         self._mean_latent = None
         return self
 
@@ -140,8 +143,13 @@ def load_model(
     if d_tensors:
         d = Discriminator(config)
         _load_module(d, d_tensors, "discriminator", ckpt.path)
+    ds_tensors = strip_prefix(ckpt.tensors, "d_sketch")
+    d_sketch = None
+    if ds_tensors:
+        d_sketch = Discriminator(config)
+        _load_module(d_sketch, ds_tensors, "sketch discriminator", ckpt.path)
     g.eval().requires_grad_(False)
-    model = StyleGANModel(g, d, config, ckpt.manifest, ckpt.path).to(device)
+    model = StyleGANModel(g, d, config, ckpt.manifest, ckpt.path, sketch_discriminator=d_sketch).to(device)
     if with_training_state:
         return model, ckpt.tensors
     return model
@@ -222,16 +230,3 @@ def interpolate(
     za, zb = seed_latents([seed_a, seed_b], model.generator.style_dim)
     z = torch.stack([slerp(za, zb, float(t)) for t in ts])
     return tensor_to_uint8(generate_tensor(model, [seed_a] * len(ts), truncation=truncation, z=z))
-
-
-def make_grid(images: np.ndarray, ncol: int, pad: int = 2, value: int = 255) -> np.ndarray:
-    """Tile uint8 N×H×W×3 images into one image, ``ncol`` per row."""
-    n, h, w, _ = images.shape
-    nrow = (n + ncol - 1) // ncol
-    grid = np.full((nrow * (h + pad) + pad, ncol * (w + pad) + pad, 3), value, np.uint8)
-    for i in range(n):
-        r, c = divmod(i, ncol)
-        grid[pad + r * (h + pad) : pad + r * (h + pad) + h, pad + c * (w + pad) : pad + c * (w + pad) + w] = (
-            images[i]
-        )
-    return grid

@@ -18,6 +18,7 @@ import os
 import random
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -26,14 +27,14 @@ from torch.nn import functional as F
 
 from core.checkpoints import CheckpointError, checkpoint_dir
 from core.device import pick_device
-from core.images import image_hash, list_images, load_image
-from core.jobs import Cancelled, GanvasError, ProgressReporter, check_cancel
+from core.images import image_hash, list_images, load_image, make_grid
+from core.jobs import GanvasError, ProgressReporter, check_cancel
 from core.sketchgan.augment import diff_augment
+from core.sketchgan.loop import run_steps, training_record
 from core.sketchgan.model import (
     StyleGANModel,
     load_model,
     load_optimizer,
-    make_grid,
     optimizer_tensors,
     save_model,
     state_tensors,
@@ -45,14 +46,18 @@ from core.sketchgan.stylegan import Discriminator, Generator, StyleGANConfig
 PREVIEW_SEEDS = list(range(16))
 
 
+class PretrainError(GanvasError):
+    """A pretraining setting a person can fix."""
+
+
 @dataclass(frozen=True)
 class PretrainConfig:
-    """StyleGAN2 training settings; the defaults are the small CPU preset (see :meth:`cpu` / :meth:`gpu`)."""
+    """StyleGAN2 training settings; the defaults are the small CPU preset (``PRESETS``, :func:`preset`)."""
 
     model: StyleGANConfig = field(
         default_factory=lambda: StyleGANConfig(size=64, style_dim=128, n_mlp=8, max_channels=64)
     )
-    iterations: int = 4000
+    iters: int = 4000
     batch: int = 8  # per process
     lr: float = 0.002
     betas: tuple[float, float] = (0.0, 0.99)
@@ -68,26 +73,70 @@ class PretrainConfig:
     preview_every: int = 200
     seed: int = 0
     device: str = "auto"
+    preset: str = "cpu"
 
-    @classmethod
-    def cpu(cls, size: int = 64, **overrides) -> PretrainConfig:
-        """Minutes on a laptop CPU: narrow (64 channels), z 128, no path-length regulariser, and an EMA
-        half-life of 1k images (10k would lag behind a run this short)."""
-        model = StyleGANConfig(size=size, style_dim=128, n_mlp=8, max_channels=64)
-        return replace(cls(model=model, ema_kimg=1.0), **overrides)
-
-    @classmethod
-    def gpu(cls, size: int = 256, **overrides) -> PretrainConfig:
-        """StyleGAN2 config-f as GANSketching's bases: z 512, 8 mapping layers, channel multiplier 2."""
-        model = StyleGANConfig(size=size, style_dim=512, n_mlp=8, channel_multiplier=2, max_channels=512)
-        base = cls(model=model, iterations=200_000, batch=16, ema_kimg=10.0, path_regularize=2.0, autosave_every=2000,
-                   preview_every=1000)  # fmt: skip
-        return replace(base, **overrides)
+    def __post_init__(self) -> None:
+        problems = []
+        if self.iters < 1 or self.batch < 1:
+            problems.append(f"iters and batch must be at least 1 (got {self.iters}, {self.batch})")
+        if self.lr <= 0:
+            problems.append(f"lr must be above 0 (got {self.lr})")
+        if self.r1 < 0 or self.path_regularize < 0:
+            problems.append("r1 and path_regularize must be 0 (off) or more")
+        if self.d_reg_every < 1 or self.g_reg_every < 1 or self.path_batch_shrink < 1:
+            problems.append("d_reg_every, g_reg_every and path_batch_shrink must be at least 1")
+        if not 0 <= self.mixing <= 1:
+            problems.append(f"mixing must be in [0, 1] (got {self.mixing})")
+        if self.ema_kimg <= 0:
+            problems.append(f"ema_kimg must be above 0 (got {self.ema_kimg})")
+        if self.autosave_every < 1 or self.preview_every < 1:
+            problems.append("autosave_every and preview_every must be at least 1")
+        if problems:
+            raise PretrainError("Invalid pretraining settings: " + "; ".join(problems) + ".")
 
     def to_dict(self) -> dict:
         d = asdict(self)
         d["betas"] = list(self.betas)
         return d
+
+    def with_(self, **changes: Any) -> PretrainConfig:
+        return replace(self, **changes)
+
+
+#: ``cpu``: minutes on a laptop CPU: narrow (64 channels), z 128, no path-length regulariser, and an
+#: EMA half-life of 1k images (10k would lag behind a run this short).
+#: ``gpu``: StyleGAN2 config-f as GANSketching's bases: z 512, 8 mapping layers, channel multiplier 2.
+PRESETS: dict[str, PretrainConfig] = {
+    "cpu": PretrainConfig(),
+    "gpu": PretrainConfig(
+        model=StyleGANConfig(size=256, style_dim=512, n_mlp=8, channel_multiplier=2, max_channels=512),
+        iters=200_000, batch=16, ema_kimg=10.0, path_regularize=2.0, autosave_every=2000, preview_every=1000,
+        preset="gpu",
+    ),
+}
+
+PRESET_DESCRIPTIONS: dict[str, str] = {
+    "cpu": "narrow StyleGAN2 (64 channels, z 128) at 64 px: about an hour on 2 cores",
+    "gpu": "StyleGAN2 config-f at 256 px, 200k iterations: a GPU (or several, under torchrun)",
+}
+
+DEFAULT_PRESET = "cpu"
+
+#: Overrides of :func:`preset` that change the network rather than the training.
+MODEL_FIELDS = ("size", "style_dim", "n_mlp", "max_channels", "channel_multiplier")
+
+
+def preset(name: str, **overrides: Any) -> PretrainConfig:
+    """The named preset with some fields changed; ``size``, ``max_channels``... change its network.
+    ``None`` values are ignored, so CLI options that were not given pass straight through."""
+    if name not in PRESETS:
+        raise PretrainError(f"Unknown pretraining preset '{name}'. Choose one of: {', '.join(PRESETS)}.")
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    model = {k: overrides.pop(k) for k in MODEL_FIELDS if k in overrides}
+    cfg = PRESETS[name]
+    if model:
+        cfg = cfg.with_(model=replace(cfg.model, **model))
+    return cfg.with_(**overrides) if overrides else cfg
 
 
 # ---------------------------------------------------------------------------------------------
@@ -235,7 +284,7 @@ def _preview(g_ema: Generator, size: int) -> np.ndarray:
 
 def train_gan(
     data,
-    config: PretrainConfig = PretrainConfig(),  # noqa: B008 - frozen
+    config: PretrainConfig = PRESETS[DEFAULT_PRESET],
     *,
     out_dir: str | os.PathLike,
     resume: bool = True,
@@ -304,12 +353,11 @@ def train_gan(
 
     batches = _Batches(data, config.batch, config.seed * 1000 + rank + start)
     ema_decay = 0.5 ** (config.batch * world / max(1.0, config.ema_kimg * 1000))
-    rep = ProgressReporter(progress if rank == 0 else None)
     metrics: dict[str, float] = {}
     info = dict(data_info or {})
-    step = start
+    aug = config.augment
 
-    def save(final: bool = False) -> None:
+    def save(step: int, finished: bool) -> None:
         if rank != 0:
             return
         extra = state_tensors("g", g)
@@ -320,16 +368,10 @@ def train_gan(
         manifest = {
             "source": "pretrain",
             "data": info,
-            "training": {
-                "step": step,
-                "iterations": config.iterations,
-                "finished": final,
-                "config": config.to_dict(),
-                "world_size": world,
-                "mean_path_length": float(mean_path),
-                "opt_g_meta": meta_g,
-                "opt_d_meta": meta_d,
-            },
+            "training": training_record(
+                step, config.iters, finished, config.to_dict(), world_size=world,
+                mean_path_length=float(mean_path), opt_g_meta=meta_g, opt_d_meta=meta_d,
+            ),
             "model_id": f"{out.name}-{step}",
         }
         save_model(out, g_ema, d, manifest, extra)
@@ -338,77 +380,64 @@ def train_gan(
         if distributed:
             torch.distributed.barrier()
 
-    try:
-        while step < config.iterations:
-            check_cancel(cancel)
-            real = batches.next().to(device)
-            aug = config.augment
+    def one_step(step: int) -> dict[str, float]:
+        nonlocal mean_path
+        real = batches.next().to(device)
 
-            # --- discriminator
-            g.requires_grad_(False)
-            d.requires_grad_(True)
-            with torch.no_grad():
-                fake = g_train(mixing_latents(config.batch, mc.style_dim, config.mixing, device))
-            fake_pred = d_train(diff_augment(fake, aug) if aug else fake)
-            real_pred = d_train(diff_augment(real, aug) if aug else real)
-            d_loss = d_logistic_loss(real_pred, fake_pred)
-            d_opt.zero_grad(set_to_none=True)
-            d_loss.backward()
-            d_opt.step()
-            metrics["d"] = float(d_loss.detach())
-
-            if config.r1 > 0 and step % config.d_reg_every == 0:
-                real.requires_grad_(True)
-                rp = d_train(diff_augment(real, aug) if aug else real)
-                r1 = r1_penalty(rp, real)
-                d_opt.zero_grad(set_to_none=True)
-                (config.r1 / 2 * r1 * config.d_reg_every + 0 * rp[0, 0]).backward()
-                d_opt.step()
-                metrics["r1"] = float(r1.detach())
-
-            # --- generator
-            g.requires_grad_(True)
-            d.requires_grad_(False)
+        # --- discriminator
+        g.requires_grad_(False)
+        d.requires_grad_(True)
+        with torch.no_grad():
             fake = g_train(mixing_latents(config.batch, mc.style_dim, config.mixing, device))
-            g_loss = g_nonsaturating_loss(d_train(diff_augment(fake, aug) if aug else fake))
+        fake_pred = d_train(diff_augment(fake, aug) if aug else fake)
+        real_pred = d_train(diff_augment(real, aug) if aug else real)
+        d_loss = d_logistic_loss(real_pred, fake_pred)
+        d_opt.zero_grad(set_to_none=True)
+        d_loss.backward()
+        d_opt.step()
+        metrics["d"] = float(d_loss.detach())
+
+        if config.r1 > 0 and step % config.d_reg_every == 0:
+            real.requires_grad_(True)
+            rp = d_train(diff_augment(real, aug) if aug else real)
+            r1 = r1_penalty(rp, real)
+            d_opt.zero_grad(set_to_none=True)
+            (config.r1 / 2 * r1 * config.d_reg_every + 0 * rp[0, 0]).backward()
+            d_opt.step()
+            metrics["r1"] = float(r1.detach())
+
+        # --- generator
+        g.requires_grad_(True)
+        d.requires_grad_(False)
+        fake = g_train(mixing_latents(config.batch, mc.style_dim, config.mixing, device))
+        g_loss = g_nonsaturating_loss(d_train(diff_augment(fake, aug) if aug else fake))
+        g_opt.zero_grad(set_to_none=True)
+        g_loss.backward()
+        g_opt.step()
+        metrics["g"] = float(g_loss.detach())
+
+        if config.path_regularize > 0 and step % config.g_reg_every == 0:
+            pb = max(1, config.batch // config.path_batch_shrink)
+            fake, lat = g_train(mixing_latents(pb, mc.style_dim, config.mixing, device), return_latents=True)
+            pl, mean_path, plen = path_length_penalty(fake, lat, mean_path)
             g_opt.zero_grad(set_to_none=True)
-            g_loss.backward()
+            weighted = config.path_regularize * config.g_reg_every * pl
+            if config.path_batch_shrink:
+                weighted = weighted + 0 * fake[0, 0, 0, 0]
+            weighted.backward()
             g_opt.step()
-            metrics["g"] = float(g_loss.detach())
+            metrics["path"] = float(plen)
 
-            if config.path_regularize > 0 and step % config.g_reg_every == 0:
-                pb = max(1, config.batch // config.path_batch_shrink)
-                fake, lat = g_train(
-                    mixing_latents(pb, mc.style_dim, config.mixing, device), return_latents=True
-                )
-                pl, mean_path, plen = path_length_penalty(fake, lat, mean_path)
-                g_opt.zero_grad(set_to_none=True)
-                weighted = config.path_regularize * config.g_reg_every * pl
-                if config.path_batch_shrink:
-                    weighted = weighted + 0 * fake[0, 0, 0, 0]
-                weighted.backward()
-                g_opt.step()
-                metrics["path"] = float(plen)
+        accumulate(g_ema, g, ema_decay)
+        return metrics
 
-            accumulate(g_ema, g, ema_decay)
-            step += 1
-            preview = None
-            if rank == 0 and (step % config.preview_every == 0 or step == config.iterations):
-                preview = _preview(g_ema, mc.size)
-            rep.report(step - start, config.iterations - start, stage="pretraining", metrics=metrics,
-                       preview=preview, message=f"step {step}")  # fmt: skip
-            if step % config.autosave_every == 0 and step < config.iterations:
-                save()
-                barrier()
-    except Cancelled:
-        save()
-        raise
-    save(final=True)
-    barrier()
-    model = StyleGANModel(
-        g_ema, d, mc, {"source": "pretrain", "data": info, "model_id": f"{out.name}-{step}"}, out
+    step = run_steps(
+        one_step, start=start, iters=config.iters, stage="pretraining", preview_every=config.preview_every,
+        autosave_every=config.autosave_every, save=save, preview=lambda: _preview(g_ema, mc.size),
+        after_save=barrier, progress=progress if rank == 0 else None, cancel=cancel,
     )
-    return model
+    barrier()
+    return StyleGANModel(g_ema, d, mc, {"source": "pretrain", "data": info, "model_id": f"{out.name}-{step}"}, out)
 
 
 def primitives_data(
@@ -442,4 +471,4 @@ def folder_data(folder: str | os.PathLike, size: int):
     return ds, {"kind": "folder", "folder": str(Path(folder)), "count": len(ds), "hash": ds.data_hash}
 
 
-__all__ = ["PretrainConfig", "train_gan", "primitives_data", "folder_data", "init_distributed_from_env"]
+__all__ = ["PRESETS", "PretrainConfig", "preset", "train_gan", "primitives_data", "folder_data", "init_distributed_from_env"]

@@ -5,6 +5,15 @@ can be downloaded here, so F is an eXtended Difference-of-Gaussians (XDoG, Winne
 2012): a weight-free, differentiable line extractor. Gradients flow from the sketch
 discriminator through F into the generator just as they did through PhotoSketch.
 
+Two choices make F usable for training at 32–64 px (issue 18):
+  * the threshold is a sigmoid everywhere, never a hard cut to white: classic XDoG sets every
+    pixel above ε to exactly 1, so blank paper passes no gradient and the generator could never be
+    pushed to draw a contour where it has none; here a blank region sits at white with a slope of
+    about 0.5 per unit of the sharpened image;
+  * the Gaussians never shrink below one pixel (and the image is pre-smoothed by at least half a
+    pixel), so a 32 px sample's texture gives soft grey, not the isolated specks a sketch critic
+    could use to tell fakes without looking at shape.
+
 Convention (as in GANSketching): a sketch tensor is N×1×H×W in [-1, 1] with white paper = +1
 and ink = -1. User sketches at the app boundary are float32 H×W in [0, 1] with 1 = ink.
 """
@@ -30,13 +39,14 @@ class XDoGConfig:
     """
 
     sigma: float = 1.4  # inner Gaussian at 256 px
-    min_sigma: float = 0.7  # floor for small images
+    min_sigma: float = 1.0  # floor for small images (px): below it, texture turns into speckle
     k: float = 1.6  # outer/inner sigma ratio (the classic DoG ≈ LoG ratio)
     p: float = 25.0  # edge sharpening strength
     eps: float = 0.75  # threshold on the sharpened image
     tone: float = 0.0  # 0 = lines only; 1 = classic XDoG that also fills dark regions with ink
-    phi: float = 30.0  # steepness of the soft threshold
+    phi: float = 10.0  # steepness of the sigmoid threshold (finite everywhere: gradients in blank regions)
     smooth: float = 1.5  # pre-smoothing (pixels at 256 px) that removes fine texture before edges
+    min_smooth: float = 0.5  # floor of the pre-smoothing (px) for small images
     border: float = 1 / 32  # fraction of the side kept blank: the image frame is not a drawn line
 
 
@@ -73,19 +83,24 @@ def photo_to_sketch(images: torch.Tensor, config: XDoGConfig | None = None) -> t
         w = torch.tensor([0.299, 0.587, 0.114], device=x.device, dtype=x.dtype).view(1, 3, 1, 1)
         x = (x * w).sum(1, keepdim=True)
     scale = images.shape[-1] / 256.0
-    x = gaussian_blur(x, cfg.smooth * scale) if cfg.smooth * scale >= 0.3 else x
+    x = gaussian_blur(x, max(cfg.min_smooth, cfg.smooth * scale))
     sigma = max(cfg.min_sigma, cfg.sigma * scale)
     g1 = gaussian_blur(x, sigma)
     g2 = gaussian_blur(x, sigma * cfg.k)
     s = cfg.tone * g1 + (1 - cfg.tone) + cfg.p * (g1 - g2)
-    # soft threshold: 1 (white) above eps, falling smoothly to 0 (ink) below it
-    e = torch.where(s >= cfg.eps, torch.ones_like(s), 1 + torch.tanh(cfg.phi * (s - cfg.eps)))
+    # smooth threshold: a sigmoid around eps, rescaled so that blank paper (s = 1 with tone 0) is
+    # exactly white; its slope there is phi·(1 - σ(phi·(1 - eps))) ≈ 0.8, so blank regions pass gradient
+    white = torch.sigmoid(torch.tensor(cfg.phi * (1 - cfg.eps), dtype=s.dtype, device=s.device))
+    e = torch.sigmoid(cfg.phi * (s - cfg.eps)) / white
     b = int(round(cfg.border * min(images.shape[-2:])))
     if b > 0:
         keep = torch.zeros_like(e[:1, :1])
         keep[..., b:-b, b:-b] = 1
         e = e * keep + (1 - keep)
-    return e.clamp(0, 1) * 2 - 1
+    # values are clamped to paper white, the gradient is the sigmoid's (straight through the clamp), so
+    # float noise that lifts blank paper a hair above 1 does not cut it off
+    e = e - (e - e.clamp(0, 1)).detach()
+    return e * 2 - 1
 
 
 def sketch_tensor_to_ink(sketch: torch.Tensor) -> np.ndarray:

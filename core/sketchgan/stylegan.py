@@ -166,7 +166,7 @@ class EqualLinear(nn.Module):
     """Linear layer with equalized lr; ``lr_mul`` scales this layer's effective learning rate."""
 
     def __init__(self, in_dim: int, out_dim: int, bias: bool = True, bias_init: float = 0.0, lr_mul: float = 1.0,
-                 activation: str | None = None) -> None:  # fmt: skip
+                 activation: str | None = None) -> None:
         super().__init__()
         self.weight = nn.Parameter(torch.randn(out_dim, in_dim).div_(lr_mul))
         self.bias = nn.Parameter(torch.zeros(out_dim).fill_(bias_init)) if bias else None
@@ -189,7 +189,7 @@ class ModulatedConv2d(nn.Module):
     """
 
     def __init__(self, in_ch: int, out_ch: int, k: int, style_dim: int, demodulate: bool = True,
-                 upsample: bool = False, downsample: bool = False, blur_kernel=BLUR_KERNEL) -> None:  # fmt: skip
+                 upsample: bool = False, downsample: bool = False, blur_kernel=BLUR_KERNEL) -> None:
         super().__init__()
         self.kernel_size = k
         self.in_channel = in_ch
@@ -278,10 +278,10 @@ class ConstantInput(nn.Module):
 
 class StyledConv(nn.Module):
     def __init__(self, in_ch: int, out_ch: int, k: int, style_dim: int, upsample: bool = False,
-                 blur_kernel=BLUR_KERNEL, demodulate: bool = True) -> None:  # fmt: skip
+                 blur_kernel=BLUR_KERNEL, demodulate: bool = True) -> None:
         super().__init__()
         self.conv = ModulatedConv2d(in_ch, out_ch, k, style_dim, upsample=upsample, blur_kernel=blur_kernel,
-                                    demodulate=demodulate)  # fmt: skip
+                                    demodulate=demodulate)
         self.noise = NoiseInjection()
         self.activate = FusedLeakyReLU(out_ch)
 
@@ -436,7 +436,7 @@ class Generator(nn.Module):
 
 class ConvLayer(nn.Sequential):
     def __init__(self, in_ch: int, out_ch: int, k: int, downsample: bool = False, blur_kernel=BLUR_KERNEL,
-                 bias: bool = True, activate: bool = True) -> None:  # fmt: skip
+                 bias: bool = True, activate: bool = True) -> None:
         layers: list[nn.Module] = []
         if downsample:
             p = (len(blur_kernel) - 2) + (k - 1)

@@ -3,37 +3,22 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QScrollArea
 
 from app.main_window import MainWindow
 from app.settings import Settings
 from core.images import encode_png, read_png_metadata
-from core.singan.config import SinGANConfig
-
-TINY = SinGANConfig(max_size=32, min_size=12, iters=20, d_steps=1, g_steps=1, nfc=8, max_nfc=16, preset="tiny")
 
 
-@pytest.fixture
-def window(qtbot, tmp_path):
-    settings = Settings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
-    w = MainWindow(settings, confirm_dialogs=False)
-    w.resize(1200, 800)
-    w.show()
-    yield w
-    w.wait_idle()
-    w.close()
-
-
-def test_open_train_generate_export_reopen(window, qtbot, tmp_path, photo):
+def test_open_train_generate_export_reopen(window, qtbot, tmp_path, photo, tiny_singan):
     src = tmp_path / "photo.png"
     src.write_bytes(encode_png(photo))
     assert window.open_path(src)
     assert "photo" in window.windowTitle()
 
     panel = window.train_panel
-    panel.config = lambda: TINY
+    panel.config = lambda: tiny_singan
     panel.out_dir = lambda: tmp_path / "autosave.ganvas"
     with qtbot.waitSignal(window.doc.modelChanged, timeout=120_000):
         panel.start()
@@ -65,7 +50,8 @@ def test_open_train_generate_export_reopen(window, qtbot, tmp_path, photo):
     assert read_png_metadata(png)["seed"] == "7"
     assert window.save_model_to(ckpt)
     assert window.open_model(ckpt)
-    assert window.doc.model is not model
+    window.wait_idle()  # the model loads on a worker
+    assert window.doc.model is not model and window.doc.model.model_id == model.model_id
     window.show_photo()
     gen.scale.set_value(model.num_trained - 1)
     gen.seed.set_seed(7)

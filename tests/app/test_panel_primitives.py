@@ -22,7 +22,7 @@ def panel(qtbot, tmp_path):
     p.image_size.setCurrentIndex(0)  # 64 px previews keep the tests quick
     p.folder.setText(str(tmp_path / "set"))
     qtbot.waitUntil(
-        lambda: len(p.grid.images()) == 16 and p._shown[2] == 64 and not p.latest.busy, timeout=20000
+        lambda: len(p.grid.images()) == 16 and p.shown[2] == 64 and not p.latest.busy, timeout=20000
     )
     yield p
     # let queued previews finish while the panel still exists, then close it
@@ -39,11 +39,11 @@ def _settled(p):
 
 
 def test_grid_shows_the_images_of_the_current_settings(panel, qtbot):
-    cfg, seed, size = panel._shown
+    cfg, seed, size = panel.shown
     assert cfg == panel.config() and size == 64
     assert np.array_equal(np.stack(panel.grid.images()), generate_batch(cfg, seed, 0, 16, 64, 64))
     panel.variant.setCurrentText("primitives")
-    qtbot.waitUntil(lambda: _settled(panel) and panel._shown[0].name == "primitives", timeout=20000)
+    qtbot.waitUntil(lambda: _settled(panel) and panel.shown[0].name == "primitives", timeout=20000)
     expected = generate_batch(config_for("primitives"), seed, 0, 16, 64, 64)
     assert np.array_equal(np.stack(panel.grid.images()), expected)
     assert not panel.saliency.isEnabled()  # the variant has no salient object
@@ -53,7 +53,7 @@ def test_dragging_a_slider_coalesces_and_ends_on_the_last_value(panel, qtbot):
     requests_before = panel.latest.generation
     for v in range(10, 90, 4):  # 20 quick moves, as while dragging
         panel.shape_count.set_value(v, emit=True)
-    qtbot.waitUntil(lambda: _settled(panel) and panel._shown[0].shape_count == 86, timeout=20000)
+    qtbot.waitUntil(lambda: _settled(panel) and panel.shown[0].shape_count == 86, timeout=20000)
     assert panel.latest.generation - requests_before == 20
     assert panel.latest.dropped >= 1 or panel.latest.generation - requests_before > 1
     assert np.array_equal(
@@ -66,7 +66,7 @@ def test_dragging_a_slider_coalesces_and_ends_on_the_last_value(panel, qtbot):
 def test_new_seed_changes_the_grid_and_clicking_a_tile_opens_it(panel, qtbot):
     old = np.stack(panel.grid.images())
     panel.seed.new_seed()
-    qtbot.waitUntil(lambda: _settled(panel) and panel._shown[1] == panel.seed.seed(), timeout=20000)
+    qtbot.waitUntil(lambda: _settled(panel) and panel.shown[1] == panel.seed.seed(), timeout=20000)
     assert not np.array_equal(old, np.stack(panel.grid.images()))
     r = panel.grid.tile_rect(5)
     with qtbot.waitSignal(panel.showImage, timeout=5000) as sig:
@@ -92,11 +92,8 @@ def test_export_writes_a_set_with_manifest_and_refuses_a_full_folder(panel, qtbo
     panel.count.setValue(24)
     panel.export_size.setCurrentIndex(0)
     panel.fmt.setCurrentIndex(2)  # npy
-    seen = []
-    panel.jobs.jobs  # noqa: B018
     panel.start_export()
     assert panel.exporting and not panel.export_button.isEnabled()
-    panel._export_job.progressed.connect(seen.append)
     qtbot.waitUntil(lambda: not panel.exporting, timeout=30000)
     m = read_set_manifest(tmp_path / "set")
     assert m.count == 24 and m.height == 64 and m.fmt == "npy" and m.config == panel.config()
@@ -121,11 +118,11 @@ def test_export_can_be_cancelled(panel, qtbot, tmp_path):
 
 def test_grid_follows_every_change_at_256px(panel, qtbot, tmp_path):
     panel.image_size.setCurrentIndex(2)  # 256
-    qtbot.waitUntil(lambda: _settled(panel) and panel._shown[2] == 256, timeout=30000)
+    qtbot.waitUntil(lambda: _settled(panel) and panel.shown[2] == 256, timeout=30000)
     times = []
     for v in (0.9, 1.1, 1.0):
         panel.saliency_scale.set_value(v, emit=True)
-        qtbot.waitUntil(lambda v=v: _settled(panel) and panel._shown[0].saliency_scale == v, timeout=30000)
+        qtbot.waitUntil(lambda v=v: _settled(panel) and panel.shown[0].saliency_scale == v, timeout=30000)
         times.append(panel.last_latency_s)
     print(f"\n16-image grid at 256 px: latency {min(times) * 1000:.0f}–{max(times) * 1000:.0f} ms")
     panel.grab().save(str(tmp_path / "panel.png"))

@@ -41,40 +41,46 @@ def box_sketch(x0: int, size: int = 128) -> np.ndarray:
 
 def test_panel_draws_tunes_explores_and_exports(qtbot, base_path, tmp_path):
     jobs = JobRunner()
-    panel = SketchPanel(jobs)
+    panel = SketchPanel(jobs, bundled_base=None)
     qtbot.addWidget(panel)
     panel.resize(520, 1500)
     panel.show()
 
     # sketches: one drawn with the mouse on the pad, two imported from files, then reordered
-    assert not panel.start_button.isEnabled()
-    surf = panel.pad.surface
+    sk, ex = panel.sketch_set, panel.explore
+    assert not panel.tune_bar.start_button.isEnabled()
+    assert "No base model is bundled" in panel.tune.base.info.text()
+    surf = sk.pad.surface
     qtbot.mousePress(surf, Qt.MouseButton.LeftButton, pos=surf.rect().center())
     qtbot.mouseRelease(surf, Qt.MouseButton.LeftButton,
-                       pos=surf.rect().center())  # fmt: skip
-    panel.pad.set_painting(np.repeat((255 - box_sketch(30) * 255).astype(np.uint8)[..., None], 3, 2))
-    panel.add_from_pad()
-    assert panel.pad.is_blank() and len(panel.sketches()) == 1
+                       pos=surf.rect().center())
+    sk.pad.set_painting(np.repeat((255 - box_sketch(30) * 255).astype(np.uint8)[..., None], 3, 2))
+    sk.add_from_pad()
+    assert sk.pad.is_blank() and len(sk.sketches()) == 1
     for i, x0 in enumerate((50, 70)):
         cv2.imwrite(str(tmp_path / f"s{i}.png"), (255 - box_sketch(x0) * 255).astype(np.uint8))
-    panel.import_sketch_files([str(tmp_path / "s0.png"), str(tmp_path / "s1.png")])
-    assert len(panel.sketches()) == 3
-    first = panel.sketches()[0]
-    panel.sketch_list.setCurrentRow(0)
-    panel.move_selected(1)
-    assert np.array_equal(panel.sketches()[1], first)
+    sk.import_sketch_files([str(tmp_path / "s0.png"), str(tmp_path / "s1.png")])
+    assert len(sk.sketches()) == 3
+    first = sk.sketches()[0]
+    sk.list.setCurrentRow(0)
+    sk.move_selected(1)
+    assert np.array_equal(sk.sketches()[1], first)
 
     # base model, then a tiny fine-tune with previews
     with qtbot.waitSignal(panel.gridReady, timeout=30000):
         panel.load_base(str(base_path))
-    assert panel.base is not None and panel.grid_view.image() is not None
-    panel.iter_spin.setValue(4)
-    panel.out_edit.setText(str(tmp_path / "tuned"))
-    assert panel.start_button.isEnabled()
+    assert panel.base is not None and ex.grid_view.image() is not None
+    assert "sketch map" in ex.caption.text()  # the base's samples are shown with their sketch map F
+    assert panel.tune.preset.currentData() == "cpu"
+    panel.tune.preset.setCurrentIndex(panel.tune.preset.findData("paper"))
+    assert panel.tune.iters.value() == 75_000 and panel.tune.config().preset == "paper"
+    panel.tune.iters.setValue(4)
+    panel.tune.out.setText(str(tmp_path / "tuned"))
+    assert panel.tune_bar.start_button.isEnabled()
     shown = []
     panel.showImage.connect(lambda img, params: shown.append(params))
     with qtbot.waitSignal(panel.tuningFinished, timeout=60000) as blocker:
-        panel.start_button.click()
+        panel.tune_bar.start_button.click()
     assert blocker.args == [True]
     assert panel.tuned is not None
     assert load_model(tmp_path / "tuned").manifest["sketches"]["count"] == 3
@@ -82,20 +88,20 @@ def test_panel_draws_tunes_explores_and_exports(qtbot, base_path, tmp_path):
     qtbot.waitUntil(lambda: bool(shown), timeout=30000)  # the comparison grid arrives after tuning
 
     # base vs fine-tuned with F rows: 4 rows of 8 tiles
-    grid = panel.grid_view.image()
+    grid = ex.grid_view.image()
     assert grid.shape[0] > 3 * 32 and grid.shape[1] > 7 * 32
 
     # interpolation slider gives a frame
-    panel.interp_slider.set_value(0.5, emit=True)
-    qtbot.waitUntil(lambda: panel.interp_view.image() is not None, timeout=30000)
-    assert panel.interp_view.image().shape == (32, 32, 3)
+    ex.interp_slider.set_value(0.5, emit=True)
+    qtbot.waitUntil(lambda: ex.interp_view.image() is not None, timeout=30000)
+    assert ex.interp_view.image().shape == (32, 32, 3)
 
     # exports
     panel.export_samples_to(str(tmp_path / "samples"))
     panel.export_animation_to(str(tmp_path / "interp.gif"), frames=4)
     panel.export_model_to(str(tmp_path / "exported"))
     qtbot.waitUntil(lambda: (tmp_path / "interp.gif").exists() and (tmp_path / "exported").exists()
-                    and len(list((tmp_path / "samples").glob("*.png"))) == 8, timeout=30000)  # fmt: skip
+                    and len(list((tmp_path / "samples").glob("*.png"))) == 8, timeout=30000)
     png = sorted((tmp_path / "samples").glob("*.png"))[0]
     assert "seed" in read_png_metadata(png) and load_image(png).shape == (32, 32, 3)
     assert load_model(tmp_path / "exported").config == TINY
@@ -105,33 +111,63 @@ def test_panel_draws_tunes_explores_and_exports(qtbot, base_path, tmp_path):
 
 def test_stop_keeps_the_autosaved_model(qtbot, base_path, tmp_path):
     jobs = JobRunner()
-    panel = SketchPanel(jobs)
+    panel = SketchPanel(jobs, bundled_base=None)
     qtbot.addWidget(panel)
     panel.set_base(load_model(base_path))
-    panel.add_sketch(box_sketch(40))
-    panel.iter_spin.setValue(100000)
-    panel.out_edit.setText(str(tmp_path / "t"))
+    panel.sketch_set.add_sketch(box_sketch(40))
+    panel.tune.iters.setValue(100000)
+    panel.tune.out.setText(str(tmp_path / "t"))
     panel.start_tuning()
+    assert not panel.tune.iters.isEnabled() and not panel.pretrain_bar.start_button.isEnabled()
     qtbot.waitUntil(lambda: panel.monitor.metric_names() != [], timeout=30000)
     with qtbot.waitSignal(panel.tuningFinished, timeout=30000):
-        panel.stop_button.click()
+        panel.tune_bar.cancel_button.click()
     assert load_model(tmp_path / "t").manifest["training"]["finished"] is False
-    assert panel.start_button.isEnabled()
+    qtbot.waitUntil(lambda: panel.tune_bar.start_button.isEnabled(), timeout=5000)
+    assert panel.tune.iters.isEnabled()
     jobs.wait()
 
 
 def test_panel_pretrains_a_base_on_primitives_and_loads_it(qtbot, tmp_path):
     jobs = JobRunner()
-    panel = SketchPanel(jobs)
+    panel = SketchPanel(jobs, bundled_base=None)
     qtbot.addWidget(panel)
-    panel.pre_size.setCurrentText("32")
-    panel.pre_width.setValue(8)
-    panel.pre_iters.setValue(3)
-    panel.pre_out.setText(str(tmp_path / "base"))
+    pre = panel.pretrain
+    assert pre.data_source() == ("primitives", "sketch-shapes")
+    pre.size.setCurrentIndex(pre.size.findData(32))
+    pre.width.setValue(8)
+    pre.iters.setValue(3)
+    pre.out.setText(str(tmp_path / "base"))
     with qtbot.waitSignal(panel.pretrainFinished, timeout=60000) as blocker:
-        panel.pretrain_button.click()
+        panel.pretrain_bar.start_button.click()
     assert blocker.args == [True]
     assert panel.base is not None and panel.base.config.size == 32
-    assert load_model(tmp_path / "base").manifest["data"]["kind"] == "primitives"
-    assert panel.start_button.isEnabled() is False  # no sketches yet
+    data = load_model(tmp_path / "base").manifest["data"]
+    assert data["kind"] == "primitives" and data["variant"] == "sketch-shapes"
+    assert "Primitives sketch-shapes" in panel.tune.base.info.text()
+    assert panel.tune_bar.start_button.isEnabled() is False  # no sketches yet
+    jobs.wait()
+
+
+def test_the_dock_opens_a_bundled_base_and_imports_a_rosinality_checkpoint_with_a_cost_warning(
+        qtbot, base_path, tmp_path):
+    from tests.core.test_sketchgan import rosinality_state
+
+    jobs = JobRunner()
+    panel = SketchPanel(jobs, bundled_base=base_path)  # a base at the package-data path opens at start
+    qtbot.addWidget(panel)
+    qtbot.waitUntil(lambda: panel.base is not None, timeout=30000)
+    assert panel.tune.base.path.text() == str(base_path) and panel.tune.base.warning.isHidden()
+    # a 256 px, StyleGAN2-wide checkpoint: imported next to the file, with the CPU time it will take
+    g_state, d_state = rosinality_state(256, 32, 2, cm=1, max_ch=256)
+    torch.save({"g_ema": g_state, "d": d_state, "g": g_state}, tmp_path / "ffhq.pt")
+    with qtbot.waitSignal(panel.baseLoaded, timeout=60000):
+        panel.import_checkpoint(str(tmp_path / "ffhq.pt"))
+    assert panel.base.config.size == 256 and (tmp_path / "ffhq.ganvas" / "manifest.json").exists()
+    assert "256 px" in panel.tune.base.info.text() and "unrecorded data" in panel.tune.base.info.text()
+    warning = panel.tune.base.warning.text()
+    assert not panel.tune.base.warning.isHidden() and "per step" in warning and "GPU" in warning
+    panel.resize(460, 1400)
+    panel.show()
+    panel.grab().save(str(tmp_path / "import.png"))
     jobs.wait()

@@ -9,20 +9,17 @@ from PySide6.QtWidgets import QHBoxLayout, QWidget
 from app.panels.tasks import TasksPanel
 from app.workers import JobRunner
 from core.singan import tasks as T
-from core.singan.config import SinGANConfig
 from core.singan.train import train_singan
 from widgets.canvas import ImageCanvas
 
-TINY = SinGANConfig(max_size=32, min_size=12, iters=30, d_steps=1, g_steps=1, nfc=8, max_nfc=16, preset="tiny")
-
 
 @pytest.fixture(scope="module")
-def model():
+def model(tiny_singan):
     import cv2
     from skimage import data
 
     img = cv2.resize(data.coffee(), (48, 32), interpolation=cv2.INTER_AREA)
-    return train_singan(img, TINY, seed=3, device="cpu")
+    return train_singan(img, tiny_singan, seed=3, device="cpu")
 
 
 @pytest.fixture
@@ -43,7 +40,7 @@ def studio(qtbot, model):
     yield panel, canvas, gallery
     jobs.cancel_all()
     jobs.wait(20000)
-    panel.set_playing(False)
+    panel.page("animate").set_playing(False)
     host.close()
     host.deleteLater()
     qtbot.wait(10)
@@ -65,15 +62,17 @@ def _check_undo(canvas, before, after):
 def test_paint_to_image(studio, qtbot, model):
     panel, canvas, gallery = studio
     panel.set_task("paint")
-    assert canvas.tool() == "paint" and len(panel.swatches) == 5
-    panel.swatches[0].click()
-    assert canvas.brush()[0] == tuple(int(v) for v in panel._palette[0])
-    panel.blank_canvas()
+    page = panel.page("paint")
+    assert canvas.tool() == "paint" and len(page.swatches) == 5
+    assert panel.scale_spin.value() == 1  # paint's own default until the Scale slider moves
+    page.swatches[0].click()
+    assert canvas.brush()[0] == tuple(int(v) for v in page.palette[0])
+    page.blank_canvas()
     blank = canvas.image()
-    assert (blank == panel._palette[0]).all()
-    panel.swatches[4].click()
+    assert (blank == page.palette[0]).all()
+    page.swatches[4].click()
     overlay = np.zeros((*blank.shape[:2], 4), np.uint8)
-    overlay[8:20, 10:30] = (*panel._palette[4], 255)
+    overlay[8:20, 10:30] = (*page.palette[4], 255)
     canvas.set_overlay_rgba(overlay)
     panel.set_scale(1)
     _apply(qtbot, panel, 1, gallery)
@@ -88,25 +87,26 @@ def test_paint_to_image(studio, qtbot, model):
 def test_edit_copy_move_and_apply(studio, qtbot, model):
     panel, canvas, gallery = studio
     panel.set_task("edit")
-    panel.rect_tool.click()
+    page = panel.page("edit")
+    page.rect_tool.click()
     assert canvas.tool() == "rect_select"
     sel = np.zeros(model.image.shape[:2], np.float32)
     sel[2:8, 2:10] = 1
     canvas.set_selection_mask(sel)
-    assert panel.copy_selection()
-    panel.dx.setValue(20)
-    panel.dy.setValue(10)
+    assert page.copy_selection()
+    page.dx.setValue(20)
+    page.dy.setValue(10)
     original = canvas.image()
-    assert panel.paste_clip(move=True)
+    assert page.paste_clip(move=True)
     moved = canvas.image()
     assert np.array_equal(moved[12:18, 22:30], original[2:8, 2:10])
-    mask = panel.edit_mask()
+    mask = page.edit_mask()
     assert mask[3, 3] == 1 and mask[14, 25] == 1 and mask[20, 0] == 0
-    panel.edit_dilate.setValue(2)
+    page.dilate.setValue(5.0)  # percent of the longer side
     panel.set_scale(2)
     _apply(qtbot, panel, 1, gallery)
     result, params = gallery[-1]
-    soft = T.make_edit_mask(mask, 2, T.FEATHER_SIGMA)
+    soft = T.make_edit_mask(mask, 0.05, T.FEATHER)
     assert np.array_equal(result[soft == 0], moved[soft == 0])
     assert params["task"] == "edit" and params["scale"] == 2
     _check_undo(canvas, moved, result)
@@ -121,18 +121,19 @@ def test_harmonize_with_pasted_image_and_finetuning(studio, qtbot, model, tmp_pa
 
     panel, canvas, gallery = studio
     panel.set_task("harmonize")
+    page = panel.page("harmonize")
     obj = np.zeros((10, 10, 4), np.uint8)
     obj[..., 2] = 255
     obj[2:8, 2:8, 3] = 255
     Image.fromarray(obj).save(tmp_path / "obj.png")
     base = canvas.image()
-    panel.load_object(tmp_path / "obj.png")
-    panel.obj_scale.setValue(1.0)
-    panel.obj_x.setValue(5)
-    panel.obj_y.setValue(4)
+    page.load_object(tmp_path / "obj.png")
+    page.obj_scale.setValue(1.0)
+    page.obj_x.setValue(5)
+    page.obj_y.setValue(4)
     preview = canvas.image()
     assert (preview[7, 8] == (0, 0, 255)).all() and np.array_equal(preview[0, 0], base[0, 0])
-    panel.finetune_iters.setValue(3)
+    page.finetune_iters.setValue(3)
     panel.set_scale(1)
     _apply(qtbot, panel, 1, gallery)
     result, params = gallery[-1]
@@ -140,12 +141,36 @@ def test_harmonize_with_pasted_image_and_finetuning(studio, qtbot, model, tmp_pa
     _check_undo(canvas, base, result)
 
 
+def test_harmonize_finetune_shows_progress_with_eta_and_cancels(studio, qtbot, model):
+    """ConSinGAN's fine-tune at its published length: the bar moves, the line says the time left,
+    Cancel stops it and the canvas keeps the naive composite."""
+    panel, canvas, gallery = studio
+    panel.set_task("harmonize")
+    page = panel.page("harmonize")
+    obj = np.zeros((10, 10, 4), np.uint8)
+    obj[..., 1] = 255
+    obj[2:8, 2:8, 3] = 255
+    page.load_object(obj)
+    composite = canvas.image()
+    page.finetune_iters.setValue(T.FINETUNE_ITERS)
+    assert page.finetune_iters.value() == 2000
+    panel.set_scale(1)
+    panel.apply_button.click()
+    qtbot.waitUntil(lambda: panel.bar.progress_bar.value() > 0 and "ETA" in panel.message.text(), timeout=30000)
+    assert panel.message.text().startswith("Fine-tuning scales") and panel.cancel_button.isEnabled()
+    panel.cancel_button.click()
+    qtbot.waitUntil(lambda: panel.job is None, timeout=30000)
+    assert "Cancelled" in panel.message.text() and gallery == []
+    assert np.array_equal(canvas.image(), composite) and panel.apply_button.isEnabled()
+
+
 @pytest.mark.parametrize("factor", [2.0, 4.0])
 def test_super_resolution_with_split_view(studio, qtbot, model, factor):
     panel, canvas, gallery = studio
     panel.set_task("sr")
-    panel.sr_factor.setCurrentIndex(0 if factor == 2 else 1)
-    panel.split_view.setChecked(True)
+    page = panel.page("sr")
+    page.factor.setCurrentIndex(0 if factor == 2 else 1)
+    page.split_view.setChecked(True)
     before = canvas.image()
     _apply(qtbot, panel, 1, gallery)
     result, params = gallery[-1]
@@ -158,18 +183,19 @@ def test_super_resolution_with_split_view(studio, qtbot, model, factor):
 def test_animation_plays_and_exports(studio, qtbot, model, tmp_path):
     panel, canvas, gallery = studio
     panel.set_task("animate")
-    panel.frames_spin.setValue(6)
-    panel.fps.setValue(50)
-    panel.set_scale(0)
+    page = panel.page("animate")
+    assert panel.scale_spin.value() == 0  # animation starts from the coarsest scale by default
+    page.frames_spin.setValue(6)
+    page.fps.setValue(50)
     base = canvas.image()
     _apply(qtbot, panel, 1, gallery)
-    assert panel.frames.shape == (6, *model.image.shape)
-    assert panel.play_timer.isActive() and panel.play_button.text() == "Stop"
-    qtbot.waitUntil(lambda: panel._frame >= 3, timeout=5000)
-    panel.play_button.click()
-    assert not panel.play_timer.isActive() and np.array_equal(canvas.image(), base)
-    gif = panel.export_animation(tmp_path / "a.gif")
-    mp4 = panel.export_animation(tmp_path / "a.mp4")
+    assert page.frames.shape == (6, *model.image.shape) and gallery[-1][1]["scale"] == 0
+    assert page.play_timer.isActive() and page.play_button.text() == "Stop"
+    qtbot.waitUntil(lambda: page._frame >= 3, timeout=5000)
+    page.play_button.click()
+    assert not page.play_timer.isActive() and np.array_equal(canvas.image(), base)
+    gif = page.export(tmp_path / "a.gif")
+    mp4 = page.export(tmp_path / "a.mp4")
     assert gif.exists() and mp4.exists()
     assert gallery[-1][1]["task"] == "animate" and gallery[-1][1]["frames"] == 6
 
@@ -177,13 +203,16 @@ def test_animation_plays_and_exports(studio, qtbot, model, tmp_path):
 def test_retarget_exact_size(studio, qtbot, model):
     panel, canvas, gallery = studio
     panel.set_task("retarget")
-    panel.out_w.setValue(70)
-    panel.out_h.setValue(25)
-    panel.set_scale(0)
+    page = panel.page("retarget")
+    page.out_w.setValue(70)
+    page.out_h.setValue(25)
+    panel.set_scale(2)
+    panel.set_scale(0)  # the Scale slider back at the coarsest: new layouts, not a stretched one
+    assert panel.scale_spin.value() == 0
     before = canvas.image()
     _apply(qtbot, panel, 1, gallery)
     result, params = gallery[-1]
-    assert result.shape == (25, 70, 3) and params["width"] == 70
+    assert result.shape == (25, 70, 3) and params["width"] == 70 and params["scale"] == 0
     _check_undo(canvas, before, result)
 
 
@@ -194,10 +223,9 @@ def test_errors_are_shown_not_raised(studio, qtbot, model):
     panel.apply_button.click()
     assert "Select" in panel.message.text() and panel.job is None
     panel.set_task("paint")
-    panel.set_scale(0)  # paint needs an injection scale ≥ 1
+    panel.set_scale(0)  # paint needs an injection scale ≥ 1: refused before any job starts
     panel.apply_button.click()
-    qtbot.waitUntil(lambda: panel.job is None, timeout=20000)
-    assert "injection scale" in panel.message.text()
+    assert panel.job is None and "injection scale" in panel.message.text()
     assert gallery == []
 
 
@@ -207,3 +235,33 @@ def test_screenshot(studio, tmp_path):
     path = tmp_path / "tasks_panel.png"
     panel.grab().save(str(path))
     assert path.exists()
+
+
+def test_cli_and_panel_give_the_same_pixels(studio, qtbot, model, tmp_path):
+    """One request type behind both: the same edit from `apply edit` and from the panel is identical."""
+    from core.cli import build_parser, run_command
+    from core.images import read_image, read_png_metadata, save_image
+    from core.singan.model import save_model
+
+    panel, canvas, gallery = studio
+    model_dir = save_model(model, tmp_path / "m.ganvas")
+    edited = model.image.copy()
+    edited[6:12, 8:18] = edited[0:6, 0:10]
+    mask = np.zeros(edited.shape[:2], np.float32)
+    mask[6:12, 8:18] = 1
+    save_image(tmp_path / "edited.png", edited)
+    save_image(tmp_path / "mask.png", (mask * 255).astype(np.uint8))
+    argv = ["apply", "edit", str(model_dir), "--input", str(tmp_path / "edited.png"), "--mask",
+            str(tmp_path / "mask.png"), "--scale", "2", "--seed", "5", "--device", "cpu", "--out", str(tmp_path / "o.png")]
+    assert run_command(build_parser().parse_args(argv)) == 0
+    canvas.set_image(edited)
+    canvas.set_selection_mask(mask)
+    panel.set_task("edit")
+    panel.set_scale(2)
+    panel.seed.setValue(5)
+    _apply(qtbot, panel, 1, gallery)
+    result, params = gallery[-1]
+    assert np.array_equal(result, read_image(tmp_path / "o.png").rgb)
+    meta = read_png_metadata(tmp_path / "o.png")
+    assert {k: meta[k] for k in ("task", "scale", "seed", "dilate", "model_id")} == \
+        {"task": "edit", "scale": "2", "seed": "5", "dilate": str(params["dilate"]), "model_id": model.model_id}

@@ -7,6 +7,7 @@ from PIL import Image
 from core.images import (
     ImageError,
     as_mask,
+    make_grid,
     read_image,
     read_png_metadata,
     save_image,
@@ -116,3 +117,24 @@ def test_mask_of_wrong_size_is_named():
         as_mask(np.zeros((4, 5), np.float32), (20, 30))
     m = as_mask(np.full((20, 30), 255, np.uint8), (20, 30))
     assert m.dtype == np.float32 and m.max() == 1.0
+
+
+def test_make_grid_tiles_rows_and_captions():
+    rng = np.random.default_rng(1)
+    imgs = rng.integers(0, 256, (5, 16, 24, 3), dtype=np.uint8)
+    grid = make_grid(imgs, cols=3, pad=2)
+    assert grid.shape == (2 + 2 * 18, 2 + 3 * 26, 3)
+    assert np.array_equal(grid[2:18, 2:26], imgs[0]) and np.array_equal(grid[20:36, 28:52], imgs[4])
+    assert (grid[20:36, 54:78] == 255).all()  # the empty sixth cell is background
+    assert make_grid(list(imgs[:2]), cols=8).shape == (20, 2 + 2 * 26, 3)  # never wider than the images
+    labelled = make_grid(imgs, cols=3, labels=["a"] * 5)
+    assert labelled.shape[0] > grid.shape[0] and labelled.shape[1] == grid.shape[1]
+    grey = make_grid(imgs[:2, :, :, 0], cols=2)  # H×W grey images tile as RGB
+    assert np.array_equal(grey[2:18, 2:26, 1], imgs[0, :, :, 0])
+
+
+def test_make_grid_says_what_is_wrong():
+    with pytest.raises(ImageError, match="at least one"):
+        make_grid([])
+    with pytest.raises(ImageError, match="same size.*16×8"):
+        make_grid([np.zeros((8, 8, 3), np.uint8), np.zeros((8, 16, 3), np.uint8)])

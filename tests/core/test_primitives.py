@@ -15,7 +15,6 @@ from core.primitives import (
     PrimitivesConfig,
     PrimitivesError,
     config_for,
-    contact_sheet,
     export_set,
     generate_batch,
     generate_image,
@@ -344,15 +343,6 @@ def test_overwrite_is_allowed_when_asked(tmp_path):
     assert read_set_manifest(path).seed == 9
 
 
-def test_contact_sheet_lays_out_a_grid():
-    imgs = generate_batch(config_for("primitives"), 0, 0, 5, 16, 24)
-    sheet = contact_sheet(imgs, cols=3, pad=2)
-    assert sheet.shape == (2 + 2 * 18, 2 + 3 * 26, 3)
-    assert np.array_equal(sheet[2:18, 2:26], imgs[0])
-    labelled = contact_sheet(imgs, cols=3, labels=["a"] * 5)
-    assert labelled.shape[0] > sheet.shape[0]
-
-
 # ---------------------------------------------------------------- torch dataset
 
 
@@ -372,3 +362,36 @@ def test_dataset_gives_gan_ready_tensors_and_is_deterministic_across_workers():
     assert torch.equal(plain, two) and plain.shape == (8, 3, 24, 32)
     with pytest.raises(IndexError):
         ds[8]
+
+
+def test_sketch_shapes_draws_one_or_two_clear_figures_of_varied_shape_on_a_quiet_background():
+    from core.primitives import config_for, generate_batch
+    from core.primitives.synth import _STAGE_FIGURES, figure_params, rng_for
+
+    cfg = config_for("sketch-shapes")
+    imgs = generate_batch(cfg, 3, 0, 24, 64, 64)
+    again = generate_batch(cfg, 3, 10, 4, 64, 64)
+    assert np.array_equal(imgs[10:14], again)  # image i is the same pixels in any batch
+    aspects, angles, kinds = [], [], set()
+    for i, img in enumerate(imgs):
+        figs = figure_params(cfg, rng_for(3, i, _STAGE_FIGURES), 64, 64, img.reshape(-1, 3).mean(axis=0))
+        assert 1 <= len(figs) <= 2
+        inside = np.zeros((64, 64), np.uint8)
+        for _kind, pts, _colour in figs:
+            cv2.fillPoly(inside, [np.round(pts).astype(np.int32)], 1)
+        inside = cv2.dilate(inside, np.ones((5, 5), np.uint8)) > 0
+        background = img[~inside].astype(float)
+        assert background.std(axis=0).max() < 20  # plain or low-contrast background
+        for kind, pts, _colour in figs:
+            kinds.add(kind)
+            (_, _), (w, h), angle = cv2.minAreaRect(pts)
+            aspects.append(min(w, h) / max(w, h))
+            angles.append(angle)
+        # the figure stands out: many pixels far from the background colour
+        far = np.linalg.norm(img.astype(float) - np.median(background, axis=0), axis=2) > 40
+        assert far[inside].mean() > 0.5
+    assert kinds == {"ellipse", "rectangle", "triangle"}
+    assert min(aspects) < 0.4 and max(aspects) > 0.8  # thin and round figures
+    assert np.ptp(angles) > 45  # rotated
+    with pytest.raises(PrimitivesError, match=r"figure_count.*; background_contrast"):
+        config_for("sketch-shapes", figure_count=(3, 1), background_contrast=2.0)

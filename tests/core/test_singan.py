@@ -176,8 +176,8 @@ def test_cancel_autosaves_and_resume_matches_uninterrupted(photo, tmp_path):
     with pytest.raises(Cancelled) as info:
         train_singan(photo, cfg, seed=4, device="cpu", out_dir=tmp_path / "m", progress=stop_in_second_scale,
                      cancel=token)
-    kept = info.value.model.num_trained
-    assert 1 <= kept < info.value.model.num_scales
+    kept = info.value.kept.num_trained
+    assert 1 <= kept < info.value.kept.num_scales
     partial = load_model(tmp_path / "m", "cpu")
     assert partial.num_trained == kept and not partial.complete
     assert sample(partial).shape[1:3] == partial.shapes[0]  # a partial model still generates
@@ -312,3 +312,35 @@ def test_concurrent_training_updates_lower_scales_and_resumes_exactly(photo, tmp
     assert resumed.noise_amps == pytest.approx(straight.noise_amps)
     s = SampleSettings(seed=2)
     assert np.array_equal(sample(resumed, s), sample(straight, s))
+
+
+def test_batched_critic_gives_the_same_losses_and_gradients():
+    from core.singan.train import critic_losses
+
+    d = Discriminator(8, 5, batch_norm=False, slope=0.05)
+    real, fake = torch.randn(1, 3, 20, 20), torch.randn(1, 3, 20, 20)
+
+    def run(batch_norm_path: bool):
+        d.zero_grad()
+        losses = critic_losses(d, real, fake, 0.1, batch_norm_path, torch.Generator().manual_seed(5))
+        sum(losses).backward()
+        return [v.item() for v in losses], [p.grad.clone() for p in d.parameters()]
+
+    (l1, g1), (l2, g2) = run(True), run(False)
+    assert l1 == pytest.approx(l2, rel=1e-5, abs=1e-6)
+    assert all(torch.allclose(a, b, rtol=1e-4, atol=1e-6) for a, b in zip(g1, g2))
+
+
+def test_training_time_estimate_is_measured_and_grows_with_the_work(monkeypatch):
+    import core.singan.estimate as est
+
+    measured = est.estimate_training_seconds(TINY.with_(iters=10), 32, 48)
+    assert 0 < measured < 60  # real iterations were timed
+    # the per-iteration times are interpolated by area and multiplied by each scale's iterations
+    monkeypatch.setattr(est, "_seconds_per_iteration", lambda cfg, shapes, n, dev: 1.0 + n)
+    shapes = pyramid_shapes(32, 48, TINY)
+    cfg = TINY.with_(iters=10, fine_iters=0.5)
+    expected_ends = 10 * 1.0 + 5 * len(shapes)
+    total = est.estimate_training_seconds(cfg, 32, 48)
+    assert total > expected_ends
+    assert est.estimate_training_seconds(cfg.with_(iters=100), 32, 48) == pytest.approx(10 * total, rel=0.05)

@@ -16,8 +16,9 @@ import torch
 
 from core.checkpoints import CheckpointError
 from core.jobs import Cancelled, CancelToken
-from core.sketchgan.evaluate import chamfer_distance, sketch_match
-from core.sketchgan.finetune import SketchTuneConfig, SketchTuneError, sketch_tune
+from core.sketchgan.evaluate import chamfer_distance, edge_distance, edge_match, image_edges, sketch_match
+from core.sketchgan.finetune import SketchTuneError, sketch_tune
+from core.sketchgan.finetune import preset as tune_preset
 from core.sketchgan.imports import import_rosinality
 from core.sketchgan.model import StyleGANModel, generate_images, interpolate, load_model, save_model
 from core.sketchgan.pretrain import PretrainConfig, train_gan
@@ -169,7 +170,7 @@ def rosinality_state(size: int, style_dim: int, n_mlp: int, cm: int, max_ch: int
 def test_import_of_a_rosinality_training_checkpoint_is_a_straight_load(tmp_path):
     g_state, d_state = rosinality_state(32, 24, 3, cm=2, max_ch=16)
     ckpt = {"g": g_state, "d": d_state, "g_ema": g_state, "g_optim": {}, "d_optim": {},
-            "args": argparse.Namespace(size=32, channel_multiplier=2)}  # fmt: skip
+            "args": argparse.Namespace(size=32, channel_multiplier=2)}
     torch.save(ckpt, tmp_path / "070000.pt")
     model = import_rosinality(tmp_path / "070000.pt", tmp_path / "imported")
     assert model.config.size == 32 and model.config.style_dim == 24 and model.config.n_mlp == 3
@@ -229,12 +230,16 @@ def test_tiny_fine_tune_moves_the_sketches_of_samples_towards_the_user_sketch(tm
     sketches = [circle_sketch(96, r=0.3), circle_sketch(96, cx=0.45, r=0.32)]
     seeds = list(range(500, 524))
     before = sketch_match(base, sketches, seeds)["chamfer_mean"]
-    cfg = SketchTuneConfig.cpu(iterations=60, trainable="all", l_image=0.0, r1=0.0, preview_every=30, seed=1)
+    edges_before = edge_match(base, sketches, seeds)["canny_chamfer_mean"]
+    cfg = tune_preset("cpu", iters=60, trainable="all", l_image=0.0, r1=0.0, preview_every=30, seed=1)
     previews = []
     tuned = sketch_tune(base, sketches, cfg, out_dir=tmp_path / "tuned",
-                        progress=lambda p: p.preview is not None and previews.append(p.preview))  # fmt: skip
+                        progress=lambda p: p.preview is not None and previews.append(p.preview))
     after = sketch_match(tuned, sketches, seeds)["chamfer_mean"]
-    assert after < 0.8 * before, (before, after)
+    assert after < 0.95 * before, (before, after)
+    # measured on the images' own edges, which the training never sees (measured: 2.98 -> 2.44 px)
+    edges_after = edge_match(tuned, sketches, seeds)["canny_chamfer_mean"]
+    assert edges_after < 0.88 * edges_before, (edges_before, edges_after)
     assert previews and previews[-1].shape[1] > previews[-1].shape[0]  # before/after grid, 8 seeds wide
     # the base is untouched and the result loads back with the same samples
     assert np.array_equal(generate_images(base, [0]), generate_images(tiny_model(seed=3), [0]))
@@ -245,28 +250,28 @@ def test_tiny_fine_tune_moves_the_sketches_of_samples_towards_the_user_sketch(tm
 
 def test_mapping_only_fine_tune_changes_only_the_mapping_network():
     base = tiny_model()
-    cfg = SketchTuneConfig.cpu(iterations=2, preview_every=100, l_image=0.7)
+    cfg = tune_preset("cpu", iters=2, preview_every=100, l_image=0.7)
     tuned = sketch_tune(base, [circle_sketch(32)], cfg)
     for (name, p0), p1 in zip(base.generator.state_dict().items(), tuned.generator.state_dict().values()):
         assert torch.equal(p0, p1) != name.startswith("style."), name
-    shifted = sketch_tune(base, [circle_sketch(32)], SketchTuneConfig.cpu(iterations=2, trainable="w_shift"))
+    shifted = sketch_tune(base, [circle_sketch(32)], tune_preset("cpu", iters=2, trainable="w_shift"))
     assert shifted.config.w_shift and "style.3.w_shift" in shifted.generator.state_dict()
 
 
 def test_fine_tune_refuses_blank_sketches_and_stops_on_cancel(tmp_path):
     base = tiny_model()
     with pytest.raises(SketchTuneError, match="blank"):
-        sketch_tune(base, [np.zeros((32, 32), np.float32)], SketchTuneConfig.cpu(iterations=1))
+        sketch_tune(base, [np.zeros((32, 32), np.float32)], tune_preset("cpu", iters=1))
     with pytest.raises(SketchTuneError, match="at least one sketch"):
-        sketch_tune(base, [], SketchTuneConfig.cpu(iterations=1))
+        sketch_tune(base, [], tune_preset("cpu", iters=1))
     token = CancelToken()
 
     def cancel_after_first(p):
         token.set()
 
     with pytest.raises(Cancelled):
-        sketch_tune(base, [circle_sketch(32)], SketchTuneConfig.cpu(iterations=50), out_dir=tmp_path / "t",
-                    progress=cancel_after_first, cancel=token)  # fmt: skip
+        sketch_tune(base, [circle_sketch(32)], tune_preset("cpu", iters=50), out_dir=tmp_path / "t",
+                    progress=cancel_after_first, cancel=token)
     assert load_model(tmp_path / "t").manifest["training"]["finished"] is False
 
 
@@ -276,7 +281,7 @@ def test_fine_tune_refuses_blank_sketches_and_stops_on_cancel(tmp_path):
 def tiny_pretrain(**kw) -> PretrainConfig:
     base = {
         "model": TINY,
-        "iterations": 3,
+        "iters": 3,
         "batch": 4,
         "autosave_every": 2,
         "preview_every": 2,
@@ -290,14 +295,14 @@ def test_pretrain_autosaves_and_resumes_where_it_stopped(tmp_path):
     data = torch.rand(10, 3, 32, 32) * 2 - 1
     previews = []
     train_gan(data, tiny_pretrain(), out_dir=tmp_path / "m",
-              progress=lambda p: p.preview is not None and previews.append(p.preview))  # fmt: skip
+              progress=lambda p: p.preview is not None and previews.append(p.preview))
     m = load_model(tmp_path / "m")
     assert m.manifest["training"]["step"] == 3 and previews
-    train_gan(data, tiny_pretrain(iterations=5), out_dir=tmp_path / "m")
+    train_gan(data, tiny_pretrain(iters=5), out_dir=tmp_path / "m")
     assert load_model(tmp_path / "m").manifest["training"]["step"] == 5
     with pytest.raises(CheckpointError, match="different"):
         train_gan(data, tiny_pretrain(model=StyleGANConfig(size=32, style_dim=8, n_mlp=1, max_channels=8)),
-                  out_dir=tmp_path / "m")  # fmt: skip
+                  out_dir=tmp_path / "m")
 
 
 def test_save_load_round_trip_keeps_samples(tmp_path):
@@ -325,7 +330,7 @@ def test_cli_sample_and_tune_write_files_with_metadata(tmp_path, capsys):
     tuned = tmp_path / "tuned"
     assert (
         run_cli(
-            "sketch-tune", tmp_path / "base", "--sketches", tmp_path / "sk", "--out", tuned, "--iterations", 2
+            "sketch-tune", tmp_path / "base", "--sketches", tmp_path / "sk", "--out", tuned, "--iters", 2
         )
         == 0
     )
@@ -362,9 +367,127 @@ def test_pretrain_runs_data_parallel_under_torchrun_on_cpu_with_gloo(tmp_path):
     cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--nnodes=1",
            f"--master_port={_free_port()}", "main.py", "gan-pretrain", "--images", str(tmp_path / "img"),
            "--out", str(tmp_path / "ddp"), "--size", "32", "--max-channels", "8", "--style-dim", "16",
-           "--iterations", "3", "--batch", "2"]  # fmt: skip
+           "--iterations", "3", "--batch", "2"]
     r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=env, timeout=240)
     assert r.returncode == 0, r.stderr[-3000:]
     m = load_model(tmp_path / "ddp")
     assert m.manifest["training"]["world_size"] == 2 and m.manifest["training"]["step"] == 3
     assert r.stdout.count("saved") == 1  # only rank 0 reports and writes
+
+
+# --- issue 18: a sketch map with gradients, real-data regularisation, saved critics, edge measure ----
+
+
+def test_the_smooth_sketch_map_passes_gradients_in_blank_regions_and_keeps_paper_white():
+    x = torch.full((1, 3, 32, 32), 0.4)
+    x[..., 10:22, 10:22] = -0.6  # one dark square; everything else is blank paper in F
+    x.requires_grad_(True)
+    s = photo_to_sketch(x)
+    assert s[0, 0, 2:6, 2:6].min() > 0.99  # blank paper is white (+1)
+    assert s[0, 0, 10:22, 10].max() < 0.0  # the square's outline is ink
+    weights = torch.randn(s.shape, generator=torch.Generator().manual_seed(0))
+    (s * weights).sum().backward()
+    blank = x.grad[0, :, 1:6, 1:6].abs()  # far from the square: a hard XDoG cut gives exactly 0 here
+    assert (blank > 1e-4).float().mean() > 0.9, blank.mean()
+
+
+def square_image(size: int, x0: int, y0: int, w: int, h: int) -> np.ndarray:
+    img = np.full((size, size, 3), 200, np.uint8)
+    cv2.rectangle(img, (x0, y0), (x0 + w, y0 + h), (30, 60, 120), -1)
+    return img
+
+
+def box_ink(size: int, x0: int, y0: int, w: int, h: int) -> np.ndarray:
+    ink = np.zeros((size, size), np.float32)
+    cv2.rectangle(ink, (x0, y0), (x0 + w, y0 + h), 1.0, 1)
+    return ink
+
+
+@pytest.mark.parametrize("method", ["canny", "outline"])
+def test_edge_distance_is_measured_on_the_images_own_edges(method):
+    tall = square_image(64, 24, 8, 16, 48)
+    wide = square_image(64, 8, 24, 48, 16)
+    edges = image_edges(tall, method)
+    assert edges.any() and edges.mean() < 0.2  # an outline, not a filled shape
+    target = [box_ink(64, 24, 8, 16, 48)]
+    near, far = edge_distance(np.stack([tall, wide]), target, method)
+    assert near < 1.5 and far > 4 * near, (near, far)
+    # a low-contrast texture in the background does not count as shape
+    rng = np.random.default_rng(0)
+    noisy = np.clip(tall.astype(int) + rng.integers(-6, 7, tall.shape), 0, 255).astype(np.uint8)
+    assert edge_distance(noisy[None], target, method)[0] < near + 0.5
+
+
+def primitives_base(size: int = 32, count: int = 24) -> StyleGANModel:
+    model = tiny_model()
+    model.manifest = {"model_id": "prim", "data": {"kind": "primitives", "variant": "sketch-shapes",
+                                                   "count": count, "seed": 5, "size": size}}
+    return model
+
+
+def test_the_image_critic_sees_the_bases_training_data_regenerated_from_its_manifest(tmp_path):
+    from core.primitives import config_for, generate_batch
+    from core.sketchgan.finetune import regularisation_images
+
+    base = primitives_base()
+    images, info = regularisation_images(base, tune_preset("cpu"))
+    assert info["kind"] == "primitives" and info["variant"] == "sketch-shapes" and len(images) == 24
+    expected = generate_batch(config_for("sketch-shapes"), 5, 0, 24, 32, 32)  # the base's own images
+    assert np.abs((images.permute(0, 2, 3, 1).numpy() + 1) * 127.5 - expected).max() < 1
+    # an imported base records no data: 'auto' falls back to its samples, 'data' says why it cannot
+    imported = tiny_model()
+    assert regularisation_images(imported, tune_preset("cpu"))[0] is None
+    with pytest.raises(SketchTuneError, match="does not say what it was trained on"):
+        regularisation_images(imported, tune_preset("cpu", image_data="data"))
+    gone = tiny_model()
+    gone.manifest = {"data": {"kind": "folder", "folder": str(tmp_path / "gone")}}
+    with pytest.raises(SketchTuneError, match="gone"):
+        regularisation_images(gone, tune_preset("cpu", image_data="data"))
+
+
+def test_a_tuned_model_saves_its_image_critic_and_a_second_tuning_starts_from_it(tmp_path):
+    base = primitives_base()
+    sk = [circle_sketch(32)]
+    cfg = tune_preset("cpu", iters=3, preview_every=100, autosave_every=100, l_image=0.7)
+    first = sketch_tune(base, sk, cfg, out_dir=tmp_path / "t1")
+    back = load_model(tmp_path / "t1")
+    assert back.manifest["image_regularisation"]["kind"] == "primitives"
+    assert back.manifest["data"]["variant"] == "sketch-shapes"  # carried on for the next tuning
+    assert back.sketch_discriminator is not None
+    d0, d1, ds = (m.state_dict() for m in (base.discriminator, back.discriminator, back.sketch_discriminator))
+    key = "final_linear.1.weight"
+    assert not torch.equal(d0[key], d1[key]) and not torch.equal(d1[key], ds[key])
+    assert torch.equal(d1[key], first.discriminator.state_dict()[key])
+    # with λ_image 0 the image critic is not trained: the saved one is the base's, unchanged
+    plain = sketch_tune(base, sk, cfg.with_(l_image=0.0), out_dir=tmp_path / "t0")
+    assert torch.equal(load_model(tmp_path / "t0").discriminator.state_dict()[key], d0[key])
+    assert plain.manifest["image_regularisation"]["kind"] == "samples"
+    # a second tuning reads the tuned model's data record and critic
+    second = sketch_tune(tmp_path / "t1", sk, cfg, out_dir=tmp_path / "t2")
+    assert second.manifest["image_regularisation"]["kind"] == "primitives"
+    assert second.manifest["base"]["model_id"] == back.model_id
+
+
+def test_presets_are_one_table_and_bad_settings_are_reported_together():
+    from core.cli.sketchgan import PRETRAIN_PRESETS, TUNE_PRESETS
+    from core.sketchgan import finetune, pretrain
+
+    assert tuple(finetune.PRESETS) == TUNE_PRESETS and tuple(pretrain.PRESETS) == PRETRAIN_PRESETS
+    assert finetune.preset("cpu", iters=7).iters == 7 and finetune.preset("cpu").preset == "cpu"
+    p = pretrain.preset("gpu", size=64, iters=None)
+    assert p.model.size == 64 and p.model.max_channels == 512 and p.iters == 200_000
+    with pytest.raises(SketchTuneError, match=r"trainable.*; batch and iters"):
+        finetune.SketchTuneConfig(trainable="nope", iters=0)
+    with pytest.raises(SketchTuneError, match="Unknown sketch fine-tuning preset 'fast'.*cpu, paper"):
+        finetune.preset("fast")
+    with pytest.raises(pretrain.PretrainError, match=r"iters and batch.*; mixing"):
+        pretrain.PretrainConfig(iters=0, mixing=2)
+
+
+def test_cpu_time_estimate_follows_the_benchmarks():
+    from core.sketchgan.finetune import estimate_cpu_seconds
+
+    one = tune_preset("cpu", iters=1)
+    small = estimate_cpu_seconds(StyleGANConfig(size=32, style_dim=128, n_mlp=8, max_channels=32), one)
+    big = estimate_cpu_seconds(StyleGANConfig(size=256), one)
+    assert 0.2 < small < 0.3 and 120 < big < 160  # bench/sketchgan.py: 0.25 s and 138 s per step

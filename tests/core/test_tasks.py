@@ -6,22 +6,22 @@ import numpy as np
 import pytest
 import torch
 
+from core import video
+from core.images import palette_of, quantize_to_palette
 from core.jobs import Cancelled, CancelToken, GanvasError
+from core.singan import requests as R
 from core.singan import tasks as T
-from core.singan.config import SinGANConfig
 from core.singan.model import save_model
 from core.singan.train import train_singan
 
-TINY = SinGANConfig(max_size=32, min_size=12, iters=40, d_steps=1, g_steps=1, nfc=8, max_nfc=16, preset="tiny")
-
 
 @pytest.fixture(scope="module")
-def model():
+def model(tiny_singan):
     import cv2
     from skimage import data
 
     img = cv2.resize(data.coffee(), (48, 32), interpolation=cv2.INTER_AREA)
-    return train_singan(img, TINY, seed=3, device="cpu")
+    return train_singan(img, tiny_singan.with_(iters=40), seed=3, device="cpu")
 
 
 @pytest.fixture(scope="module")
@@ -40,28 +40,44 @@ def _square_mask(shape, box=(6, 12, 8, 18)):
 # ---------------------------------------------------------------- palette and masks
 
 def test_palette_quantisation_uses_only_palette_colours(model):
-    pal = T.palette_of(model.image, 5)
+    pal = palette_of(model.image, 5)
     assert pal.shape == (5, 3) and pal.dtype == np.uint8
     rng = np.random.default_rng(0)
     painting = rng.integers(0, 256, (20, 30, 3), dtype=np.uint8)
-    q = T.quantize_to_palette(painting, pal)
+    q = quantize_to_palette(painting, pal)
     colours = {tuple(c) for c in q.reshape(-1, 3)}
     assert colours <= {tuple(c) for c in pal}
     # each pixel goes to its nearest colour
     d = ((painting[:, :, None, :].astype(int) - pal[None, None].astype(int)) ** 2).sum(-1)
     assert np.array_equal(q, pal[d.argmin(-1)])
-    assert np.array_equal(T.palette_of(model.image, 5), pal)  # deterministic
+    assert np.array_equal(palette_of(model.image, 5), pal)  # deterministic
 
 
 def test_edit_mask_is_dilated_and_feathered():
     m = np.zeros((60, 60), np.float32)
     m[28:32, 28:32] = 1
-    soft = T.make_edit_mask(m, dilate_px=10, sigma=2)
+    soft = T.make_edit_mask(m, dilate=10 / 60, feather=2 / 60)
     assert soft.dtype == np.float32 and soft.max() == 1.0
     assert soft[30, 30] == 1.0 and soft[30, 40] > 0.4  # 10 px away: inside the dilation
     assert soft[30, 50] == 0.0 and soft[2, 2] == 0.0  # beyond dilation + 3σ: untouched
     assert 0 < soft[30, 44] < 1  # the feathered edge
-    assert T.make_edit_mask(np.zeros((8, 8)), 3, 1).max() == 0
+    assert T.make_edit_mask(np.zeros((8, 8)), 0.3, 0.1).max() == 0
+
+
+def test_edit_mask_is_relative_to_the_image_size():
+    """The same mask on a 128-px and a 512-px image covers the same part of the picture."""
+    import cv2
+
+    small = np.zeros((64, 128), np.float32)
+    small[28:36, 60:68] = 1
+    big = cv2.resize(small, (512, 256), interpolation=cv2.INTER_NEAREST)
+    a = T.make_edit_mask(small)
+    b = cv2.resize(T.make_edit_mask(big), (128, 64), interpolation=cv2.INTER_AREA)
+    assert np.abs(a - b).mean() < 0.02 and (a > 0.5).sum() == pytest.approx((b > 0.5).sum(), rel=0.15)
+    r_small, _ = T.mask_radii(small.shape, T.EDIT_DILATE, T.FEATHER)
+    assert r_small == pytest.approx(128 * 0.08) and T.mask_radii(big.shape, T.EDIT_DILATE, T.FEATHER)[0] == 4 * r_small
+    with pytest.raises(GanvasError, match="fractions"):
+        T.make_edit_mask(small, dilate=20)
 
 
 # ---------------------------------------------------------------- the tasks
@@ -90,8 +106,8 @@ def test_edit_blend_leaves_pixels_outside_the_feathered_mask_untouched(model):
     img = model.image.copy()
     img[6:12, 8:18] = img[0:6, 0:10]  # a copy-paste edit
     mask = _square_mask(img.shape[:2])
-    out = T.edit(model, img, mask, scale=1, seed=0, dilate_px=3, sigma=1.0)
-    soft = T.make_edit_mask(mask, 3, 1.0)
+    out = T.edit(model, img, mask, scale=1, seed=0, dilate=0.06, feather=0.02)
+    soft = T.make_edit_mask(mask, 0.06, 0.02)
     assert out.shape == img.shape and out.dtype == np.uint8
     assert np.array_equal(out[soft == 0], img[soft == 0])
     assert not np.array_equal(out[soft > 0.9], img[soft > 0.9])
@@ -101,20 +117,22 @@ def test_harmonize_with_a_pasted_object_and_finetuning(model):
     obj = np.zeros((8, 8, 4), np.uint8)
     obj[..., :3] = (0, 200, 255)
     obj[2:6, 2:6, 3] = 255
-    comp, mask = T.composite_object(model.image, obj, x=10, y=5, scale=1.5)
+    from core.images import composite_object
+
+    comp, mask = composite_object(model.image, obj, x=10, y=5, scale=1.5)
     assert comp.shape == model.image.shape and mask.shape == model.image.shape[:2]
     assert mask.sum() > 0 and mask[0, 0] == 0
-    out = T.harmonize(model, comp, mask, scale=2, dilate_px=2, sigma=1.0)
-    soft = T.make_edit_mask(mask, 2, 1.0)
+    out = T.harmonize(model, comp, mask, scale=2, dilate=0.04, feather=0.02)
+    soft = T.make_edit_mask(mask, 0.04, 0.02)
     assert np.array_equal(out[soft == 0], comp[soft == 0])
     seen = []
-    tuned = T.harmonize(model, comp, mask, scale=2, dilate_px=2, sigma=1.0, finetune_iters=4, progress=seen.append)
+    tuned = T.harmonize(model, comp, mask, scale=2, dilate=0.04, feather=0.02, finetune_iters=4, progress=seen.append)
     assert tuned.shape == out.shape and any(p.stage.startswith("Fine-tuning") for p in seen)
 
 
 def test_finetune_returns_a_new_model_and_leaves_the_old_one(model):
     before = {k: v.clone() for k, v in model.generators[-1].state_dict().items()}
-    new = T.finetune_on(model, model.image, scale=1, scales=2, iters=3)
+    new = T.finetune_on(model, model.image, scale=1, depth=2, iters=3)
     assert new is not model and new.model_id != model.model_id
     assert all(torch.equal(before[k], v) for k, v in model.generators[-1].state_dict().items())
     assert any(not torch.equal(before[k], v) for k, v in new.generators[-1].state_dict().items())
@@ -130,10 +148,10 @@ def test_super_resolution_size(model, factor):
     assert T.bicubic_upscale(model.image, factor).shape == out.shape
 
 
-def test_sr_training_settings_match_the_public_code():
-    cfg = T.config_for_task(TINY, "sr")
+def test_sr_training_settings_match_the_public_code(tiny_singan):
+    cfg = T.config_for_task(tiny_singan, "sr")
     assert abs(cfg.scale_factor - 0.7937) < 1e-3 and cfg.alpha == 100 and cfg.min_size == 18
-    assert T.config_for_task(TINY, "animation").min_size == 20
+    assert T.config_for_task(tiny_singan, "animation").min_size == 20
 
 
 def test_animation_frames_change_smoothly(model):
@@ -166,11 +184,11 @@ def test_gif_and_mp4_export_load_back(model, tmp_path):
     from PIL import Image
 
     frames = T.animate(model, frames=5)
-    gif = T.save_gif(tmp_path / "a.gif", frames, fps=10, loop=True)
+    gif = video.save_gif(tmp_path / "a.gif", frames, fps=10, loop=True)
     with Image.open(gif) as im:
         assert im.size == (frames.shape[2], frames.shape[1]) and 1 < im.n_frames <= 5
         assert im.info.get("duration") == 100 and im.info.get("loop") == 0
-    mp4 = T.save_mp4(tmp_path / "a.mp4", frames, fps=10)
+    mp4 = video.save_mp4(tmp_path / "a.mp4", frames, fps=10)
     cap = cv2.VideoCapture(str(mp4))
     read = []
     while True:
@@ -182,7 +200,7 @@ def test_gif_and_mp4_export_load_back(model, tmp_path):
     assert len(read) == 5 and read[0].shape[:2] == (frames.shape[1] + frames.shape[1] % 2,
                                                     frames.shape[2] + frames.shape[2] % 2)
     with pytest.raises(GanvasError, match="uint8 N×H×W×3"):
-        T.save_gif(tmp_path / "b.gif", frames[0], fps=10)
+        video.save_gif(tmp_path / "b.gif", frames[0], fps=10)
 
 
 @pytest.mark.parametrize("size", [(70, 20), (23, 41), (32, 21)])
@@ -245,7 +263,7 @@ def test_cli_runs_every_task(model, model_dir, tmp_path, capsys):
     m = str(model_dir)
     runs = {
         "paint.png": ["paint", m, "--input", str(inp), "--scale", "1"],
-        "edit.png": ["edit", m, "--input", str(inp), "--mask", str(mask), "--dilate", "2"],
+        "edit.png": ["edit", m, "--input", str(inp), "--mask", str(mask), "--dilate", "0.04"],
         "harm.png": ["harmonize", m, "--input", str(inp), "--object", str(obj), "--x", "5", "--y", "4"],
         "sr.png": ["sr", m, "--factor", "2"],
         "anim.gif": ["animate", m, "--frames", "4", "--loop"],
@@ -271,7 +289,7 @@ def test_cli_errors_are_one_line_and_exit_1(model_dir, tmp_path, capsys):
     bad_mask = tmp_path / "m.png"
     save_image(bad_mask, np.zeros((5, 5, 3), np.uint8))
     cases = [
-        (["edit", str(model_dir), "--input", str(inp)], "needs --mask"),
+        (["edit", str(model_dir), "--input", str(inp)], "edit mask (--mask) is missing"),
         (["edit", str(model_dir), "--input", str(inp), "--mask", str(bad_mask)], "5×5"),
         (["paint", str(model_dir), "--input", str(inp), "--scale", "9"], "injection scale"),
         (["animate", str(model_dir), "--frames", "3", "--out", str(tmp_path / "a.avi")], ".gif or .mp4"),
@@ -282,3 +300,81 @@ def test_cli_errors_are_one_line_and_exit_1(model_dir, tmp_path, capsys):
         err = capsys.readouterr().err.strip().splitlines()
         errors = [line for line in err if line.startswith("error:")]
         assert len(errors) == 1 and expected in errors[0], err
+
+
+# ---------------------------------------------------------------- quantised paint, SR noise
+
+def test_quantised_paint_retrains_the_injection_scale_on_palette_inputs(model):
+    before = {k: v.clone() for k, v in model.generators[1].state_dict().items()}
+    seen = []
+    tuned, pal = T.train_paint_scale(model, 1, colours=4, iters=3, progress=seen.append)
+    assert tuned is not model and pal.shape == (4, 3) and any("4-colour" in p.stage for p in seen)
+    assert all(torch.equal(before[k], v) for k, v in model.generators[1].state_dict().items())
+    assert any(not torch.equal(before[k], v) for k, v in tuned.generators[1].state_dict().items())
+    assert tuned.generators[2] is not model.generators[2]  # other scales copied, not shared
+    assert T.train_paint_scale(model, 1, colours=4, iters=3)[0] is tuned  # cached
+    painting = np.zeros_like(model.image)
+    painting[:, painting.shape[1] // 2 :] = (230, 200, 170)
+    out = T.paint_to_image(model, painting, scale=1, quantize=True, colours=4, quantize_iters=3)
+    assert out.shape == model.image.shape and not np.array_equal(out, T.paint_to_image(model, painting, scale=1))
+
+
+def test_super_resolution_first_pass_uses_grey_noise(model, monkeypatch):
+    calls = []
+    real = T.noise_for
+
+    def spy(seed, scale, n, h, w, grey):
+        calls.append(grey)
+        return real(seed, scale, n, h, w, grey)
+
+    monkeypatch.setattr(T, "noise_for", spy)
+    T.super_resolve(model, factor=2)
+    assert calls == [True, False, False]  # as the public code: its first SR step is drawn like scale 0
+
+
+# ---------------------------------------------------------------- requests
+
+def test_requests_report_every_problem_in_one_message():
+    with pytest.raises(GanvasError) as err:
+        R.EditRequest(image=None, mask=np.zeros(3), dilate=2.0, seed=-1, scale=-2)
+    text = str(err.value)
+    for part in ("Editing:", "seed", "injection scale", "edited image", "edit mask", "dilation"):
+        assert part in text, text
+    with pytest.raises(GanvasError, match="a mask .* or an object"):
+        R.HarmonizeRequest(image=np.zeros((8, 8, 3), np.uint8))
+    with pytest.raises(GanvasError, match="number of frames.*; frames per second"):
+        R.AnimateRequest(frames=1, fps=0)
+
+
+def test_requests_resolve_task_defaults_and_record_them(model):
+    img = model.image
+    assert R.PaintRequest(painting=img).resolved(model).scale == 1
+    assert R.EditRequest(image=img, mask=img[..., 0]).resolved(model).scale == model.num_trained // 2
+    assert R.AnimateRequest().resolved(model).scale == 0 and R.RetargetRequest().resolved(model).scale == 0
+    h, w = model.shapes[-1]
+    r = R.RetargetRequest(width=70).resolved(model)
+    assert (r.width, r.height) == (70, h)
+    meta = R.RetargetRequest(width=70, seed=4).metadata(model)
+    assert meta == {"task": "retarget", "seed": "4", "scale": "0", "width": "70", "height": str(h),
+                    "model_id": model.model_id, "software": "Ganvas"}
+    req = R.RetargetRequest(width=40, height=20, scale=0, seed=4)
+    assert np.array_equal(req.run(model), T.retarget(model, width=40, height=20, scale=0, seed=4))
+    assert set(R.REQUESTS) == {"paint", "edit", "harmonize", "sr", "animate", "retarget"}
+    R.AnimateRequest().check_output("a.gif")
+    R.EditRequest(image=img, mask=img[..., 0]).check_output("a.png")
+    with pytest.raises(GanvasError, match=".gif or .mp4"):
+        R.AnimateRequest().check_output("a.avi")
+
+
+def test_harmonize_request_pastes_the_object_itself(model):
+    from core.images import composite_object
+
+    obj = np.zeros((8, 8, 4), np.uint8)
+    obj[..., 0] = 255
+    obj[2:6, 2:6, 3] = 255
+    req = R.HarmonizeRequest(image=model.image, object=obj, x=10, y=5, object_scale=1.5, scale=2, dilate=0.04)
+    comp, mask = req.composite()
+    ref_comp, ref_mask = composite_object(model.image, obj, x=10, y=5, scale=1.5)
+    assert np.array_equal(comp, ref_comp) and np.array_equal(mask, ref_mask)
+    assert np.array_equal(req.run(model), T.harmonize(model, ref_comp, ref_mask, scale=2, dilate=0.04))
+    assert req.metadata(model)["x"] == "10" and "object" not in req.metadata(model)

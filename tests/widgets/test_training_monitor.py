@@ -50,7 +50,7 @@ def test_curves_get_appended_points_over_stages(qtbot, monitor):
     assert len(x) == 22
     assert x[11] == 100 and x[-1] == 200  # the second stage continues the global iteration count
     monitor.redraw()
-    px, py = monitor._curves["errD"].getData()
+    px, py = monitor.drawn("errD")
     assert np.allclose(px, x) and np.allclose(py, y)
     assert sorted(monitor.metric_names()) == ["errD", "rec"]
     assert len(monitor._stage_lines) == 1
@@ -58,8 +58,8 @@ def test_curves_get_appended_points_over_stages(qtbot, monitor):
 
 def test_redraw_is_throttled_by_timer(qtbot, monitor):
     monitor.update_progress("scale", 0, 1, 1, 10, 5.0, 2.0, {"loss": 0.5})
-    assert "loss" not in monitor._curves  # not drawn at once...
-    qtbot.waitUntil(lambda: "loss" in monitor._curves, timeout=2000)  # ...but soon
+    assert monitor.drawn("loss") is None  # not drawn at once...
+    qtbot.waitUntil(lambda: monitor.drawn("loss") is not None, timeout=2000)  # ...but soon
 
 
 def test_decimation_bounds_points_and_keeps_trend():

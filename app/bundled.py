@@ -1,0 +1,29 @@
+"""Files shipped inside the ``app`` package: the style sheet, the sample photo and its trained model.
+
+They live in ``app/resources/`` and are package data, so the same code finds them in a source
+checkout (``python main.py``), an editable install and a wheel installed with ``pip install .``
+(``importlib.resources``; a test builds the wheel and checks it holds them).
+"""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from pathlib import Path
+
+#: The folder itself (a real folder: the package is installed unzipped, as pip does).
+RESOURCES = Path(str(files("app") / "resources"))
+STYLE_SHEET = RESOURCES / "style.qss"
+SAMPLE_IMAGE = RESOURCES / "samples" / "hubble_deep_field.jpg"
+SAMPLE_MODEL = RESOURCES / "samples" / "hubble_deep_field.ganvas"
+#: The Sketch GAN dock's base model, opened at start when present (a StyleGAN2 trained on Primitives
+#: ``sketch-shapes``; README ▸ Sketch Your Own GAN has the recipe). Not shipped yet: training it needs
+#: about an hour of CPU; until then the dock says so and offers pretraining, Open… and Import .pt….
+SKETCH_BASE = RESOURCES / "sketchgan" / "sketch_base.ganvas"
+
+#: What a complete install must hold, relative to the ``app`` package (checked by the wheel test).
+SHIPPED = (
+    "resources/style.qss",
+    "resources/samples/hubble_deep_field.jpg",
+    "resources/samples/hubble_deep_field.ganvas/manifest.json",
+    "resources/samples/hubble_deep_field.ganvas/model.safetensors",
+)

@@ -1,0 +1,129 @@
+"""The panel contract and the job bar (app/panels/base.py), and the Train dock's presets and expected time."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QSpinBox
+
+import app.panels.train as train_module
+from app.documents import Document
+from app.panels.base import JobBar, Panel
+from app.panels.train import TrainPanel, estimate_text
+from app.workers import JobRunner, describe_error
+from core.jobs import ProgressReporter, check_cancel
+from core.singan.config import DEFAULT_PRESET, PRESET_DESCRIPTIONS, PRESETS
+
+
+@pytest.fixture
+def jobs(qtbot):
+    runner = JobRunner(max_threads=2)
+    yield runner
+    runner.cancel_all()
+    runner.wait(10000)
+
+
+def until_cancelled(*, progress=None, cancel=None) -> None:
+    """A long job: reports progress every few ms until it is cancelled."""
+    reporter = ProgressReporter(progress, interval_s=0.01)
+    for step in range(1, 100_000):
+        check_cancel(cancel)
+        reporter.report(step, 100_000, stage="counting")
+        time.sleep(0.005)
+
+
+def test_job_bar_enables_controls_by_job_state_and_cancels(qtbot, jobs):
+    bar = JobBar(jobs, "Start")
+    qtbot.addWidget(bar)
+    setting = QSpinBox()
+    bar.lock(setting)
+    bar.set_ready(False)
+    assert not bar.start_button.isEnabled() and not bar.cancel_button.isEnabled()
+    bar.set_ready(True)
+    assert bar.start_button.isEnabled() and setting.isEnabled()
+
+    said: list[str] = []
+    bar.said.connect(said.append)
+    with qtbot.waitSignal(bar.runningChanged):
+        bar.run(until_cancelled, name="Counting")
+    assert bar.running and not bar.start_button.isEnabled() and bar.cancel_button.isEnabled()
+    assert not setting.isEnabled()
+    assert bar.run(until_cancelled, name="Again") is None  # one job at a time
+    qtbot.waitUntil(lambda: bar.progress_bar.value() > 0, timeout=10000)
+    assert "ETA" in bar.message.text() and "Counting" in bar.message.text()
+
+    with qtbot.waitSignal(bar.runningChanged, timeout=10000) as ended:
+        bar.cancel_button.click()
+    assert ended.args == [False]
+    assert bar.message.text() == "Cancelled." and said == ["Cancelled."]
+    assert bar.start_button.isEnabled() and setting.isEnabled() and not bar.cancel_button.isEnabled()
+
+
+def test_job_bar_words_errors_through_describe_error(qtbot, jobs):
+    bar = JobBar(jobs, "Start")
+    qtbot.addWidget(bar)
+
+    def out_of_memory():
+        raise MemoryError()
+
+    with qtbot.waitSignal(bar.runningChanged, timeout=10000, check_params_cb=lambda running: not running):
+        bar.run(out_of_memory, name="Big")
+    assert bar.message.text() == describe_error(MemoryError()) and "memory" in bar.message.text()
+
+
+def test_every_panel_speaks_the_contract(window):
+    panels = [window.train_panel, window.generate_panel, window.spectrum_panel, window.tasks_panel,
+              window.primitives_panel]
+    assert all(isinstance(p, Panel) for p in panels)
+    window.primitives_panel.status.emit("hello from a panel")
+    assert window.statusBar().currentMessage() == "hello from a panel"
+
+
+def test_train_dock_offers_every_preset_with_its_description(qtbot, jobs):
+    panel = TrainPanel(jobs, Document())
+    qtbot.addWidget(panel)
+    combo = panel.preset
+    assert [combo.itemData(i) for i in range(combo.count())] == list(PRESETS)
+    for i, name in enumerate(PRESETS):
+        assert combo.itemData(i, Qt.ItemDataRole.ToolTipRole) == PRESET_DESCRIPTIONS[name]
+    assert panel.preset_name() == DEFAULT_PRESET
+    combo.setCurrentIndex(combo.findData("paper"))
+    assert panel.config().preset == "paper" and panel.max_size.value() == PRESETS["paper"].max_size
+    assert panel.preset_info.text() == PRESET_DESCRIPTIONS["paper"]
+
+
+def test_train_dock_shows_the_measured_training_time_and_recomputes_coalesced(qtbot, jobs, photo, tiny_singan,
+                                                                              monkeypatch):
+    calls = []
+    real = train_module.estimate_training_seconds
+
+    def counted(config, height, width, device="cpu"):
+        calls.append(config.max_size)
+        return real(config, height, width, device)
+
+    monkeypatch.setattr(train_module, "estimate_training_seconds", counted)
+    monkeypatch.setattr(train_module, "preset", lambda name, **kw: tiny_singan.with_(**kw))
+    doc = Document()
+    panel = TrainPanel(jobs, doc)
+    qtbot.addWidget(panel)
+    assert "Open a photo" in panel.estimate.text()
+    panel.max_size.setValue(32)
+    doc.set_photo(photo, None)
+    qtbot.waitUntil(lambda: not panel.estimating and "estimated on this machine" in panel.estimate.text(),
+                    timeout=30000)
+    assert panel.estimate.text().startswith("≈ ") and calls == [32]
+
+    for size in (48, 64, 48):  # a burst of changes: one measurement, of the last value
+        panel.max_size.setValue(size)
+    qtbot.waitUntil(lambda: not panel.estimating, timeout=30000)
+    assert calls == [32, 48] and "estimated on this machine" in panel.estimate.text()
+    panel.max_size.setValue(32)  # measured before: shown from the cache at once
+    qtbot.waitUntil(lambda: not panel.estimating, timeout=30000)
+    assert calls == [32, 48]
+
+
+@pytest.mark.parametrize(("seconds", "text"), [(12.4, "≈ 12 s"), (250, "≈ 4 min"), (7800, "≈ 2 h 10 min")])
+def test_estimate_text(seconds, text):
+    assert estimate_text(seconds) == f"{text} (estimated on this machine)"
