@@ -68,7 +68,8 @@ class GeneratePanel(Panel):
         self.scale = LabeledSlider("Scale", ["—"])
         self.scale.setToolTip("Where generation starts: left = coarsest (new layouts), right = finest (only details change)")
         self.diversity = FloatSlider("Diversity", 0.0, 3.0, 0.05, 1.0)
-        self.diversity.setToolTip("Multiplies the noise at every scale: 0 = the reconstruction, 1 = as trained")
+        self.diversity.setToolTip("0 = the photo's reconstruction (from the coarsest scale), 1 = as trained, "
+                                  "above 1 = more noise at every scale")
         self.width_scale = FloatSlider("Width ×", 0.25, 4.0, 0.05, 1.0)
         self.height_scale = FloatSlider("Height ×", 0.25, 4.0, 0.05, 1.0)
         self.seed = SeedControl(0)

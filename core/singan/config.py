@@ -37,7 +37,8 @@ class SinGANConfig:
     alpha: float = 10.0  # reconstruction weight
     noise_amp_init: float = 0.1  # noise amplitude per scale = noise_amp_init · RMSE(reconstruction↑, x_n)
     # --- where the presets differ from the SinGAN paper (its values are the defaults) ---
-    batch_norm: bool = True  # BatchNorm in generator and critic blocks (SinGAN); ConSinGAN uses none
+    batch_norm: bool = True  # BatchNorm in the generator blocks (SinGAN); ConSinGAN uses none
+    d_batch_norm: bool = True  # BatchNorm in the critic (SinGAN): over a batch of one image it hides a loss of contrast
     lrelu: float = 0.2  # LeakyReLU slope (ConSinGAN: 0.05)
     schedule: str = "geometric"  # "geometric": steps of ~scale_factor; "consingan": ``stages`` scales, denser at the coarse end
     stages: int = 6  # number of scales for the "consingan" schedule (ConSinGAN's train_stages)
@@ -114,29 +115,30 @@ class SinGANConfig:
 #: LeakyReLU 0.05, noise padding, the coarse image as reconstruction input, 2000 iterations with one
 #: generator gradient applied 3 times. Stages hand RGB images to each other (ConSinGAN hands feature maps)
 #: so that every application can inject an image at any scale; README lists this.
-#: ``fast``: the CPU recipe chosen with bench/quality.py (README has the table): ConSinGAN's concurrent,
-#: BatchNorm-free stages plus a patch sliced-Wasserstein loss (GPDM) next to the adversarial one.
+#: ``fast``: the CPU recipe chosen with bench/quality.py (README has the table and what else was tried):
+#: SinGAN's 32-channel BatchNorm networks at scale factor 0.75, trained two scales at a time with
+#: ConSinGAN's learning-rate scaling, noise padding and one-gradient-three-steps generator loop, a
+#: patch sliced-Wasserstein loss (GPDM) next to the adversarial one, and half the iterations at the
+#: finest scale. (BatchNorm-free 32-channel networks learnt far slower here: README.)
 PRESETS: dict[str, SinGANConfig] = {
     "fast": SinGANConfig(
         preset="fast",
-        batch_norm=False,
-        lrelu=0.05,
-        scale_factor=0.75,
         max_size=128,
-        nfc=32,
         max_nfc=32,
-        iters=400,
+        iters=500,
         fine_iters=0.5,
-        d_steps=2,
-        g_steps=1,
+        d_steps=3,
+        g_steps=3,
+        g_reuse_grad=True,
         train_depth=2,
         noise_pad=True,
         redraw_lower=False,
-        lambda_patch=1.0,
+        lambda_patch=100.0,
     ),
     "consingan": SinGANConfig(
         preset="consingan",
         batch_norm=False,
+        d_batch_norm=False,
         lrelu=0.05,
         schedule="consingan",
         stages=6,

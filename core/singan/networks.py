@@ -87,7 +87,7 @@ def make_networks(config, scale: int) -> tuple[Generator, Discriminator]:
     """The generator and critic a :class:`~core.singan.config.SinGANConfig` prescribes for ``scale``."""
     ch = config.channels_at(scale)
     return (Generator(ch, config.num_layers, config.batch_norm, config.lrelu),
-            Discriminator(ch, config.num_layers, config.batch_norm, config.lrelu))
+            Discriminator(ch, config.num_layers, config.d_batch_norm, config.lrelu))
 
 
 class FoldedGenerator(nn.Module):

@@ -269,7 +269,7 @@ def _train_scale(model: SinGANModel, n: int, d_state, reporter: ProgressReporter
             with torch.no_grad():
                 fake = sc.run(sc.first, n, prev, noise)
             opt_d.zero_grad(set_to_none=True)
-            err_real, err_fake, gp = critic_losses(d, real, fake, cfg.lambda_grad, cfg.batch_norm, rng)
+            err_real, err_fake, gp = critic_losses(d, real, fake, cfg.lambda_grad, cfg.d_batch_norm, rng)
             (err_real + err_fake + gp).backward()
             opt_d.step()
         # --- generator: fool the critic, reconstruct the image from z*, match its patches

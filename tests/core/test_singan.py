@@ -227,7 +227,7 @@ def test_cli_evaluate_prints_swd_diversity_and_spectral_distance(tiny_model, tmp
 
 # --- presets: ConSinGAN's recipe, the fast recipe's pieces, and the slider ends -----------------------
 
-CONCURRENT = TINY.with_(batch_norm=False, lrelu=0.05, train_depth=2, noise_pad=True, redraw_lower=False,
+CONCURRENT = TINY.with_(batch_norm=False, d_batch_norm=False, lrelu=0.05, train_depth=2, noise_pad=True, redraw_lower=False,
                         g_reuse_grad=True, lambda_patch=1.0, patch_directions=16, iters=6, preset="tiny-concurrent")
 
 
