@@ -26,6 +26,8 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+# core first: it sets the OpenMP wait policy before torch loads (spinning threads collapse on a busy CPU)
+import core  # noqa: E402, F401, I001
 import torch  # noqa: E402
 from PySide6.QtCore import QSettings  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402

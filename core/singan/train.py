@@ -266,8 +266,9 @@ def _train_scale(model: SinGANModel, n: int, d_state, reporter: ProgressReporter
         for j in range(cfg.d_steps):
             if j > 0 and cfg.redraw_lower:
                 prev = sc.frozen_sample()
-            with torch.no_grad():
-                fake = sc.run(sc.first, n, prev, noise)
+            if j == 0 or cfg.redraw_lower:  # otherwise the generators and inputs are unchanged: same fake
+                with torch.no_grad():
+                    fake = sc.run(sc.first, n, prev, noise)
             opt_d.zero_grad(set_to_none=True)
             err_real, err_fake, gp = critic_losses(d, real, fake, cfg.lambda_grad, cfg.d_batch_norm, rng)
             (err_real + err_fake + gp).backward()
