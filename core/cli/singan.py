@@ -54,7 +54,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--n", type=int, default=10, help="number of samples")
     p.add_argument("--start-scale", type=int, default=0,
                    help="scale where generation starts: 0 = coarsest (most variation); higher keeps the layout")
-    p.add_argument("--diversity", type=float, default=1.0, help="noise amplitude multiplier")
+    p.add_argument("--diversity", type=float, default=1.0,
+                   help="0 = the photo's reconstruction (from scale 0), 1 = as trained, >1 = more noise")
     p.add_argument("--width-scale", type=float, default=1.0, help="output width multiplier (retargeting)")
     p.add_argument("--height-scale", type=float, default=1.0, help="output height multiplier")
     p.add_argument("--seed", type=int, default=0, help="sample i uses seed + i")
