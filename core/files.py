@@ -35,6 +35,16 @@ def describe_os_error(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
 
+def output_folder(path: str | os.PathLike) -> Path:
+    """Create ``path`` (and parents) for a command's outputs; the error names the folder and the cause."""
+    out = Path(path)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise GanvasError(f"Cannot create the output folder '{out}': {describe_os_error(exc)}.") from exc
+    return out
+
+
 @contextmanager
 def naming(*paths: str | os.PathLike | None, only: tuple[type[BaseException], ...] = (GanvasError,)) -> Iterator[None]:
     """Errors of type ``only`` raised inside are about these files: a message that names none of them

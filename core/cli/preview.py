@@ -8,7 +8,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from core.files import atomic_write_bytes, describe_os_error
+from core.files import atomic_write_bytes, describe_os_error, output_folder
 from core.images import read_image, save_image
 from core.jobs import GanvasError
 
@@ -53,11 +53,7 @@ def cmd_preview(args, *, progress, cancel) -> None:
     pyr = PatchPyramid(loaded.rgb, config, args.device)
     images = generate_from(pyr, settings, args.n, progress=progress, cancel=cancel)
     seconds = (time.perf_counter() - t0) / args.n
-    out = Path(args.out)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise GanvasError(f"Cannot create the output folder '{out}': {describe_os_error(exc)}.") from exc
+    out = output_folder(args.out)
     for i, img in enumerate(images):
         meta = {**settings.to_metadata(), "seed": str(args.seed + i), "size": f"{img.shape[1]}x{img.shape[0]}",
                 "source": Path(args.image).name, "max_size": str(args.max_size), "software": "Ganvas"}

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from core.checkpoints import MANIFEST_FILE, CheckpointError
+from core.files import output_folder
 from core.images import IMAGE_SUFFIXES, read_image, save_image
 from core.jobs import GanvasError
 from core.singan.config import DEFAULT_PRESET, PRESET_DESCRIPTIONS
@@ -175,11 +176,7 @@ def cmd_sample(args, *, progress, cancel) -> None:
     settings = SampleSettings(start_scale=args.start_scale, diversity=args.diversity,
                               width_scale=args.width_scale, height_scale=args.height_scale, seed=args.seed)
     images = sample(model, settings, args.n, progress=progress, cancel=cancel)
-    out = Path(args.out)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise GanvasError(f"Cannot create the output folder '{out}': {exc.strerror or exc}.") from exc
+    out = output_folder(args.out)
     for i, img in enumerate(images):
         meta = {**settings.to_metadata(), "seed": str(args.seed + i), "model_id": model.model_id,
                 "size": f"{img.shape[1]}x{img.shape[0]}", "software": "Ganvas"}
