@@ -25,7 +25,7 @@ from core.images import as_rgb, image_hash, to_uint8
 from core.images import resize as resize_image
 from core.jobs import Cancelled, CancelToken, GanvasError, ProgressFn, ProgressReporter, check_cancel
 from core.singan.config import DEFAULT_PRESET, PRESETS, SinGANConfig
-from core.singan.generate import SampleSettings, run_scales, sample_tensor
+from core.singan.generate import SampleSettings, reconstruct, run_scales, sample_tensor
 from core.singan.model import SinGANModel, load_model, save_model
 from core.singan.networks import Discriminator, Generator, make_networks
 from core.singan.pyramid import build_pyramid, pyramid_shapes, resize
@@ -329,11 +329,5 @@ def _noise_amp(model: SinGANModel, n: int) -> float:
     """Scale n's noise amplitude: ``noise_amp_init`` × RMSE between the reconstruction from below and x_n."""
     if n == 0:
         return 1.0
-    cfg = model.config
-    gens = [model.folded(k) for k in range(n)]
-    with torch.no_grad():
-        x = run_scales(gens, model.noise_amps, model.shapes,
-                       lambda s, h, w: model.z_rec if s == 0 else torch.zeros(1, 3, 1, 1).expand(1, 3, h, w),
-                       first=0, prev=None, pad=cfg.pad, batch=1, device=model.device, noise_pad=cfg.noise_pad)
-        up = resize(x, model.shapes[n])
-    return cfg.noise_amp_init * math.sqrt(F.mse_loss(model.reals[n], up).item())
+    up = resize(reconstruct(model, end_scale=n - 1), model.shapes[n])
+    return model.config.noise_amp_init * math.sqrt(F.mse_loss(model.reals[n], up).item())
