@@ -28,13 +28,14 @@ from app.panels.base import Panel
 from app.panels.generate import GeneratePanel
 from app.panels.spectrum import SpectrumPanel
 from app.panels.train import TrainPanel
-from app.responsiveness import warm_up_torch
+from app.responsiveness import freeze_startup_objects, warm_up_torch
 from app.settings import Settings
 from app.workers import JobRunner, describe_error
-from core.checkpoints import MANIFEST_FILE
+from core.checkpoints import MANIFEST_FILE, read_manifest
 from core.device import describe_device, thread_policy
 from core.images import IMAGE_SUFFIXES, palette_of, read_image, save_image
 from core.jobs import Cancelled, GanvasError
+from core.singan.model import KIND as MODEL_KIND
 from core.singan.model import SinGANModel, load_model, save_model
 from widgets.canvas import ImageCanvas
 from widgets.gallery import Gallery, caption_for
@@ -103,6 +104,7 @@ class MainWindow(QMainWindow):
         self._check_restored_layout = False  # set by _restore_layout: see showEvent
         self._restore_layout()
         self._update_title()
+        freeze_startup_objects()
 
     # ------------------------------------------------------------------ layout
     def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea, scroll: bool = False) -> QDockWidget:
@@ -279,8 +281,18 @@ class MainWindow(QMainWindow):
                                  f"model {m.model_id} · {m.num_trained}/{m.num_scales} scales")
 
     def _photo_changed(self) -> None:
-        self.sketch_pad.set_palette([tuple(int(v) for v in c) for c in palette_of(self.doc.photo, 8)])
+        """The sketch pad's swatches are the photo's main colours: k-means (~0.2 s) on a worker, applied
+        when the photo is still the open one."""
+        photo = self.doc.photo
         self._update_title()
+        if photo is None:
+            return
+
+        def apply(palette: np.ndarray) -> None:
+            if self.doc.photo is photo:
+                self.sketch_pad.set_palette([tuple(int(v) for v in c) for c in palette])
+
+        self.jobs.submit(palette_of, photo, 8, name="Photo palette", on_result=apply)
 
     def _model_changed(self) -> None:
         self.generate_panel.set_model(self.doc.model)
@@ -314,7 +326,11 @@ class MainWindow(QMainWindow):
         self.doc.show(image, params, params.get("task", "result"))
 
     def add_to_gallery(self, image: np.ndarray, params: dict) -> None:
+        full = self.gallery.count() >= self.gallery.max_images
         self.gallery.add_image(image, params)  # captioned by what made it (widgets.gallery.caption_for)
+        if full:
+            self.show_status(f"The gallery keeps the newest {self.gallery.max_images} images: the oldest was "
+                             "removed (export the ones to keep).")
         self._refresh_spectrum()
 
     def _gallery_chosen(self, i: int) -> None:
@@ -422,8 +438,14 @@ class MainWindow(QMainWindow):
         return self.model_job is not None
 
     def open_model(self, path: str | Path) -> bool:
-        """Open a model folder: it loads on a worker and replaces the open model when it is read
-        (``wait_idle`` waits for it). True when the load started."""
+        """Open a model folder: its manifest is checked now (milliseconds: a folder that is no model
+        says so at once and changes nothing), its tensors load on a worker and replace the open model
+        when read (``wait_idle`` waits for them). True when the load started."""
+        try:
+            read_manifest(path, MODEL_KIND)
+        except GanvasError as exc:
+            self.show_error("Open model", str(exc))
+            return False
         self.load_model_async(Path(path), self._model_opened)
         return True
 

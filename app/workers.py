@@ -8,12 +8,18 @@ quick function need not accept arguments it never uses. Errors reach the user th
 :func:`describe_error` (``JobRunner.errorOccurred``, or a panel's own ``on_error`` using it). ``LatestOnly`` is for live previews: while one request runs, newer ones replace
 each other, so only the newest runs next, and a result whose request went stale is dropped
 (a generation counter, as in napari's layer slicer).
+
+Jobs allocate and free hundreds of MB, and the engine keeps freed memory in the process for speed
+(core/malloc.py); a few seconds after jobs end, ``JobRunner`` hands the free pages back to the OS on
+a short-lived thread (at most once per :data:`RELEASE_AFTER_MS`), so the studio's resident size
+follows what it holds instead of creeping up over a long session.
 """
 
 from __future__ import annotations
 
 import inspect
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -22,8 +28,12 @@ from typing import Any
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal, Slot
 
 from core.jobs import Cancelled, CancelToken, GanvasError, Progress
+from core.malloc import release_free_memory
 
 Callback = Callable[[Any], None] | None
+
+#: Freed memory goes back to the OS this long after a job ends (and at most this often).
+RELEASE_AFTER_MS = 5000
 
 
 class Job(QObject):
@@ -128,6 +138,11 @@ class JobRunner(QObject):
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(max_threads)
         self.jobs: list[Job] = []
+        self._release = QTimer(self)
+        self._release.setSingleShot(True)
+        self._release.setInterval(RELEASE_AFTER_MS)
+        self._release.timeout.connect(self._release_memory)
+        self._releasing: threading.Thread | None = None
 
     def submit(
         self,
@@ -174,6 +189,14 @@ class JobRunner(QObject):
             self.jobs.remove(job)
         job.deleteLater()
         self.activeChanged.emit(len(self.jobs))
+        if not self._release.isActive():
+            self._release.start()
+
+    def _release_memory(self) -> None:
+        """malloc_trim on its own thread (milliseconds, but never on the GUI thread)."""
+        if self._releasing is None or not self._releasing.is_alive():
+            self._releasing = threading.Thread(target=release_free_memory, name="Release free memory", daemon=True)
+            self._releasing.start()
 
     def cancel_all(self) -> None:
         for job in list(self.jobs):

@@ -377,10 +377,14 @@ def palette_of(image: np.ndarray, k: int = 5, *, seed: int = 0) -> np.ndarray:
     rgb = as_rgb(image)
     if k < 1:
         raise ImageError(f"A palette needs at least one colour (got {k}).")
-    pixels = rgb.reshape(-1, 3).astype(np.float32)
-    if len(pixels) > 40_000:  # k-means on a fixed subsample: same colours, a fraction of the time
-        pixels = pixels[np.random.default_rng(seed).choice(len(pixels), 40_000, replace=False)]
-    k = min(k, len(np.unique(pixels, axis=0)))
+    colours = rgb.reshape(-1, 3)
+    if len(colours) > 40_000:  # k-means on a fixed subsample: same colours, a fraction of the time
+        colours = colours[np.random.default_rng(seed).choice(len(colours), 40_000, replace=False)]
+    # distinct colours counted as packed 24-bit integers: a plain integer sort, which (unlike a row-wise
+    # unique) lets other threads run, so a palette on a worker does not freeze the window
+    packed = (colours[:, 0].astype(np.uint32) << 16) | (colours[:, 1].astype(np.uint32) << 8) | colours[:, 2]
+    k = min(k, len(np.unique(packed)))
+    pixels = colours.astype(np.float32)
     cv2.setRNGSeed(int(seed))
     criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 50, 0.2)
     _, _, centers = cv2.kmeans(pixels, k, None, criteria, 3, cv2.KMEANS_PP_CENTERS)

@@ -6,6 +6,10 @@ scale, diversity, size...), shown in its tooltip and handed back by :meth:`Galle
 clicking a thumbnail can put the sliders back where they were.
 
 Indices are row numbers: removing an image shifts the ones after it down by one.
+
+The gallery holds at most ``max_images`` (:data:`MAX_IMAGES` by default): adding one more drops the
+oldest (``imagesRemoved([0])``), so an hour of Generate 8 does not grow memory without end; export
+what you want to keep.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from PySide6.QtWidgets import QAbstractItemView, QListView, QListWidget, QListWi
 from widgets.convert import to_qimage
 
 THUMB = 96
+#: The newest images kept; the oldest is dropped when one more is added.
+MAX_IMAGES = 200
 # Parameters shown first in the tooltip, in this order; any other key follows, sorted.
 _KNOWN = ("seed", "scale", "diversity", "size", "model")
 
@@ -83,7 +89,8 @@ class Gallery(QListWidget):
             Enter) — show it and restore its parameters.
         selectionChanged(): the set of selected thumbnails changed.
         exportRequested(list): "Export selected…" chosen in the context menu; the selected indices.
-        imagesRemoved(list): images were removed through the context menu (their former indices).
+        imagesRemoved(list): images were removed through the context menu, or the oldest was dropped
+            because the gallery was full (their former indices).
     """
 
     imageChosen = Signal(int)
@@ -91,8 +98,9 @@ class Gallery(QListWidget):
     exportRequested = Signal(list)
     imagesRemoved = Signal(list)
 
-    def __init__(self, parent: QWidget | None = None, thumb_size: int = THUMB) -> None:
+    def __init__(self, parent: QWidget | None = None, thumb_size: int = THUMB, max_images: int = MAX_IMAGES) -> None:
         super().__init__(parent)
+        self.max_images = max(1, int(max_images))
         self._images: list[np.ndarray] = []
         self._params: list[dict] = []
         self._thumb = thumb_size
@@ -130,7 +138,8 @@ class Gallery(QListWidget):
 
     # ---- data ---------------------------------------------------------------------------------
     def add_image(self, rgb: np.ndarray, params: dict | None = None, label: str = "") -> int:
-        """Append an image (uint8 H×W×3, copied) with its parameters; return its index."""
+        """Append an image (uint8 H×W×3, copied) with its parameters; return its index. A full gallery
+        drops its oldest image first (``imagesRemoved([0])``)."""
         rgb = np.asarray(rgb)
         if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
             raise ValueError(f"gallery images must be uint8 H×W×3 RGB (got {rgb.dtype} {rgb.shape})")
@@ -142,6 +151,9 @@ class Gallery(QListWidget):
         item = QListWidgetItem(QIcon(_thumbnail(image, self._thumb)), label)
         item.setToolTip(params_tooltip(params, label, image.shape))
         item.setTextAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
+        while len(self._images) >= self.max_images:
+            self.remove(0)
+            self.imagesRemoved.emit([0])
         self._images.append(image)
         self._params.append(params)
         self.addItem(item)

@@ -137,7 +137,12 @@ class PaintPage(TaskPage):
         lay.addWidget(self.quantize)
 
     def set_model(self, model: SinGANModel | None) -> None:
-        self.set_palette(np.zeros((0, 3), np.uint8) if model is None else palette_of(model.image, T.PALETTE_COLOURS))
+        """The swatches are the model image's main colours: k-means (~0.2 s) on a worker, shown when
+        this model is still the panel's."""
+        self.set_palette(np.zeros((0, 3), np.uint8))
+        if model is not None:
+            self.panel.jobs.submit(palette_of, model.image, T.PALETTE_COLOURS, name="Paint palette",
+                                   on_result=lambda pal: self.set_palette(pal) if self.model is model else None)
 
     def set_palette(self, palette: np.ndarray) -> None:
         self.palette = palette

@@ -68,6 +68,29 @@ def test_bad_file_shows_an_error_and_keeps_the_window(window, tmp_path):
     assert window.errors and "broken.png" in window.errors[-1]
 
 
+def test_a_folder_that_is_no_model_says_so_at_once(window, tmp_path):
+    """The manifest is checked before the worker load starts: one error, nothing changed, no job left."""
+    broken = tmp_path / "broken.ganvas"
+    broken.mkdir()
+    (broken / "manifest.json").write_text("{not json")
+    n = len(window.errors)
+    assert not window.open_path(broken)
+    assert len(window.errors) == n + 1 and "broken.ganvas" in window.errors[-1]
+    assert window.doc.model is None and not window.loading_model
+
+
+def test_opening_a_photo_fills_the_sketch_palette_off_the_gui_thread(window, tmp_path):
+    from core.images import save_image
+
+    rgb = np.zeros((40, 60, 3), np.uint8)
+    rgb[:, 30:] = (200, 40, 10)
+    src = tmp_path / "two.png"
+    save_image(src, rgb)
+    assert window.open_path(src)
+    window.wait_idle()
+    assert set(window.sketch_pad.palette_colors()) == {(0, 0, 0), (200, 40, 10)}
+
+
 def test_first_launch_leaves_the_canvas_most_of_the_window(qtbot, tmp_path):
     """Fresh settings: the docks open at sensible widths instead of squeezing the canvas (or growing the window)."""
     settings = Settings(QSettings(str(tmp_path / "fresh.ini"), QSettings.Format.IniFormat))

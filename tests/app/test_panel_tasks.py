@@ -63,7 +63,8 @@ def test_paint_to_image(studio, qtbot, model):
     panel, canvas, gallery = studio
     panel.set_task("paint")
     page = panel.page("paint")
-    assert canvas.tool() == "paint" and len(page.swatches) == 5
+    qtbot.waitUntil(lambda: len(page.swatches) == 5)  # the palette is computed on a worker
+    assert canvas.tool() == "paint"
     assert panel.scale_spin.value() == 1  # paint's own default until the Scale slider moves
     page.swatches[0].click()
     assert canvas.brush()[0] == tuple(int(v) for v in page.palette[0])

@@ -87,3 +87,14 @@ def test_remove_and_clear(gallery):
         gallery.remove(7)
     gallery.clear_all()
     assert gallery.count() == 0 and gallery.selected_indices() == []
+
+
+def test_a_full_gallery_drops_its_oldest_image(qtbot):
+    g = Gallery(max_images=3)
+    qtbot.addWidget(g)
+    dropped = []
+    g.imagesRemoved.connect(dropped.append)
+    for seed in range(5):
+        g.add_image(np.full((8, 8, 3), seed, np.uint8), {"seed": seed})
+    assert g.count() == 3 and [g.params(i)["seed"] for i in range(3)] == [2, 3, 4]
+    assert dropped == [[0], [0]] and g.label(0) == "seed 2"
