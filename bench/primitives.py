@@ -1,7 +1,7 @@
-"""Primitives throughput: images/s per variant and size, generation alone and generation + PNG export,
+"""Primitives throughput: images/s per preset and size, generation alone and generation + PNG export,
 one worker and two, against a plain one-image-at-a-time numpy + OpenCV version run in the same process.
 
-    python bench/primitives.py            # 64, 128, 256, 512 px, every variant (~2–4 min)
+    python bench/primitives.py            # 64, 128, 256, 512 px, every preset (~2–4 min)
     python bench/primitives.py --quick    # 128 and 256 px, fewer images (~40 s)
     python bench/primitives.py --quick --dir /dev/shm   # write to a RAM disk: the CPU side alone
 
@@ -31,7 +31,7 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 from _plain_primitives import plain_png, plain_primitives_ps  # noqa: E402
 
-from core.primitives import VARIANTS, config_for, export_set, generate_batch  # noqa: E402
+from core.primitives import PRESETS, export_set, generate_batch, preset  # noqa: E402
 
 OUT_DIR: str | None = None  # where the benchmark writes its sets (--dir); None = the system's temp folder
 
@@ -49,19 +49,19 @@ def _median_rate(fn, n: int, repeats: int, cpu: list | None = None) -> float:
     return statistics.median(rates)
 
 
-def bench_generate(variant: str, size: int, n: int, repeats: int) -> float:
-    cfg = config_for(variant)
+def bench_generate(name: str, size: int, n: int, repeats: int) -> float:
+    cfg = preset(name)
     generate_batch(cfg, 0, 0, 2, size, size)  # warm caches
     return _median_rate(lambda: generate_batch(cfg, 1, 0, n, size, size), n, repeats)
 
 
 def bench_export(
-    variant: str, size: int, n: int, repeats: int, workers: int, pool: str = "thread", cpu: list | None = None
+    name: str, size: int, n: int, repeats: int, workers: int, pool: str = "thread", cpu: list | None = None
 ) -> float:
     def run():
         d = tempfile.mkdtemp(prefix="ganvas-bench-", dir=OUT_DIR)
         try:
-            export_set(Path(d) / "set", variant, n, size, seed=1, fmt="png", workers=workers, pool=pool)
+            export_set(Path(d) / "set", name, n, size, seed=1, fmt="png", workers=workers, pool=pool)
         finally:
             shutil.rmtree(d, ignore_errors=True)
 
@@ -119,7 +119,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="128 and 256 px only, fewer images")
     ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--variants", nargs="*", default=list(VARIANTS))
+    ap.add_argument("--presets", nargs="*", default=list(PRESETS))
     ap.add_argument(
         "--pool", choices=("thread", "process"), default="thread", help="kind of the 2 export workers"
     )
@@ -142,25 +142,25 @@ def main() -> None:
         "x plain = plain cpu ms / ours (per-core speed-up, load-independent)\n"
     )
     head = (
-        f"{'variant':<15}{'size':>5}{'gen':>8}{'+png 1w':>9}{'cpu ms':>8}{'+png 2w':>9}"
+        f"{'preset':<15}{'size':>5}{'gen':>8}{'+png 1w':>9}{'cpu ms':>8}{'+png 2w':>9}"
         f"{'plain+png':>10}{'plain ms':>9}{'x plain':>8}"
     )
     print(head)
     print("-" * len(head))
     for size in sizes:
         n = per_size[size]
-        for variant in args.variants:
-            m = max(4, n // 8) if variant == "dead-leaves" else n
-            g = bench_generate(variant, size, m, repeats)
+        for name in args.presets:
+            m = max(4, n // 8) if name == "dead-leaves" else n
+            g = bench_generate(name, size, m, repeats)
             cpu: list = []
-            e1 = bench_export(variant, size, m, repeats, 1, cpu=cpu)
-            e2 = bench_export(variant, size, m, repeats, 2, args.pool)
+            e1 = bench_export(name, size, m, repeats, 1, cpu=cpu)
+            e2 = bench_export(name, size, m, repeats, 2, args.pool)
             extra = ""
-            if variant == "primitives-ps":
+            if name == "primitives-ps":
                 pcpu: list = []
                 plain = bench_plain(size, max(4, n // 3), repeats, png=True, cpu=pcpu)
                 extra = f"{plain:>10.0f}{pcpu[0]:>9.2f}{pcpu[0] / cpu[0]:>7.1f}x"
-            print(f"{variant:<15}{size:>5}{g:>8.0f}{e1:>9.0f}{cpu[0]:>8.2f}{e2:>9.0f}{extra}", flush=True)
+            print(f"{name:<15}{size:>5}{g:>8.0f}{e1:>9.0f}{cpu[0]:>8.2f}{e2:>9.0f}{extra}", flush=True)
     print("\nWhole-set export, primitives-ps PNG, 2 workers (images/s, start-up included)")
     print(f"{'size':>5}{'images':>8}{'processes':>11}{'threads':>9}")
     for size, n in ((128, 4000), (256, 1000)):

@@ -1,6 +1,6 @@
 """Reproduce the README's Sketch-Your-Own-GAN demonstration on a base model pretrained here.
 
-    python main.py gan-pretrain --primitives --variant pink-salient --size 32 --max-channels 32 \
+    python main.py gan-pretrain --primitives pink-salient --size 32 --max-channels 32 \
         --iters 6000 --batch 8 --out /tmp/sgdemo/base32
     python bench/sketchgan_demo.py /tmp/sgdemo/base32 --out /tmp/sgdemo/demo
 
@@ -38,7 +38,7 @@ from core.sketchgan.evaluate import (  # noqa: E402
 from core.sketchgan.finetune import preset as tune_preset  # noqa: E402
 from core.sketchgan.finetune import sketch_tune  # noqa: E402
 from core.sketchgan.model import load_model, tensor_to_uint8  # noqa: E402
-from core.sketchgan.pretrain import primitives_data  # noqa: E402
+from core.sketchgan.pretrain import primitives_data, primitives_preset_of  # noqa: E402
 from core.sketchgan.sketch import ink_to_rgb  # noqa: E402
 
 
@@ -77,8 +77,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("base")
     ap.add_argument("--out", default="/tmp/sgdemo/demo")
-    ap.add_argument("--iters", "--iterations", dest="iters", type=int, default=None,
-                    help="default: the cpu preset's (500)")
+    ap.add_argument("--iters", type=int, default=None, help="default: the cpu preset's (500)")
     ap.add_argument("--sketches", type=int, default=6)
     ap.add_argument("--grid", default="resources/readme/sketchgan_before_after.png")
     ap.add_argument("--threads", type=int, default=1)
@@ -106,12 +105,12 @@ def main() -> None:
     seconds = time.perf_counter() - t0
     after = sketch_match(tuned, sketches, eval_seeds)
     edges_after = {m: edge_match(tuned, sketches, eval_seeds, m) for m in EDGE_METHODS}
-    # held-out images of the base's training data (same variant and size, another seed)
+    # held-out images of the base's training data (same Primitives preset and size, another seed)
     data_info = base.manifest.get("data") or {}
-    variant = data_info.get("variant", "pink-salient") if data_info.get("kind") == "primitives" else None
+    data_preset = (primitives_preset_of(data_info) or "pink-salient") if data_info.get("kind") == "primitives" else None
     data = None
-    if variant:
-        held_out, _ = primitives_data(base.config.size, len(eval_seeds), seed=99_991, variant=variant)
+    if data_preset:
+        held_out, _ = primitives_data(base.config.size, len(eval_seeds), seed=99_991, preset=data_preset)
         data = tensor_to_uint8(held_out)
     real = realism(tuned, base, eval_seeds, ref_seeds, data)
 

@@ -56,8 +56,8 @@ def caption_for(params: dict) -> str:
     """
     task = str(params.get("task", ""))
     if params.get("source") == "primitives" or task == "primitives":
-        variant = params.get("variant", "primitives")
-        return f"{variant} #{params['index']}" if "index" in params else str(variant)
+        preset = params.get("preset", "primitives")
+        return f"{preset} #{params['index']}" if "index" in params else str(preset)
     if task == "preview" and "seed" in params:  # a patch-NN preview (no training), not a SinGAN sample
         return f"preview {params['seed']}"
     if task in ("", "sample") and "seed" in params:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import shiboken6
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 from app.panels.base import JobBar, Panel
 from app.workers import JobRunner, LatestOnly, describe_error
 from core.jobs import Cancelled, GanvasError
-from core.primitives import SHAPE_KINDS, VARIANTS, config_for, export_set
+from core.primitives import DEFAULT_PRESET, PRESET_DESCRIPTIONS, PRESETS, SHAPE_KINDS, export_set
 from core.primitives.config import PrimitivesConfig
 from core.primitives.synth import generate_parallel
 from widgets.preview_grid import PreviewGrid
@@ -64,13 +64,13 @@ class PrimitivesPanel(Panel):
         self._shown = (None, 0, 128)  # config, seed, size of the grid on screen
 
         # ---- controls
-        self.variant = QComboBox()
-        self.variant.addItems(list(VARIANTS))
-        self.variant.setToolTip(
-            "primitives-ps: power-spectrum background + shapes + textured salient object (the paper's)\n"
-            "primitives-s: flat background + shapes + salient object\nprimitives: shapes only\n"
-            "pink-salient: power spectrum + salient object\ndead-leaves, spectrum-noise: baselines (Baradad et al.)"
-        )
+        self.preset = QComboBox()
+        for name in PRESETS:  # the preset's name is the item data; its description the item's tooltip
+            self.preset.addItem(name, name)
+            self.preset.setItemData(self.preset.count() - 1, PRESET_DESCRIPTIONS.get(name, ""),
+                                    Qt.ItemDataRole.ToolTipRole)
+        self.preset.setCurrentIndex(self.preset.findData(DEFAULT_PRESET))
+        self.preset.setToolTip("\n".join(f"{name}: {text}" for name, text in PRESET_DESCRIPTIONS.items()))
         self.exponents = RangeSlider("", 0.0, 5.0, 0.1, (0.5, 3.5))
         self.exponents.setToolTip(
             "Power-spectrum exponents: amplitude ∝ 1/(|fy|^a + |fx|^b), a and b drawn in this range"
@@ -99,7 +99,7 @@ class PrimitivesPanel(Panel):
         self.seed = SeedControl(0, locked=False)
 
         form = QFormLayout()
-        form.addRow("Variant", self.variant)
+        form.addRow("Preset", self.preset)
         form.addRow("Exponents", self.exponents)
         form.addRow("Shapes", self.shape_count)
         form.addRow("Size decay", self.size_decay)
@@ -179,7 +179,7 @@ class PrimitivesPanel(Panel):
         lay.addWidget(export_box)
 
         # ---- wiring: every change (also while dragging) asks for a fresh grid
-        self.variant.currentIndexChanged.connect(self._on_variant)
+        self.preset.currentIndexChanged.connect(self._on_preset)
         self.exponents.rangeChanged.connect(self.refresh)
         self.shape_count.valueChanged.connect(self.refresh)
         self.size_decay.valueChanged.connect(self.refresh)
@@ -194,17 +194,16 @@ class PrimitivesPanel(Panel):
         self.grid.tileClicked.connect(self._open_tile)
         self.to_gallery.clicked.connect(self._grid_to_gallery)
         self.bar.startRequested.connect(self.start_export)
-        self._on_variant()
+        self._on_preset()
 
     # ------------------------------------------------------------ settings ⇄ config
 
     def config(self) -> PrimitivesConfig:
         """The config the controls describe (raises PrimitivesError for an impossible combination)."""
         lo, hi = self.exponents.values()
-        base = VARIANTS[self.variant.currentText()]
+        base = PRESETS[self.preset.currentData()]
         kinds = tuple(k for k, cb in self.kinds.items() if cb.isChecked())
-        return config_for(
-            base,
+        return base.with_(
             exponent_range=(float(lo), float(hi)),
             shape_count=int(round(self.shape_count.value())),
             size_decay=float(self.size_decay.value()),
@@ -217,8 +216,8 @@ class PrimitivesPanel(Panel):
     def preview_size(self) -> int:
         return int(self.image_size.currentData())
 
-    def _on_variant(self) -> None:
-        base = VARIANTS[self.variant.currentText()]
+    def _on_preset(self) -> None:
+        base = PRESETS[self.preset.currentData()]
         uses_shapes = base.shapes
         for w in (self.shape_count, self.size_decay, *self.kinds.values()):
             w.setEnabled(uses_shapes)
@@ -268,7 +267,7 @@ class PrimitivesPanel(Panel):
         self._requested_at = 0.0
         self.last_latency_s = latency
         self.preview_info.setText(
-            f"{len(images)} images {size}×{size} · {config.name} · seed {seed} · "
+            f"{len(images)} images {size}×{size} · {config.preset} · seed {seed} · "
             f"made in {compute_s * 1000:.0f} ms, on screen {latency * 1000:.0f} ms after the change"
         )
         self.previewUpdated.emit(latency)
@@ -283,7 +282,7 @@ class PrimitivesPanel(Panel):
         config, seed, size = self._shown
         return {
             "source": "primitives",
-            "variant": config.name,
+            "preset": config.preset,
             "seed": seed,
             "index": index,
             "size": f"{size}x{size}",
@@ -296,7 +295,7 @@ class PrimitivesPanel(Panel):
             params = self._params(k)
             self.showImage.emit(np.array(images[k]), params)
             self.status.emit(
-                f"Opened Primitives image {k} ({params['variant']}, seed {params['seed']}) on the canvas"
+                f"Opened Primitives image {k} ({params['preset']}, seed {params['seed']}) on the canvas"
             )
 
     def _grid_to_gallery(self) -> None:

@@ -39,7 +39,13 @@ from core.sketchgan.explore import (
 from core.sketchgan.finetune import PRESETS, SketchTuneConfig, estimate_cpu_seconds, sketch_tune
 from core.sketchgan.imports import import_rosinality
 from core.sketchgan.model import StyleGANModel, interpolate, load_model
-from core.sketchgan.pretrain import PretrainConfig, folder_data, primitives_data, train_gan
+from core.sketchgan.pretrain import (
+    PretrainConfig,
+    folder_data,
+    primitives_data,
+    primitives_preset_of,
+    train_gan,
+)
 from widgets.training_monitor import TrainingMonitor
 
 #: A tune longer than this on the CPU gets a warning under the base model.
@@ -69,11 +75,11 @@ def _tune(base: StyleGANModel, sketches: list[np.ndarray], cfg: SketchTuneConfig
 def _pretrain(source: tuple[str, str | None], folder: str, cfg: PretrainConfig, out: str, *, progress=None,
               cancel=None) -> StyleGANModel:
     """Worker job: render or read the data, train, and read the saved model back (with its path)."""
-    kind, variant = source
+    kind, primitives_preset = source
     if kind == "folder":
         data, info = folder_data(folder, cfg.model.size)
     else:
-        data, info = primitives_data(cfg.model.size, 4000, variant=variant, progress=progress, cancel=cancel)
+        data, info = primitives_data(cfg.model.size, 4000, preset=primitives_preset, progress=progress, cancel=cancel)
     trained = train_gan(data, cfg, out_dir=out, data_info=info, progress=progress, cancel=cancel)
     return load_model(trained.path)
 
@@ -189,7 +195,7 @@ class SketchPanel(Panel):
         self.base, self.tuned = model, None
         c = model.config
         data = model.manifest.get("data") or {}
-        trained_on = {"primitives": f"Primitives {data.get('variant')}", "folder": "an image folder"}.get(
+        trained_on = {"primitives": f"Primitives {primitives_preset_of(data)}", "folder": "an image folder"}.get(
             data.get("kind"), "unrecorded data (the image critic will see its samples)")
         self.tune.base.info.setText(
             f"{model.model_id}: {c.size} px, z {c.style_dim}, {c.n_mlp} mapping layers, trained on {trained_on}"

@@ -200,7 +200,7 @@ class PretrainGroup(QGroupBox):
         self.form = form
 
     def data_source(self) -> tuple[str, str | None]:
-        """('primitives', variant) or ('folder', None)."""
+        """('primitives', Primitives preset name) or ('folder', None)."""
         return self.source.currentData()
 
     def config(self) -> PretrainConfig:

@@ -9,7 +9,7 @@ from core.jobs import CancelToken, ProgressFn
 
 
 def register(sub) -> None:
-    from core.primitives.config import DEFAULT_VARIANT, SHAPE_KINDS, VARIANTS
+    from core.primitives.config import DEFAULT_PRESET, PRESET_DESCRIPTIONS, PRESETS, SHAPE_KINDS
     from core.primitives.export import FORMATS
 
     p = sub.add_parser(
@@ -17,7 +17,7 @@ def register(sub) -> None:
         help="make a privacy-free synthetic pretraining set (Primitives-PS, Baek & Shim 2022)",
         description=(
             "Generate Primitives images: power-spectrum noise, ~100 dead-leaves shapes and one textured "
-            "salient object. Image i of a set is always the same for the same variant, settings and seed, "
+            "salient object. Image i of a set is always the same for the same preset, settings and seed, "
             "so a set can be regenerated from its manifest."
         ),
         # (the parser class's HelpFormatter: defaults shown, none for options without one)
@@ -29,7 +29,8 @@ def register(sub) -> None:
     out.add_argument("--preview", metavar="FILE", help="write one contact sheet (PNG) instead of a set")
     p.add_argument("--n", type=int, default=10000, help="number of images (preview: default 16)")
     p.add_argument("--size", default="128", help="image size: 128 or WIDTHxHEIGHT such as 160x96")
-    p.add_argument("--variant", default=DEFAULT_VARIANT, choices=list(VARIANTS), help="which synthesizer")
+    p.add_argument("--preset", default=DEFAULT_PRESET, choices=list(PRESETS),
+                   help="which synthesizer: " + "; ".join(f"{name}: {text}" for name, text in PRESET_DESCRIPTIONS.items()))
     p.add_argument("--seed", type=int, default=0, help="set seed")
     p.add_argument("--workers", type=int, default=2, help="parallel workers")
     p.add_argument(
@@ -57,7 +58,7 @@ def register(sub) -> None:
 
 
 def config_from_args(args: argparse.Namespace):
-    from core.primitives.config import config_for
+    from core.primitives.config import preset
 
     overrides = {}
     if args.exponents:
@@ -74,7 +75,7 @@ def config_from_args(args: argparse.Namespace):
         overrides["saliency_scale"] = args.saliency_scale
     if args.antialias:
         overrides["antialias"] = True
-    return config_for(args.variant, **overrides)
+    return preset(args.preset, **overrides)
 
 
 def run(
@@ -93,8 +94,8 @@ def run(
         t0 = time.perf_counter()
         sheet = make_grid(generate_batch(config, args.seed, 0, n, h, w), cols=args.cols)
         dt = time.perf_counter() - t0
-        path = save_image(args.preview, sheet, {"variant": config.name, "seed": args.seed, "count": n})
-        print(f"Wrote a contact sheet of {n} {config.name} images ({w}×{h}) to {path} in {dt:.2f} s.")
+        path = save_image(args.preview, sheet, {"preset": config.preset, "seed": args.seed, "count": n})
+        print(f"Wrote a contact sheet of {n} {config.preset} images ({w}×{h}) to {path} in {dt:.2f} s.")
         return
     t0 = time.perf_counter()
     manifest = export_set(
@@ -104,6 +105,6 @@ def run(
     dt = time.perf_counter() - t0
     m = read_set_manifest(manifest)
     print(
-        f"Wrote {m.count} {config.name} images ({m.width}×{m.height}, {m.fmt}) to {manifest.parent} "
+        f"Wrote {m.count} {config.preset} images ({m.width}×{m.height}, {m.fmt}) to {manifest.parent} "
         f"in {dt:.1f} s ({m.count / dt:.0f} images/s); manifest: {manifest}"
     )

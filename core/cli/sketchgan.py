@@ -26,10 +26,10 @@ def _add_pretrain(sub) -> None:
     )
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--images", metavar="DIR", help="folder of training images")
-    src.add_argument("--primitives", action="store_true", help="train on synthetic Primitives images")
-    p.add_argument("--variant", default="sketch-shapes",
-                   help="Primitives variant (default sketch-shapes: 1–2 solid figures of varied aspect ratio, "
-                        "rotation and position on a low-contrast background, made for sketch fine-tuning)")
+    src.add_argument("--primitives", nargs="?", const="sketch-shapes", metavar="PRESET",
+                     help="train on synthetic Primitives images of this preset (default sketch-shapes: 1–2 solid "
+                          "figures of varied aspect ratio, rotation and position on a low-contrast background, "
+                          "made for sketch fine-tuning; `primitives --help` lists the presets)")
     p.add_argument(
         "--count", type=int, default=4000, help="number of Primitives images to render (default 4000)"
     )
@@ -39,7 +39,7 @@ def _add_pretrain(sub) -> None:
     p.add_argument(
         "--size", type=int, default=None, help="resolution, power of two 32..256 (cpu 64, gpu 256)"
     )
-    p.add_argument("--iters", "--iterations", dest="iters", type=int, default=None, help="training steps")
+    p.add_argument("--iters", type=int, default=None, help="training steps")
     p.add_argument("--batch", type=int, default=None, help="batch per process")
     p.add_argument("--max-channels", type=int, default=None, help="network width cap")
     p.add_argument("--style-dim", type=int, default=None, help="z / w dimension")
@@ -74,7 +74,7 @@ def _run_pretrain(args, *, progress, cancel) -> None:
         if args.images:
             data, info = folder_data(args.images, size)
         else:
-            data, info = primitives_data(size, args.count, seed=args.seed, variant=args.variant, progress=progress,
+            data, info = primitives_data(size, args.count, seed=args.seed, preset=args.primitives, progress=progress,
                                          cancel=cancel)
         model = train_gan(data, cfg, out_dir=args.out, resume=not args.no_resume, data_info=info,
                           progress=progress, cancel=cancel)
@@ -118,7 +118,7 @@ def _add_tune(sub) -> None:
     p.add_argument("--out", required=True, metavar="MODEL", help="output model folder")
     p.add_argument("--preset", choices=TUNE_PRESETS, default="cpu",
                    help="cpu: 500 steps, minutes at 32–64 px; paper: GANSketching's 75k steps (a GPU)")
-    p.add_argument("--iters", "--iterations", dest="iters", type=int, default=None, help="fine-tuning steps")
+    p.add_argument("--iters", type=int, default=None, help="fine-tuning steps")
     p.add_argument("--batch", type=int, default=None)
     p.add_argument("--trainable", choices=["mapping", "w_shift", "all"], default=None)
     p.add_argument("--l-image", type=float, default=None, help="image regularisation weight (paper 0.7)")

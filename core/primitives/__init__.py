@@ -1,13 +1,14 @@
 """Primitives: privacy-free synthetic pretraining images (Baek & Shim, CVPR 2022)."""
 
 from core.primitives.config import (
-    DEFAULT_VARIANT,
+    DEFAULT_PRESET,
     LEAF_KINDS,
+    PRESET_DESCRIPTIONS,
+    PRESETS,
     SHAPE_KINDS,
-    VARIANTS,
     PrimitivesConfig,
     PrimitivesError,
-    config_for,
+    preset,
 )
 from core.primitives.export import (
     FORMATS,
@@ -38,13 +39,14 @@ __all__ = [
     "parse_size",
     "read_set_manifest",
     "verify_set",
-    "DEFAULT_VARIANT",
+    "DEFAULT_PRESET",
     "LEAF_KINDS",
+    "PRESET_DESCRIPTIONS",
+    "PRESETS",
     "SHAPE_KINDS",
-    "VARIANTS",
     "PrimitivesConfig",
     "PrimitivesError",
-    "config_for",
+    "preset",
     "generate_batch",
     "generate_image",
     "generate_indices",

@@ -1,4 +1,8 @@
-"""Configuration of the Primitives synthesizer: one frozen dataclass, named variants, validation.
+"""Configuration of the Primitives synthesizer: one frozen dataclass, named presets, validation.
+
+As for SinGAN (core/singan/config.py): ``PRESETS`` maps a name to a config, ``preset(name,
+**overrides)`` looks one up with some fields changed, ``PRESET_DESCRIPTIONS`` has a line per preset
+for the studio and ``--help``, and ``DEFAULT_PRESET`` is the paper's method.
 
 The defaults reproduce the released code of Baek & Shim, "Commonality in Natural Images Rescues
 GANs" (CVPR 2022, ``pretrain/noise_dataset.py`` in Primitives-PS). Where that code hard-codes
@@ -10,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import Any
 
 from core.jobs import GanvasError
 
@@ -26,7 +31,7 @@ LEAF_KINDS: tuple[str, ...] = (
     "quadrilateral",
 )
 
-#: Kinds of the figures stage (the ``sketch-shapes`` variant): solid silhouettes a sketch can describe.
+#: Kinds of the figures stage (the ``sketch-shapes`` preset): solid silhouettes a sketch can describe.
 FIGURE_KINDS: tuple[str, ...] = ("ellipse", "rectangle", "triangle")
 
 #: "soft": a power-spectrum field squeezed to ``background_contrast`` of the range around one colour.
@@ -95,7 +100,7 @@ class PrimitivesConfig:
     values but uses the first for every channel); ``flat_colour='colour'`` uses all three.
     """
 
-    name: str = "primitives-ps"
+    preset: str = "primitives-ps"  # the preset this config starts from (recorded with every set)
     # stage switches
     background: str = "spectrum"  # "spectrum" (P) | "flat" | "black"
     shapes: bool = True
@@ -138,8 +143,22 @@ class PrimitivesConfig:
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
+    def with_(self, **changes: Any) -> PrimitivesConfig:
+        """This config with some fields changed (a list for a tuple field becomes a tuple; an unknown name
+        is refused)."""
+        known = {f.name for f in dataclasses.fields(self)}
+        unknown = set(changes) - known
+        if unknown:
+            raise PrimitivesError(f"Unknown Primitives setting(s): {', '.join(sorted(unknown))}.")
+        tuples = {k: tuple(v) for k, v in changes.items()
+                  if isinstance(getattr(self, k), tuple) and v is not None and not isinstance(v, tuple)}
+        return dataclasses.replace(self, **{**changes, **tuples})
+
     @classmethod
     def from_dict(cls, d: dict) -> PrimitivesConfig:
+        d = dict(d)
+        if "name" in d and "preset" not in d:  # sets written before the preset field had this name
+            d["preset"] = d.pop("name")
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = set(d) - known
         if unknown:
@@ -214,53 +233,54 @@ def validate(c: PrimitivesConfig) -> None:
         raise PrimitivesError("Invalid Primitives settings: " + "; ".join(found) + ".")
 
 
-#: The variants of the paper's table (Baek & Shim 2022, Table 1 and ablations) plus two baselines
-#: after Baradad et al., "Learning to See by Looking at Noise" (NeurIPS 2021).
-VARIANTS: dict[str, PrimitivesConfig] = {
+#: The presets: the paper's table (Baek & Shim 2022, Table 1 and ablations), two baselines after
+#: Baradad et al., "Learning to See by Looking at Noise" (NeurIPS 2021), and one made for sketch bases.
+PRESETS: dict[str, PrimitivesConfig] = {
     # P background + shapes + salient object with its own P texture (the paper's method, default)
-    "primitives-ps": PrimitivesConfig(name="primitives-ps"),
+    "primitives-ps": PrimitivesConfig(preset="primitives-ps"),
     # flat background + shapes + flat salient object (released ``dead_leaves``)
-    "primitives-s": PrimitivesConfig(name="primitives-s", background="flat", saliency_fill="flat"),
+    "primitives-s": PrimitivesConfig(preset="primitives-s", background="flat", saliency_fill="flat"),
     # shapes only, on a flat background
-    "primitives": PrimitivesConfig(name="primitives", background="flat", saliency=False),
+    "primitives": PrimitivesConfig(preset="primitives", background="flat", saliency=False),
     # P background + textured salient object, no shapes (released ``pink_and_salient``)
-    "pink-salient": PrimitivesConfig(name="pink-salient", shapes=False),
+    "pink-salient": PrimitivesConfig(preset="pink-salient", shapes=False),
     # Baradad et al. dead leaves (mixed shapes, radii ~ r^-3, until the image is covered)
     "dead-leaves": PrimitivesConfig(
-        name="dead-leaves", background="black", shapes=False, saliency=False, leaves=True
+        preset="dead-leaves", background="black", shapes=False, saliency=False, leaves=True
     ),
     # Baradad et al. random 1/f^a spectrum noise with correlated colour channels
     "spectrum-noise": PrimitivesConfig(
-        name="spectrum-noise", shapes=False, saliency=False, isotropic_spectrum=True
+        preset="spectrum-noise", shapes=False, saliency=False, isotropic_spectrum=True
     ),
     # for Sketch Your Own GAN bases: 1–2 solid figures of varied aspect ratio, rotation and position on
     # a low-contrast background (not in the paper; issue 18)
     "sketch-shapes": PrimitivesConfig(
-        name="sketch-shapes", background="soft", shapes=False, saliency=False, figures=True, antialias=True
+        preset="sketch-shapes", background="soft", shapes=False, saliency=False, figures=True, antialias=True
     ),
 }
 
-DEFAULT_VARIANT = "primitives-ps"
+#: One line per preset for the studio's Primitives dock and ``--help``.
+PRESET_DESCRIPTIONS: dict[str, str] = {
+    "primitives-ps": "power-spectrum background + shapes + textured salient object (the paper's method)",
+    "primitives-s": "flat background + shapes + flat salient object",
+    "primitives": "shapes only, on a flat background",
+    "pink-salient": "power-spectrum background + textured salient object, no shapes",
+    "dead-leaves": "baseline (Baradad et al.): dead leaves of mixed shapes until the image is covered",
+    "spectrum-noise": "baseline (Baradad et al.): 1/f^a spectrum noise with correlated colour channels",
+    "sketch-shapes": "1–2 solid figures on a low-contrast background, for sketch GAN bases",
+}
+
+#: The preset a new user starts with, in the studio and the CLI.
+DEFAULT_PRESET = "primitives-ps"
 
 
-def config_for(variant: str = DEFAULT_VARIANT, **overrides) -> PrimitivesConfig:
-    """The named variant with some fields changed, e.g. ``config_for('primitives-ps', shape_count=50)``."""
-    if isinstance(variant, PrimitivesConfig):
-        base = variant
-    else:
-        key = str(variant).strip().lower()
-        if key not in VARIANTS:
-            raise PrimitivesError(f"Unknown variant '{variant}'. Choose one of: {', '.join(VARIANTS)}.")
-        base = VARIANTS[key]
-    known = {f.name for f in dataclasses.fields(PrimitivesConfig)}
-    unknown = set(overrides) - known
-    if unknown:
-        raise PrimitivesError(f"Unknown Primitives setting(s): {', '.join(sorted(unknown))}.")
-    for k in ("exponent_range", "shape_kinds", "shape_weights", "leaf_kinds", "leaf_radius_range",
-              "figure_count", "figure_size", "figure_aspect", "figure_kinds"):
-        if k in overrides and overrides[k] is not None and not isinstance(overrides[k], tuple):
-            overrides[k] = tuple(overrides[k])
-    return dataclasses.replace(base, **overrides)
+def preset(name: str = DEFAULT_PRESET, **overrides: Any) -> PrimitivesConfig:
+    """The named preset with some fields changed, e.g. ``preset('primitives-ps', shape_count=50)``."""
+    key = str(name).strip().lower()
+    if key not in PRESETS:
+        raise PrimitivesError(f"Unknown Primitives preset '{name}'. Choose one of: {', '.join(PRESETS)}.")
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    return PRESETS[key].with_(**overrides) if overrides else PRESETS[key]
 
 
 def check_size(height: int, width: int) -> tuple[int, int]:

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from core.primitives.config import DEFAULT_VARIANT, PrimitivesConfig, PrimitivesError, check_seed, config_for
+from core.primitives.config import DEFAULT_PRESET, PrimitivesConfig, PrimitivesError, check_seed, preset
 from core.primitives.export import parse_size
 from core.primitives.synth import generate_indices
 
@@ -31,12 +31,12 @@ class PrimitivesDataset(Dataset):
 
     def __init__(
         self,
-        config: PrimitivesConfig | str = DEFAULT_VARIANT,
+        config: PrimitivesConfig | str = DEFAULT_PRESET,
         length: int = 10000,
         size: int | str | tuple[int, int] = 128,
         seed: int = 0,
     ) -> None:
-        self.config = config_for(config) if isinstance(config, str) else config
+        self.config = preset(config) if isinstance(config, str) else config
         if int(length) < 1:
             raise PrimitivesError(f"The dataset length must be at least 1, got {length}.")
         self.length = int(length)

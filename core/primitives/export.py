@@ -1,6 +1,6 @@
 """Export a Primitives set to disk (PNG files, one .zip, or a NumPy .npy stack) with a manifest.
 
-The manifest (``manifest.json`` beside the images) holds the variant, the full config, seed,
+The manifest (``manifest.json`` beside the images) holds the preset, the full config, seed,
 count, size and app version: with it the set can be regenerated pixel for pixel, so a set can
 also be shared as its manifest alone. This module imports no torch, so worker processes start
 quickly.
@@ -26,7 +26,7 @@ import numpy as np
 
 from core.files import atomic_write_bytes, describe_os_error
 from core.jobs import CancelToken, ProgressFn, ProgressReporter, check_cancel
-from core.primitives.config import PrimitivesConfig, PrimitivesError, check_seed, check_size, config_for
+from core.primitives.config import PrimitivesConfig, PrimitivesError, check_seed, check_size, preset
 from core.primitives.synth import generate_indices
 
 MANIFEST_NAME = "manifest.json"
@@ -75,7 +75,7 @@ def parse_size(size: int | str | tuple[int, int]) -> tuple[int, int]:
 
 
 def encode_png(image: np.ndarray, text: dict[str, str] | None = None) -> bytes:
-    """Fast PNG bytes of an RGB image, with optional tEXt chunks (variant, seed, index)."""
+    """Fast PNG bytes of an RGB image, with optional tEXt chunks (preset, seed, index)."""
     ok, buf = cv2.imencode(".png", cv2.cvtColor(image, cv2.COLOR_RGB2BGR), PNG_PARAMS)
     if not ok:  # pragma: no cover
         raise PrimitivesError("Could not encode an image as PNG.")
@@ -126,7 +126,7 @@ def _work(spec: SetSpec, start: int, stop: int) -> list[bytes] | int:
         mm.flush()
         del mm
         return stop - start
-    meta = {"generator": "ganvas primitives", "variant": config.name, "seed": str(spec.seed)}
+    meta = {"generator": "ganvas primitives", "preset": config.preset, "seed": str(spec.seed)}
     blobs = [encode_png(im, {**meta, "index": str(start + k)}) for k, im in enumerate(images)]
     if spec.fmt == "zip":
         return blobs
@@ -242,7 +242,7 @@ def export_set(
     output is removed and no manifest is written.
     """
     if isinstance(config, str):
-        config = config_for(config)
+        config = preset(config)
     height, width = parse_size(size)
     seed = check_seed(seed)
     fmt = str(fmt).lower().lstrip(".")
@@ -290,7 +290,7 @@ def export_set(
     ex = _executor(workers, pool)
     try:
         next_i = 0
-        reporter.report(0, n, stage="export", message=f"{config.name} {width}×{height}", force=True)
+        reporter.report(0, n, stage="export", message=f"{config.preset} {width}×{height}", force=True)
         while next_i < len(starts) or pending:
             while next_i < len(starts) and len(pending) < 2 * workers:
                 a = starts[next_i]
@@ -345,7 +345,7 @@ def export_set(
     manifest = {
         "kind": MANIFEST_KIND,
         "format_version": FORMAT_VERSION,
-        "variant": config.name,
+        "preset": config.preset,
         "config": config.to_dict(),
         "seed": seed,
         "count": n,

@@ -230,7 +230,7 @@ def regularisation_images(
     """Real images for the image critic (N×3×H×W in [-1, 1], on the CPU) and what they are.
 
     The paper regularises against the base's training data. Ganvas bases record theirs in the manifest
-    (``data``): Primitives are regenerated from variant and seed — the same pixels the base saw — and a
+    (``data``): Primitives are regenerated from preset and seed — the same pixels the base saw — and a
     folder is read again. ``None`` means the critic sees samples of the frozen base instead (asked for
     with ``image_data='samples'``, or ``'auto'`` when the data cannot be had: an imported checkpoint).
     """
@@ -241,10 +241,10 @@ def regularisation_images(
     kind = info.get("kind")
     why = ""
     if kind == "primitives":
-        from core.sketchgan.pretrain import primitives_data
+        from core.sketchgan.pretrain import primitives_data, primitives_preset_of
 
         count = min(int(info.get("count", config.image_count)), config.image_count)
-        images, used = primitives_data(size, count, seed=int(info.get("seed", 0)), variant=info.get("variant"),
+        images, used = primitives_data(size, count, seed=int(info.get("seed", 0)), preset=primitives_preset_of(info),
                                        progress=progress, cancel=cancel)
         return images, used
     if kind == "folder":

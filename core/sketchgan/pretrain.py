@@ -441,20 +441,21 @@ def train_gan(
 
 
 def primitives_data(
-    size: int, count: int, seed: int = 0, variant: str | None = None, progress=None, cancel=None
+    size: int, count: int, seed: int = 0, preset: str | None = None, progress=None, cancel=None
 ):
     """``count`` Primitives images (core.primitives) as one N×3×size×size tensor in [-1, 1], with a description.
 
     Rendered once up front: the synthesizer runs on the CPU and a small fixed set is enough for a base.
     """
     try:
-        from core.primitives import PrimitivesDataset, config_for
+        from core.primitives import PrimitivesDataset
+        from core.primitives import preset as primitives_preset
     except ImportError as exc:  # pragma: no cover - depends on the other engine being installed
         raise GanvasError(
             "The Primitives synthesizer (core.primitives) is not available in this installation; "
             "pretrain on a folder of images instead (--images DIR)."
         ) from exc
-    cfg = config_for(variant) if variant else config_for()
+    cfg = primitives_preset(preset) if preset else primitives_preset()
     ds = PrimitivesDataset(cfg, size=size, length=count, seed=seed)
     rep = ProgressReporter(progress)
     out = torch.empty(count, 3, size, size)
@@ -463,7 +464,13 @@ def primitives_data(
             check_cancel(cancel)
         out[i] = torch.as_tensor(ds[i])
         rep.report(i + 1, count, stage="rendering Primitives")
-    return out, {"kind": "primitives", "variant": cfg.name, "count": count, "seed": seed, "size": size}
+    return out, {"kind": "primitives", "preset": cfg.preset, "count": count, "seed": seed, "size": size}
+
+
+def primitives_preset_of(data: dict) -> str | None:
+    """The Primitives preset a base's data record names (``variant`` in bases pretrained before it was
+    called a preset)."""
+    return data.get("preset", data.get("variant"))
 
 
 def folder_data(folder: str | os.PathLike, size: int):
@@ -471,4 +478,5 @@ def folder_data(folder: str | os.PathLike, size: int):
     return ds, {"kind": "folder", "folder": str(Path(folder)), "count": len(ds), "hash": ds.data_hash}
 
 
-__all__ = ["PRESETS", "PretrainConfig", "preset", "train_gan", "primitives_data", "folder_data", "init_distributed_from_env"]
+__all__ = ["PRESETS", "PretrainConfig", "preset", "train_gan", "primitives_data", "primitives_preset_of", "folder_data",
+           "init_distributed_from_env"]

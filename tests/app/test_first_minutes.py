@@ -107,9 +107,9 @@ def test_gallery_captions_and_export_names_say_what_made_the_image(window, qtbot
     qtbot.waitUntil(lambda: window.gallery.count() > 2)
     labels = [window.gallery.label(i) for i in range(2, window.gallery.count())]
     assert not any(label.startswith("seed") for label in labels), labels
-    variant = window.gallery.params(2)["variant"]
-    assert labels[0] == f"{variant} #0" and labels[1] == f"{variant} #1"
-    assert export_stem(window.gallery.params(3)) == f"{variant}_1"
+    name = window.gallery.params(2)["preset"]
+    assert labels[0] == f"{name} #0" and labels[1] == f"{name} #1"
+    assert export_stem(window.gallery.params(3)) == f"{name}_1"
 
 
 def test_status_bar_shows_the_thread_count(window):

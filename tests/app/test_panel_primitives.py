@@ -10,7 +10,7 @@ from PySide6.QtCore import QPoint, Qt
 
 from app.panels.primitives import PrimitivesPanel
 from app.workers import JobRunner
-from core.primitives import config_for, generate_batch, read_set_manifest, verify_set
+from core.primitives import generate_batch, preset, read_set_manifest, verify_set
 
 
 @pytest.fixture
@@ -42,11 +42,11 @@ def test_grid_shows_the_images_of_the_current_settings(panel, qtbot):
     cfg, seed, size = panel.shown
     assert cfg == panel.config() and size == 64
     assert np.array_equal(np.stack(panel.grid.images()), generate_batch(cfg, seed, 0, 16, 64, 64))
-    panel.variant.setCurrentText("primitives")
-    qtbot.waitUntil(lambda: _settled(panel) and panel.shown[0].name == "primitives", timeout=20000)
-    expected = generate_batch(config_for("primitives"), seed, 0, 16, 64, 64)
+    panel.preset.setCurrentIndex(panel.preset.findData("primitives"))  # the preset's name is the item data
+    qtbot.waitUntil(lambda: _settled(panel) and panel.shown[0].preset == "primitives", timeout=20000)
+    expected = generate_batch(preset("primitives"), seed, 0, 16, 64, 64)
     assert np.array_equal(np.stack(panel.grid.images()), expected)
-    assert not panel.saliency.isEnabled()  # the variant has no salient object
+    assert not panel.saliency.isEnabled()  # the preset has no salient object
 
 
 def test_dragging_a_slider_coalesces_and_ends_on_the_last_value(panel, qtbot):
@@ -58,7 +58,7 @@ def test_dragging_a_slider_coalesces_and_ends_on_the_last_value(panel, qtbot):
     assert panel.latest.dropped >= 1 or panel.latest.generation - requests_before > 1
     assert np.array_equal(
         np.stack(panel.grid.images()),
-        generate_batch(config_for("primitives-ps", shape_count=86), panel.seed.seed(), 0, 16, 64, 64),
+        generate_batch(preset("primitives-ps", shape_count=86), panel.seed.seed(), 0, 16, 64, 64),
     )
     assert panel.last_latency_s is not None and panel.last_latency_s < 10
 
@@ -76,7 +76,7 @@ def test_new_seed_changes_the_grid_and_clicking_a_tile_opens_it(panel, qtbot):
     image, params = sig.args
     assert np.array_equal(image, panel.grid.images()[5])
     assert (
-        params["index"] == 5 and params["seed"] == panel.seed.seed() and params["variant"] == "primitives-ps"
+        params["index"] == 5 and params["seed"] == panel.seed.seed() and params["preset"] == "primitives-ps"
     )
 
 

@@ -143,7 +143,7 @@ def test_panel_pretrains_a_base_on_primitives_and_loads_it(qtbot, tmp_path):
     assert blocker.args == [True]
     assert panel.base is not None and panel.base.config.size == 32
     data = load_model(tmp_path / "base").manifest["data"]
-    assert data["kind"] == "primitives" and data["variant"] == "sketch-shapes"
+    assert data["kind"] == "primitives" and data["preset"] == "sketch-shapes"
     assert "Primitives sketch-shapes" in panel.tune.base.info.text()
     assert panel.tune_bar.start_button.isEnabled() is False  # no sketches yet
     jobs.wait()

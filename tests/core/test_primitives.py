@@ -1,4 +1,4 @@
-"""Primitives synthesizer: each stage alone, determinism, any size, every variant, export round trip, errors."""
+"""Primitives synthesizer: each stage alone, determinism, any size, every preset, export round trip, errors."""
 
 from __future__ import annotations
 
@@ -11,16 +11,16 @@ import pytest
 
 from core.jobs import Cancelled, CancelToken
 from core.primitives import (
-    VARIANTS,
+    PRESETS,
     PrimitivesConfig,
     PrimitivesError,
-    config_for,
     export_set,
     generate_batch,
     generate_image,
     generate_indices,
     load_exported,
     power_spectrum_field,
+    preset,
     read_set_manifest,
     verify_set,
 )
@@ -127,7 +127,7 @@ def test_steeper_exponents_give_smoother_fields():
 
 
 def test_shapes_get_smaller_along_the_sequence():
-    cfg = config_for("primitives-ps")
+    cfg = preset("primitives-ps")
     ms = max_sizes(cfg, 256, 256)
     assert ms[0] == 53 and ms[-1] == 3 and np.all(np.diff(ms) <= 0)  # released code: 256//5*(n-i)/n + 2
     sizes = []
@@ -142,23 +142,23 @@ def test_shapes_get_smaller_along_the_sequence():
 
 
 def test_shape_kinds_follow_the_released_mix_and_the_checkboxes():
-    cfg = config_for("primitives", shape_count=2000)
+    cfg = preset("primitives", shape_count=2000)
     kinds = [c[0] for c in shape_params(cfg, rng_for(0, 0, 2), 64, 64)]
     frac = {k: kinds.count(k) / len(kinds) for k in ("line", "circle", "ellipse", "rectangle")}
     assert abs(frac["line"] - 1 / 7) < 0.03 and abs(frac["circle"] - 2 / 7) < 0.04
-    only = config_for("primitives", shape_kinds=("circle",))
+    only = preset("primitives", shape_kinds=("circle",))
     assert {c[0] for c in shape_params(only, rng_for(0, 0, 2), 64, 64)} == {"circle"}
 
 
-def test_shapes_only_variant_draws_flat_colour_patches_over_a_grey_background():
-    img = generate_image(config_for("primitives"), 5, 0, 64, 64)
+def test_shapes_only_preset_draws_flat_colour_patches_over_a_grey_background():
+    img = generate_image(preset("primitives"), 5, 0, 64, 64)
     colours = np.unique(img.reshape(-1, 3), axis=0)
     assert 10 < len(colours) <= 101  # flat colours: at most one per shape plus the background
 
 
 def test_switching_a_stage_off_keeps_the_other_stages():
-    with_p = generate_image(config_for("primitives-ps", saliency=False), 9, 4, 64, 64)
-    flat = generate_image(config_for("primitives"), 9, 4, 64, 64)
+    with_p = generate_image(preset("primitives-ps", saliency=False), 9, 4, 64, 64)
+    flat = generate_image(preset("primitives"), 9, 4, 64, 64)
     # the shapes are the same pixels; only the background differs
     assert (with_p == flat).all(axis=2).mean() > 0.3
 
@@ -167,7 +167,7 @@ def test_switching_a_stage_off_keeps_the_other_stages():
 
 
 def test_salient_object_is_near_the_centre_and_textured():
-    cfg = config_for("pink-salient")
+    cfg = preset("pink-salient")
     for seed in range(8):
         h, w = 64, 96
         cmd = saliency_params(cfg, rng_for(seed, 0, 3), h, w)
@@ -179,15 +179,15 @@ def test_salient_object_is_near_the_centre_and_textured():
         # textured: a P field has many colours (its contrast varies: the three channels share one
         # min/max, as in the released code, so one channel may dominate)
         assert len(np.unique(img[mask].astype(np.uint8), axis=0)) > 8
-    flat = generate_image(config_for("primitives-s", shapes=False), 1, 0, 64, 64)
-    cmd = saliency_params(config_for("primitives-s"), rng_for(1, 0, 3), 64, 64)
+    flat = generate_image(preset("primitives-s", shapes=False), 1, 0, 64, 64)
+    cmd = saliency_params(preset("primitives-s"), rng_for(1, 0, 3), 64, 64)
     inside = flat[saliency_mask(cmd, 64, 64) > 0]
     assert len(np.unique(inside, axis=0)) == 1  # primitives-s: one flat colour
 
 
 def test_saliency_scale_changes_the_object_size():
-    small = config_for("pink-salient", saliency_scale=0.5)
-    big = config_for("pink-salient", saliency_scale=1.5)
+    small = preset("pink-salient", saliency_scale=0.5)
+    big = preset("pink-salient", saliency_scale=1.5)
 
     def area(c):
         return np.mean(
@@ -200,11 +200,11 @@ def test_saliency_scale_changes_the_object_size():
     assert area(big) > 3 * area(small)
 
 
-# ---------------------------------------------------------------- determinism, sizes, variants
+# ---------------------------------------------------------------- determinism, sizes, presets
 
 
 def test_image_i_is_the_same_whatever_the_batching_or_order():
-    cfg = config_for("primitives-ps")
+    cfg = preset("primitives-ps")
     batch = generate_batch(cfg, 11, 0, 6, 40, 56)
     singles = np.stack([generate_image(cfg, 11, i, 40, 56) for i in range(6)])
     assert np.array_equal(batch, singles)
@@ -214,25 +214,25 @@ def test_image_i_is_the_same_whatever_the_batching_or_order():
     assert not np.array_equal(generate_image(cfg, 12, 0, 40, 56), batch[0])
 
 
-@pytest.mark.parametrize("variant", list(VARIANTS))
+@pytest.mark.parametrize("name", list(PRESETS))
 @pytest.mark.parametrize("size", [(40, 72), (72, 40), (16, 200)])
-def test_every_variant_at_non_square_sizes(variant, size):
+def test_every_preset_at_non_square_sizes(name, size):
     h, w = size
-    img = generate_image(config_for(variant), 2, 1, h, w)
+    img = generate_image(preset(name), 2, 1, h, w)
     assert img.shape == (h, w, 3) and img.dtype == np.uint8
     assert img.std() > 5  # not blank
-    if variant in ("primitives-ps", "pink-salient", "spectrum-noise"):
+    if name in ("primitives-ps", "pink-salient", "spectrum-noise"):
         assert img.min() == 0 or img.max() == 255
 
 
 def test_dead_leaves_cover_the_image():
-    img = generate_image(config_for("dead-leaves"), 0, 0, 48, 48)
+    img = generate_image(preset("dead-leaves"), 0, 0, 48, 48)
     assert len(np.unique(img.reshape(-1, 3), axis=0)) > 20
 
 
 def test_antialias_softens_edges():
-    hard = generate_image(config_for("primitives", antialias=False), 3, 0, 64, 64)
-    soft = generate_image(config_for("primitives", antialias=True), 3, 0, 64, 64)
+    hard = generate_image(preset("primitives", antialias=False), 3, 0, 64, 64)
+    soft = generate_image(preset("primitives", antialias=True), 3, 0, 64, 64)
     assert len(np.unique(soft.reshape(-1, 3), axis=0)) > 2 * len(np.unique(hard.reshape(-1, 3), axis=0))
 
 
@@ -240,7 +240,7 @@ def test_antialias_softens_edges():
 
 
 def test_config_round_trip_and_defaults_match_the_paper():
-    cfg = config_for("primitives-ps")
+    cfg = preset("primitives-ps")
     assert cfg.exponent_range == (0.5, 3.5) and cfg.shape_count == 100
     assert PrimitivesConfig.from_dict(json.loads(json.dumps(cfg.to_dict()))) == cfg
 
@@ -248,13 +248,13 @@ def test_config_round_trip_and_defaults_match_the_paper():
 @pytest.mark.parametrize(
     ("call", "words"),
     [
-        (lambda: generate_image(config_for("primitives-ps"), 0, 0, 0, 64), "too small"),
-        (lambda: generate_image(config_for("primitives-ps"), -1, 0, 64, 64), "seed"),
-        (lambda: config_for("primitives-ps", exponent_range=(3.0, 1.0)), "inverted"),
-        (lambda: config_for("primitives-ps", shape_kinds=()), "no shape kind"),
-        (lambda: config_for("primitives-ps", shape_count=-1), "shape_count"),
-        (lambda: config_for("nonsense"), "Unknown variant"),
-        (lambda: config_for("primitives-ps", colour=3), "Unknown Primitives setting"),
+        (lambda: generate_image(preset("primitives-ps"), 0, 0, 0, 64), "too small"),
+        (lambda: generate_image(preset("primitives-ps"), -1, 0, 64, 64), "seed"),
+        (lambda: preset("primitives-ps", exponent_range=(3.0, 1.0)), "inverted"),
+        (lambda: preset("primitives-ps", shape_kinds=()), "no shape kind"),
+        (lambda: preset("primitives-ps", shape_count=-1), "shape_count"),
+        (lambda: preset("nonsense"), "Unknown Primitives preset"),
+        (lambda: preset("primitives-ps", colour=3), "Unknown Primitives setting"),
     ],
 )
 def test_bad_parameters_give_clear_errors(call, words):
@@ -288,13 +288,13 @@ def test_export_refuses_bad_folders(tmp_path):
 @pytest.mark.parametrize("fmt", ["png", "zip", "npy"])
 def test_export_and_manifest_round_trip(tmp_path, fmt):
     seen = []
-    cfg = config_for("primitives-ps", shape_count=30)
+    cfg = preset("primitives-ps", shape_count=30)
     path = export_set(
         tmp_path / fmt, cfg, 7, "40x24", seed=4, fmt=fmt, workers=1, chunk=3, progress=seen.append
     )
     m = read_set_manifest(path.parent)
     assert (m.config, m.seed, m.count, m.height, m.width, m.fmt) == (cfg, 4, 7, 24, 40, fmt)
-    assert m.raw["app_version"] and m.raw["variant"] == "primitives-ps"
+    assert m.raw["app_version"] and m.raw["preset"] == "primitives-ps"
     assert verify_set(m, list(range(7))) == []
     assert np.array_equal(load_exported(m, 6), generate_image(cfg, 4, 6, 24, 40))
     assert seen and seen[-1].step == 7
@@ -365,10 +365,10 @@ def test_dataset_gives_gan_ready_tensors_and_is_deterministic_across_workers():
 
 
 def test_sketch_shapes_draws_one_or_two_clear_figures_of_varied_shape_on_a_quiet_background():
-    from core.primitives import config_for, generate_batch
+    from core.primitives import generate_batch, preset
     from core.primitives.synth import _STAGE_FIGURES, figure_params, rng_for
 
-    cfg = config_for("sketch-shapes")
+    cfg = preset("sketch-shapes")
     imgs = generate_batch(cfg, 3, 0, 24, 64, 64)
     again = generate_batch(cfg, 3, 10, 4, 64, 64)
     assert np.array_equal(imgs[10:14], again)  # image i is the same pixels in any batch
@@ -394,4 +394,15 @@ def test_sketch_shapes_draws_one_or_two_clear_figures_of_varied_shape_on_a_quiet
     assert min(aspects) < 0.4 and max(aspects) > 0.8  # thin and round figures
     assert np.ptp(angles) > 45  # rotated
     with pytest.raises(PrimitivesError, match=r"figure_count.*; background_contrast"):
-        config_for("sketch-shapes", figure_count=(3, 1), background_contrast=2.0)
+        preset("sketch-shapes", figure_count=(3, 1), background_contrast=2.0)
+
+
+def test_presets_are_named_described_and_read_back_from_older_sets():
+    from core.primitives import DEFAULT_PRESET, PRESET_DESCRIPTIONS
+
+    assert set(PRESET_DESCRIPTIONS) == set(PRESETS) and DEFAULT_PRESET in PRESETS
+    assert all(cfg.preset == name for name, cfg in PRESETS.items())
+    assert preset("pink-salient", shape_count=None) is PRESETS["pink-salient"]  # None: the preset's own value
+    older = {**PRESETS["primitives"].to_dict()}
+    older["name"] = older.pop("preset")  # a set manifest written before the field was called preset
+    assert PrimitivesConfig.from_dict(older) == PRESETS["primitives"]

@@ -367,7 +367,7 @@ def test_pretrain_runs_data_parallel_under_torchrun_on_cpu_with_gloo(tmp_path):
     cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--nnodes=1",
            f"--master_port={_free_port()}", "main.py", "gan-pretrain", "--images", str(tmp_path / "img"),
            "--out", str(tmp_path / "ddp"), "--size", "32", "--max-channels", "8", "--style-dim", "16",
-           "--iterations", "3", "--batch", "2"]
+           "--iters", "3", "--batch", "2"]
     r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=env, timeout=240)
     assert r.returncode == 0, r.stderr[-3000:]
     m = load_model(tmp_path / "ddp")
@@ -420,20 +420,22 @@ def test_edge_distance_is_measured_on_the_images_own_edges(method):
 
 def primitives_base(size: int = 32, count: int = 24) -> StyleGANModel:
     model = tiny_model()
-    model.manifest = {"model_id": "prim", "data": {"kind": "primitives", "variant": "sketch-shapes",
+    model.manifest = {"model_id": "prim", "data": {"kind": "primitives", "preset": "sketch-shapes",
                                                    "count": count, "seed": 5, "size": size}}
     return model
 
 
 def test_the_image_critic_sees_the_bases_training_data_regenerated_from_its_manifest(tmp_path):
-    from core.primitives import config_for, generate_batch
+    from core.primitives import generate_batch, preset
     from core.sketchgan.finetune import regularisation_images
+    from core.sketchgan.pretrain import primitives_preset_of
 
     base = primitives_base()
     images, info = regularisation_images(base, tune_preset("cpu"))
-    assert info["kind"] == "primitives" and info["variant"] == "sketch-shapes" and len(images) == 24
-    expected = generate_batch(config_for("sketch-shapes"), 5, 0, 24, 32, 32)  # the base's own images
+    assert info["kind"] == "primitives" and info["preset"] == "sketch-shapes" and len(images) == 24
+    expected = generate_batch(preset("sketch-shapes"), 5, 0, 24, 32, 32)  # the base's own images
     assert np.abs((images.permute(0, 2, 3, 1).numpy() + 1) * 127.5 - expected).max() < 1
+    assert primitives_preset_of({"kind": "primitives", "variant": "pink-salient"}) == "pink-salient"  # older bases
     # an imported base records no data: 'auto' falls back to its samples, 'data' says why it cannot
     imported = tiny_model()
     assert regularisation_images(imported, tune_preset("cpu"))[0] is None
@@ -452,7 +454,7 @@ def test_a_tuned_model_saves_its_image_critic_and_a_second_tuning_starts_from_it
     first = sketch_tune(base, sk, cfg, out_dir=tmp_path / "t1")
     back = load_model(tmp_path / "t1")
     assert back.manifest["image_regularisation"]["kind"] == "primitives"
-    assert back.manifest["data"]["variant"] == "sketch-shapes"  # carried on for the next tuning
+    assert back.manifest["data"]["preset"] == "sketch-shapes"  # carried on for the next tuning
     assert back.sketch_discriminator is not None
     d0, d1, ds = (m.state_dict() for m in (base.discriminator, back.discriminator, back.sketch_discriminator))
     key = "final_linear.1.weight"
