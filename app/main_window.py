@@ -1,18 +1,19 @@
-"""The studio window: canvas in the middle; Train, Generate, Gallery, Sketch and Spectrum docks around it."""
+"""The studio window: canvas in the middle; Train, Generate, Gallery, Sketch and Spectrum docks around it.
+
+This file lays the window out and wires documents, panels and widgets together; the File menu's
+commands (open, save, export) are in :mod:`app.file_commands` and the menus and tool bar in
+:mod:`app.actions`, both mixins of :class:`MainWindow`.
+"""
 
 from __future__ import annotations
-
-import platform
-from pathlib import Path
 
 import numpy as np
 import torch
 from PySide6.QtCore import QByteArray, Qt, QTimer
-from PySide6.QtGui import QAction, QKeySequence, QUndoGroup
+from PySide6.QtGui import QUndoGroup
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
-    QFileDialog,
     QFrame,
     QLabel,
     QMainWindow,
@@ -21,9 +22,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-import core
-from app.bundled import SAMPLE_IMAGE, SAMPLE_MODEL  # package data (pip install . ships them)
+from app.actions import WindowActions
 from app.documents import Document
+from app.file_commands import FileCommands
 from app.panels.base import Panel
 from app.panels.generate import GeneratePanel
 from app.panels.spectrum import SpectrumPanel
@@ -31,30 +32,14 @@ from app.panels.train import TrainPanel
 from app.responsiveness import freeze_startup_objects, warm_up_torch
 from app.settings import Settings
 from app.workers import JobRunner, describe_error
-from core.checkpoints import MANIFEST_FILE, read_manifest
 from core.device import describe_device, thread_policy
-from core.images import IMAGE_SUFFIXES, palette_of, read_image, save_image
-from core.jobs import Cancelled, GanvasError
-from core.singan.model import KIND as MODEL_KIND
-from core.singan.model import SinGANModel, load_model, save_model
+from core.images import palette_of
 from widgets.canvas import ImageCanvas
-from widgets.gallery import Gallery, caption_for
+from widgets.gallery import Gallery
 from widgets.sketch_pad import SketchPad
 
-IMAGE_FILTER = "Images (" + " ".join(f"*{s}" for s in IMAGE_SUFFIXES) + ")"
 
-
-def export_stem(params: dict) -> str:
-    """A file-name part that says what made the image: 'seed7' for a sample, 'paint' for a paint
-    result, 'primitives-ps_3' for a Primitives tile (a paint result is not 'seed0')."""
-    import re
-
-    caption = caption_for(params) or "image"
-    stem = caption.replace("seed ", "seed").replace(" #", "_")
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", stem).strip("_") or "image"
-
-
-class MainWindow(QMainWindow):
+class MainWindow(FileCommands, WindowActions, QMainWindow):
     def __init__(self, settings: Settings | None = None, *, confirm_dialogs: bool = True) -> None:
         super().__init__()
         warm_up_torch()
@@ -63,8 +48,6 @@ class MainWindow(QMainWindow):
         self.doc = Document(self)
         self.jobs = JobRunner(self)
         self.errors: list[str] = []
-        self._model_load = 0  # generation of the newest model load: an older one's result is dropped
-        self.model_job = None  # the model load running on a worker, if any
         self.setAcceptDrops(True)
         self.setWindowTitle("Ganvas")
         self.setDockNestingEnabled(True)
@@ -166,84 +149,6 @@ class MainWindow(QMainWindow):
         self.device_label.setToolTip(f"Torch's CPU threads: {thread_policy.explain()}")
         for w in (self.file_label, self.model_label, self.cursor_label, self.zoom_label, self.device_label):
             sb.addPermanentWidget(w)
-
-    def _actions(self) -> None:
-        mb = self.menuBar()
-
-        def act(menu, text, slot, shortcut=None, tip=""):
-            a = QAction(text, self)
-            if shortcut:
-                a.setShortcut(QKeySequence(shortcut))
-            a.setStatusTip(tip or text)
-            a.setToolTip(f"{tip or text} ({QKeySequence(shortcut).toString()})" if shortcut else (tip or text))
-            a.triggered.connect(slot)
-            menu.addAction(a)
-            return a
-
-        f = mb.addMenu("&File")
-        self.open_action = act(f, "&Open image…", self.open_image_dialog, QKeySequence.StandardKey.Open,
-                               "Open a photo to train on")
-        self.recent_menu = f.addMenu("Open &recent")
-        self.open_sample_action = act(f, "Open &sample", self.open_sample, None, "Open the bundled sample image")
-        f.addSeparator()
-        self.open_model_action = act(f, "Open &model…", self.open_model_dialog, "Ctrl+Shift+O", "Open a trained model")
-        self.save_model_action = act(f, "&Save model…", self.save_model_dialog, QKeySequence.StandardKey.Save,
-                                     "Save the trained model as a checkpoint folder")
-        f.addSeparator()
-        self.export_action = act(f, "&Export image…", self.export_current_dialog, "Ctrl+E",
-                                 "Save the image on the canvas as PNG with its parameters")
-        self.export_selected_action = act(f, "Export &gallery selection…", self.export_selected_dialog,
-                                          "Ctrl+Shift+E", "Save the selected gallery images as PNGs")
-        f.addSeparator()
-        act(f, "&Quit", self.close, QKeySequence.StandardKey.Quit)
-
-        e = mb.addMenu("&Edit")
-        undo = self.undo_group.createUndoAction(self, "&Undo")
-        undo.setShortcut(QKeySequence.StandardKey.Undo)
-        redo = self.undo_group.createRedoAction(self, "&Redo")
-        redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence.StandardKey.Redo])
-        e.addAction(undo)
-        e.addAction(redo)
-        self.undo_action, self.redo_action = undo, redo
-
-        v = mb.addMenu("&View")
-        for a in (self.canvas.zoom_in_action, self.canvas.zoom_out_action, self.canvas.zoom_fit_action,
-                  self.canvas.zoom_actual_action):
-            v.addAction(a)
-            self.addAction(a)
-        v.addSeparator()
-        for dock in self.docks.values():
-            v.addAction(dock.toggleViewAction())
-        self.view_menu = v
-
-        m = mb.addMenu("&Model")
-        self.train_action = act(m, "&Train", lambda: self.train_panel.start(False), "Ctrl+T",
-                                "Train a SinGAN on the open photo")
-        self.resume_action = act(m, "&Resume training", lambda: self.train_panel.start(True), "Ctrl+Shift+T")
-        self.cancel_action = act(m, "&Cancel training", self.train_panel.cancel, "Esc")
-        m.addSeparator()
-        self.generate_action = act(m, "&Generate", self.generate_panel.generate_new, "Ctrl+G", "Draw a new sample")
-        self.generate8_action = act(m, "Generate &8", self.generate_panel.generate8, "Ctrl+Shift+G",
-                                    "Fill the gallery with 8 samples")
-        self.show_photo_action = act(m, "Show &photo", self.show_photo, "Ctrl+P", "Show the training photo")
-        self.preview_action = act(m, "P&review (patch-NN)", self.generate_panel.preview_new, "Ctrl+Shift+P",
-                                  "A new patch-NN preview of the photo: about a second, no training")
-
-        h = mb.addMenu("&Help")
-        act(h, "&About Ganvas", self.about)
-
-        tb = self.addToolBar("Main")
-        tb.setObjectName("toolbar_main")
-        for a in (self.open_action, self.open_model_action, self.save_model_action, self.export_action):
-            tb.addAction(a)
-        tb.addSeparator()
-        for a in (self.train_action, self.preview_action, self.generate_action, self.generate8_action,
-                  self.show_photo_action):
-            tb.addAction(a)
-        tb.addSeparator()
-        for a in (self.canvas.zoom_fit_action, self.canvas.zoom_actual_action):
-            tb.addAction(a)
-        self._rebuild_recent()
 
     def _connect_panel(self, panel: Panel) -> None:
         """The panel contract: what a panel shows goes to the canvas, the gallery and the status bar."""
@@ -388,204 +293,7 @@ class MainWindow(QMainWindow):
             box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             box.open()
 
-    # ------------------------------------------------------------------ files
-    def open_path(self, path: str | Path) -> bool:
-        """Open an image file or a model folder; errors are shown, never raised."""
-        p = Path(path)
-        try:
-            if p.is_dir() or p.name == MANIFEST_FILE:
-                return self.open_model(p)
-            loaded = read_image(p)
-        except GanvasError as exc:
-            self.show_error("Open", str(exc))
-            return False
-        self._model_load += 1  # a model still loading belongs to what was open before
-        self.doc.set_photo(loaded.rgb, p, loaded.notes)
-        self.doc.set_model(None)
-        self.canvas.zoom_fit()
-        self.settings.add_recent(p)
-        self.settings.set_last_dir("open", p)
-        self._rebuild_recent()
-        self.train_panel.refresh()
-        note = f" ({'; '.join(loaded.notes)})" if loaded.notes else ""
-        self.show_status(f"Opened {p.name}: {loaded.rgb.shape[1]}×{loaded.rgb.shape[0]}{note}")
-        return True
-
-    def load_model_async(self, path: Path, then) -> None:
-        """Read a model on a worker (seconds for a big one: never on the GUI thread), then ``then(model,
-        path)`` on the GUI thread; opening something else meanwhile drops it. Errors are shown."""
-        self._model_load += 1
-        generation = self._model_load
-
-        def loaded(model: SinGANModel) -> None:
-            if generation == self._model_load:
-                then(model, path)
-
-        def failed(exc: BaseException) -> None:
-            if generation == self._model_load and not isinstance(exc, Cancelled):
-                self.show_error("Open model", describe_error(exc))
-
-        def finished() -> None:
-            if generation == self._model_load:
-                self.model_job = None
-
-        self.show_status(f"Opening model {path.name}…")
-        self.model_job = self.jobs.submit(load_model, path, name="Open model", on_result=loaded, on_error=failed,
-                                          on_finished=finished)
-
-    @property
-    def loading_model(self) -> bool:
-        return self.model_job is not None
-
-    def open_model(self, path: str | Path) -> bool:
-        """Open a model folder: its manifest is checked now (milliseconds: a folder that is no model
-        says so at once and changes nothing), its tensors load on a worker and replace the open model
-        when read (``wait_idle`` waits for them). True when the load started."""
-        try:
-            read_manifest(path, MODEL_KIND)
-        except GanvasError as exc:
-            self.show_error("Open model", str(exc))
-            return False
-        self.load_model_async(Path(path), self._model_opened)
-        return True
-
-    def _model_opened(self, model: SinGANModel, p: Path) -> None:
-        if self.doc.photo is None or self.doc.photo.shape != model.image.shape or not np.array_equal(
-                self.doc.photo, model.image):
-            self.doc.set_photo(model.image, None)
-            self.doc.photo_path = p
-        self.doc.set_model(model, p)
-        self.settings.add_recent(p)
-        self._rebuild_recent()
-        self.canvas.zoom_fit()
-        self.show_status(f"Opened model {p.name}: {model.num_trained} scales on {model.device}")
-
-    def open_sample(self) -> None:
-        """The bundled photo at once, and its trained model once a worker has read it."""
-        if self.open_path(SAMPLE_IMAGE) and SAMPLE_MODEL.exists():
-            self.load_model_async(SAMPLE_MODEL, self._sample_model_loaded)
-
-    def _sample_model_loaded(self, model: SinGANModel, path: Path) -> None:
-        self.doc.set_model(model, path)
-        self.show_status(f"Opened the sample and its model: {model.num_trained} scales on {model.device}")
-
-    def open_image_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open image", self.settings.last_dir("open"), IMAGE_FILTER)
-        if path:
-            self.open_path(path)
-
-    def open_model_dialog(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Open model folder", self.settings.last_dir("model"))
-        if path:
-            self.settings.set_last_dir("model", Path(path).parent)
-            self.open_model(path)
-
-    def _rebuild_recent(self) -> None:
-        self.recent_menu.clear()
-        for path in self.settings.recent_files():
-            a = self.recent_menu.addAction(path)
-            a.triggered.connect(lambda _c=False, p=path: self.open_path(p))
-        self.recent_menu.setEnabled(bool(self.settings.recent_files()))
-
-    def _confirm_overwrite(self, path: Path) -> bool:
-        if not path.exists() or not self.confirm_dialogs:
-            return True
-        answer = QMessageBox.question(self, "Overwrite?", f"'{path.name}' exists. Replace it?")
-        return answer == QMessageBox.StandardButton.Yes
-
-    def save_model_to(self, path: str | Path) -> bool:
-        if self.doc.model is None:
-            self.show_error("Save model", "There is no trained model to save yet.")
-            return False
-        p = Path(path)
-        if not self._confirm_overwrite(p):
-            return False
-        try:
-            save_model(self.doc.model, p)
-        except GanvasError as exc:
-            self.show_error("Save model", str(exc))
-            return False
-        self.doc.model_path = p
-        self.settings.set_last_dir("model", p.parent)
-        self.show_status(f"Saved model to {p}")
-        return True
-
-    def save_model_dialog(self) -> None:
-        if self.doc.model is None:
-            self.show_error("Save model", "There is no trained model to save yet.")
-            return
-        suggested = str(Path(self.settings.last_dir("model")) / f"{Path(self.doc.name).stem}.ganvas")
-        path, _ = QFileDialog.getSaveFileName(self, "Save model as folder", suggested, "Ganvas model (*.ganvas)",
-                                              options=QFileDialog.Option.DontConfirmOverwrite)
-        if path:
-            self.save_model_to(path)
-
-    def export_image_to(self, path: str | Path, image: np.ndarray, params: dict) -> bool:
-        p = Path(path)
-        if not self._confirm_overwrite(p):
-            return False
-        meta = {k: v for k, v in params.items()}
-        meta.setdefault("size", f"{image.shape[1]}x{image.shape[0]}")
-        meta["software"] = f"Ganvas {core.__version__}"
-        try:
-            save_image(p, image, meta)
-        except GanvasError as exc:
-            self.show_error("Export", str(exc))
-            return False
-        self.settings.set_last_dir("export", p.parent)
-        self.show_status(f"Exported {p.name}")
-        return True
-
-    def export_current_dialog(self) -> None:
-        shown = self.doc.shown
-        if shown is None:
-            return
-        name = f"ganvas_{export_stem(shown.params)}.png" if shown.params else "ganvas.png"
-        path, _ = QFileDialog.getSaveFileName(self, "Export image", str(Path(self.settings.last_dir("export")) / name),
-                                              "PNG (*.png);;JPEG (*.jpg);;WebP (*.webp)")
-        if path:
-            self.export_image_to(path, shown.image, shown.params)
-
-    def export_indices_to(self, folder: str | Path, indices: list[int]) -> list[Path]:
-        out = []
-        for i in indices:
-            params = self.gallery.params(i)
-            p = Path(folder) / f"ganvas_{i:03d}_{export_stem(params)}.png"
-            if self.export_image_to(p, self.gallery.image(i), params):
-                out.append(p)
-        return out
-
-    def export_indices_dialog(self, indices: list[int]) -> None:
-        if not indices:
-            self.show_status("Select images in the gallery first.")
-            return
-        folder = QFileDialog.getExistingDirectory(self, "Export to folder", self.settings.last_dir("export"))
-        if folder:
-            done = self.export_indices_to(folder, indices)
-            self.show_status(f"Exported {len(done)} image(s) to {folder}")
-
-    def export_selected_dialog(self) -> None:
-        self.export_indices_dialog(self.gallery.selected_indices())
-
     # ------------------------------------------------------------------ misc
-    def about(self) -> None:
-        import PySide6
-
-        text = (f"<b>Ganvas {core.__version__}</b><br>Generative image editing from very little data.<br><br>"
-                f"Python {platform.python_version()} · PyTorch {torch.__version__} · PySide6 {PySide6.__version__}"
-                f"<br>Device: {describe_device(self.doc.model.device if self.doc.model else 'cpu')}")
-        QMessageBox.about(self, "About Ganvas", text)
-
-    def dragEnterEvent(self, event) -> None:
-        if event.mimeData().hasUrls():
-            event.acceptProposedAction()
-
-    def dropEvent(self, event) -> None:
-        urls = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
-        if urls:
-            self.open_path(urls[0])
-            event.acceptProposedAction()
-
     def _restore_layout(self) -> None:
         geometry = self.settings.get("window/geometry")
         state = self.settings.get("window/state")

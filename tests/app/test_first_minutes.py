@@ -12,7 +12,7 @@ from PySide6.QtCore import QPoint, Qt, QTimer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton
 
-from app.main_window import export_stem
+from app.file_commands import export_stem
 from core.checkpoints import TENSORS_FILE
 from core.images import encode_png
 from core.singan.config import PRESETS, SinGANConfig
