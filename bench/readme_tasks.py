@@ -2,9 +2,10 @@
 
     python bench/readme_tasks.py --work /tmp/ganvas-tasks [--out resources/readme]
 
-The photo is scikit-image's ``rocket`` (SpaceX, released into the public domain; not in the repository). The script
-trains the two models it needs unless they are already in ``--work`` (fast preset: ~10 min for
-the 128 px model on a 2-core CPU, a few more for the 64 px super-resolution model), draws the
+The photos are scikit-image's ``rocket`` (SpaceX, released into the public domain) and, for retargeting,
+its ``brick`` texture (CC0); neither is in the repository. The script trains the models it needs
+unless they are already in ``--work`` (fast preset: ~10–15 min of a CPU core for each 128 px model,
+a few for the 64 px super-resolution model), draws the
 inputs a user would make on the canvas (a painting, a moved region, a pasted object), runs
 ``python main.py apply ...`` for each task and lays input and result side by side.
 """
@@ -28,6 +29,9 @@ from core.images import read_image, save_image  # noqa: E402
 from core.singan.requests import REQUESTS  # noqa: E402
 
 TASKS = list(REQUESTS)
+#: Fine-tuning iterations of the harmonization figure: ConSinGAN's 2000 take ~30 min of a CPU core at
+#: 128 px; 150 already move the pasted object towards the image (bench/harmonize_finetune.py).
+FIGURE_FINETUNE_ITERS = 150
 
 
 def run(*args: str) -> float:
@@ -123,11 +127,16 @@ def main() -> None:
         times["harmonize"] = run("apply", "harmonize", str(model), "--input", str(work / "background.png"), "--object",
                                  str(work / "cutout.png"), "--x", str(ox), "--y", str(oy), "--scale", "2",
                                  "--out", str(work / "harmonized.png"))
+        times["harmonize fine-tuned"] = run(
+            "apply", "harmonize", str(model), "--input", str(work / "background.png"), "--object",
+            str(work / "cutout.png"), "--x", str(ox), "--y", str(oy), "--scale", "2",
+            "--finetune-iters", str(FIGURE_FINETUNE_ITERS), "--out", str(work / "harmonized_ft.png"))
         naive = real.copy()
         a = alpha[..., None] / 255.0
         naive[oy:oy + s, ox:ox + s] = (a * cat + (1 - a) * naive[oy:oy + s, ox:ox + s]).astype(np.uint8)
-        save_image(out / "tasks_harmonize.png", panel([("naive paste", naive),
-                                                       ("harmonized, scale 2", load(work / "harmonized.png"))]))
+        save_image(out / "tasks_harmonize.png", panel([
+            ("naive paste", naive), ("harmonized, scale 2", load(work / "harmonized.png")),
+            (f"fine-tuned {FIGURE_FINETUNE_ITERS} it., harmonized", load(work / "harmonized_ft.png"))]))
 
     # Super-resolution ×4 with the SR model, next to bicubic.
     if "sr" in args.tasks:
@@ -151,11 +160,21 @@ def main() -> None:
         save_image(out / "tasks_animation.png", panel([(f"frame {i * max(1, len(frames) // 6)}", f)
                                                        for i, f in enumerate(picks)], height=150))
 
-    # Retargeting: twice as wide, from the coarsest scale.
+    # Retargeting: twice as wide, from the coarsest scale; the rocket scene, then a texture (brick),
+    # where a single-image GAN has the easier job.
     if "retarget" in args.tasks:
+        brick = work / "brick.ganvas"
+        if not brick.exists():
+            save_image(work / "brick.png", np.repeat(data.brick()[..., None], 3, axis=2))
+            run("train", str(work / "brick.png"), "--out", str(brick), "--preset", "fast", "--max-size", "128")
         times["retarget"] = run("apply", "retarget", str(model), "--width", "2x", "--height", "1x",
                                 "--out", str(work / "wide.png"))
-        save_image(out / "tasks_retarget.png", panel([("training image", real), ("retarget 2x wide", load(work / "wide.png"))]))
+        run("apply", "retarget", str(brick), "--width", "2x", "--height", "1x", "--out", str(work / "brick_wide.png"))
+        rows = [panel([("training image", real), ("retarget 2x wide", load(work / "wide.png"))]),
+                panel([("training image", load_model(brick, "cpu").image), ("retarget 2x wide", load(work / "brick_wide.png"))])]
+        width = max(r.shape[1] for r in rows)
+        rows = [np.pad(r, ((0, 6), (0, width - r.shape[1]), (0, 0)), constant_values=255) for r in rows]
+        save_image(out / "tasks_retarget.png", np.vstack(rows)[:-6])
 
     print("\nwall time per command (process start + model load + task), seconds:")
     for k, v in times.items():

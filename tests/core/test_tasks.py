@@ -11,6 +11,7 @@ from core.images import palette_of, quantize_to_palette
 from core.jobs import Cancelled, CancelToken, GanvasError
 from core.singan import requests as R
 from core.singan import tasks as T
+from core.singan.config import preset
 from core.singan.model import save_model
 from core.singan.train import train_singan
 
@@ -151,6 +152,9 @@ def test_super_resolution_size(model, factor):
 def test_sr_training_settings_match_the_public_code(tiny_singan):
     cfg = T.config_for_task(tiny_singan, "sr")
     assert abs(cfg.scale_factor - 0.7937) < 1e-3 and cfg.alpha == 100 and cfg.min_size == 18
+    # whatever the preset: one scale at a time, zero padding, no patch loss (SinGAN's SR training)
+    fast = T.config_for_task(preset("fast"), "sr")
+    assert (fast.train_depth, fast.lambda_patch, fast.noise_pad) == (1, 0.0, False)
     assert T.config_for_task(tiny_singan, "animation").min_size == 20
 
 
