@@ -11,7 +11,7 @@ each other, so only the newest runs next, and a result whose request went stale 
 
 Jobs allocate and free hundreds of MB, and the engine keeps freed memory in the process for speed
 (core/malloc.py); a few seconds after jobs end, ``JobRunner`` hands the free pages back to the OS on
-a short-lived thread (at most once per :data:`RELEASE_AFTER_MS`), so the studio's resident size
+a short-lived thread (at most one pending at a time, :data:`RELEASE_AFTER_S`), so the studio's resident size
 follows what it holds instead of creeping up over a long session.
 """
 
@@ -33,7 +33,25 @@ from core.malloc import release_free_memory
 Callback = Callable[[Any], None] | None
 
 #: Freed memory goes back to the OS this long after a job ends (and at most this often).
-RELEASE_AFTER_MS = 5000
+RELEASE_AFTER_S = 5.0
+_release_lock = threading.Lock()
+_release_pending: threading.Timer | None = None
+
+
+def schedule_memory_release() -> None:
+    """Arm one ``malloc_trim`` on a plain Python timer thread unless one is pending.
+
+    Not a QTimer owned by the runner: a runner deleted before it fired (every test makes its own)
+    had Qt call into a dead object, which crashed the process.
+    """
+    global _release_pending
+    with _release_lock:
+        if _release_pending is not None and _release_pending.is_alive():
+            return
+        _release_pending = threading.Timer(RELEASE_AFTER_S, lambda: release_free_memory())
+        _release_pending.name = "Release free memory"
+        _release_pending.daemon = True
+        _release_pending.start()
 
 
 class Job(QObject):
@@ -138,11 +156,6 @@ class JobRunner(QObject):
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(max_threads)
         self.jobs: list[Job] = []
-        self._release = QTimer(self)
-        self._release.setSingleShot(True)
-        self._release.setInterval(RELEASE_AFTER_MS)
-        self._release.timeout.connect(self._release_memory)
-        self._releasing: threading.Thread | None = None
 
     def submit(
         self,
@@ -189,14 +202,7 @@ class JobRunner(QObject):
             self.jobs.remove(job)
         job.deleteLater()
         self.activeChanged.emit(len(self.jobs))
-        if not self._release.isActive():
-            self._release.start()
-
-    def _release_memory(self) -> None:
-        """malloc_trim on its own thread (milliseconds, but never on the GUI thread)."""
-        if self._releasing is None or not self._releasing.is_alive():
-            self._releasing = threading.Thread(target=release_free_memory, name="Release free memory", daemon=True)
-            self._releasing.start()
+        schedule_memory_release()
 
     def cancel_all(self) -> None:
         for job in list(self.jobs):

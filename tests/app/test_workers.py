@@ -162,15 +162,17 @@ def test_cancelled_carries_what_it_kept_as_a_field():
 
 
 def test_freed_memory_goes_back_to_the_os_after_jobs_end(qtbot, monkeypatch):
-    """A job's end arms one release (malloc_trim) a few seconds later, run on a thread of its own."""
+    """A job's end arms one release (malloc_trim) a little later, on a thread of its own."""
     import app.workers as workers
 
     calls = []
     monkeypatch.setattr(workers, "release_free_memory", lambda: calls.append(threading.current_thread().name))
+    monkeypatch.setattr(workers, "RELEASE_AFTER_S", 0.3)
+    monkeypatch.setattr(workers, "_release_pending", None)
     jobs = JobRunner()
-    jobs._release.setInterval(300)
     for value in range(3):
         jobs.submit(lambda v: v, value)
-    qtbot.waitUntil(lambda: not jobs.jobs and not jobs._release.isActive(), timeout=5000)
+    qtbot.waitUntil(lambda: not jobs.jobs, timeout=5000)
     qtbot.waitUntil(lambda: bool(calls), timeout=5000)
+    qtbot.wait(400)
     assert calls == ["Release free memory"]  # three job ends, one release, not on the GUI thread
