@@ -11,6 +11,8 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
+from core.singan.config import SinGANConfig  # noqa: E402
+
 
 @pytest.fixture
 def photo() -> np.ndarray:
@@ -21,10 +23,11 @@ def photo() -> np.ndarray:
     return cv2.resize(data.coffee(), (48, 32), interpolation=cv2.INTER_AREA)
 
 
-@pytest.fixture(scope="session")
-def tiny_singan():
-    """The one tiny SinGAN config of the tests: 32 px, three scales, narrow nets, 30 iterations a scale
-    (seconds on a CPU). A test that needs a variant says which: ``tiny_singan.with_(iters=40)``."""
-    from core.singan.config import SinGANConfig
+#: The one tiny SinGAN config of the tests: 32 px, three scales, narrow nets, 30 iterations a scale
+#: (seconds on a CPU). A test that needs a variant says which: ``TINY_SINGAN.with_(iters=40)``.
+TINY_SINGAN = SinGANConfig(max_size=32, min_size=12, iters=30, d_steps=1, g_steps=1, nfc=8, max_nfc=16, preset="tiny")
 
-    return SinGANConfig(max_size=32, min_size=12, iters=30, d_steps=1, g_steps=1, nfc=8, max_nfc=16, preset="tiny")
+
+@pytest.fixture(scope="session")
+def tiny_singan() -> SinGANConfig:
+    return TINY_SINGAN

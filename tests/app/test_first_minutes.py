@@ -15,11 +15,12 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton
 from app.file_commands import export_stem
 from core.checkpoints import TENSORS_FILE
 from core.images import encode_png
-from core.singan.config import PRESETS, SinGANConfig
+from core.singan.config import PRESETS
 from core.singan.model import model_summary
 from core.singan.train import train_singan
+from tests.conftest import TINY_SINGAN
 
-TINY = SinGANConfig(max_size=32, min_size=12, iters=20, d_steps=1, g_steps=1, nfc=8, max_nfc=16, preset="tiny")
+TINY = TINY_SINGAN.with_(iters=20)
 
 
 @pytest.fixture(scope="module")

@@ -15,8 +15,9 @@ from core.singan.model import load_model, save_model
 from core.singan.networks import Discriminator, FoldedGenerator, Generator
 from core.singan.pyramid import pyramid_shapes
 from core.singan.train import train_singan
+from tests.conftest import TINY_SINGAN
 
-TINY = SinGANConfig(max_size=32, min_size=12, iters=30, d_steps=2, g_steps=2, nfc=8, max_nfc=16, preset="tiny")
+TINY = TINY_SINGAN.with_(d_steps=2, g_steps=2)
 
 
 @pytest.fixture(scope="module")
