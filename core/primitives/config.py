@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.jobs import GanvasError
+from core.presets import named_preset
 
 #: Shape kinds of the elementary-shapes stage, in the order used by ``shape_weights``.
 SHAPE_KINDS: tuple[str, ...] = ("line", "circle", "ellipse", "rectangle")
@@ -276,11 +277,7 @@ DEFAULT_PRESET = "primitives-ps"
 
 def preset(name: str = DEFAULT_PRESET, **overrides: Any) -> PrimitivesConfig:
     """The named preset with some fields changed, e.g. ``preset('primitives-ps', shape_count=50)``."""
-    key = str(name).strip().lower()
-    if key not in PRESETS:
-        raise PrimitivesError(f"Unknown Primitives preset '{name}'. Choose one of: {', '.join(PRESETS)}.")
-    overrides = {k: v for k, v in overrides.items() if v is not None}
-    return PRESETS[key].with_(**overrides) if overrides else PRESETS[key]
+    return named_preset(PRESETS, str(name).strip().lower(), what="Primitives ", error=PrimitivesError, **overrides)
 
 
 def check_size(height: int, width: int) -> tuple[int, int]:

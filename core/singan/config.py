@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 from core.jobs import GanvasError
+from core.presets import named_preset
 
 
 @dataclass(frozen=True)
@@ -167,7 +168,4 @@ DEFAULT_PRESET = "fast"
 
 
 def preset(name: str, **overrides: Any) -> SinGANConfig:
-    if name not in PRESETS:
-        raise GanvasError(f"Unknown preset '{name}'. Choose one of: {', '.join(PRESETS)}.")
-    overrides = {k: v for k, v in overrides.items() if v is not None}
-    return PRESETS[name].with_(**overrides) if overrides else PRESETS[name]
+    return named_preset(PRESETS, name, **overrides)

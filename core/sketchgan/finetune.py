@@ -31,6 +31,7 @@ import torch
 from core.device import pick_device
 from core.images import image_hash, make_grid
 from core.jobs import GanvasError
+from core.presets import named_preset
 from core.sketchgan.augment import diff_augment
 from core.sketchgan.loop import run_steps, training_record
 from core.sketchgan.model import (
@@ -140,10 +141,7 @@ DEFAULT_PRESET = "cpu"
 
 def preset(name: str, **overrides: Any) -> SketchTuneConfig:
     """The named preset with some fields changed (``None`` values are ignored)."""
-    if name not in PRESETS:
-        raise SketchTuneError(f"Unknown sketch fine-tuning preset '{name}'. Choose one of: {', '.join(PRESETS)}.")
-    overrides = {k: v for k, v in overrides.items() if v is not None}
-    return PRESETS[name].with_(**overrides) if overrides else PRESETS[name]
+    return named_preset(PRESETS, name, what="sketch fine-tuning ", error=SketchTuneError, **overrides)
 
 
 def network_macs(config: StyleGANConfig) -> int:

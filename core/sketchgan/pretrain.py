@@ -29,6 +29,7 @@ from core.checkpoints import CheckpointError, checkpoint_dir
 from core.device import pick_device
 from core.images import image_hash, list_images, load_image, make_grid
 from core.jobs import GanvasError, ProgressReporter, check_cancel
+from core.presets import named_preset
 from core.sketchgan.augment import diff_augment
 from core.sketchgan.loop import run_steps, training_record
 from core.sketchgan.model import (
@@ -129,14 +130,9 @@ MODEL_FIELDS = ("size", "style_dim", "n_mlp", "max_channels", "channel_multiplie
 def preset(name: str, **overrides: Any) -> PretrainConfig:
     """The named preset with some fields changed; ``size``, ``max_channels``... change its network.
     ``None`` values are ignored, so CLI options that were not given pass straight through."""
-    if name not in PRESETS:
-        raise PretrainError(f"Unknown pretraining preset '{name}'. Choose one of: {', '.join(PRESETS)}.")
-    overrides = {k: v for k, v in overrides.items() if v is not None}
-    model = {k: overrides.pop(k) for k in MODEL_FIELDS if k in overrides}
-    cfg = PRESETS[name]
-    if model:
-        cfg = cfg.with_(model=replace(cfg.model, **model))
-    return cfg.with_(**overrides) if overrides else cfg
+    model = {k: overrides.pop(k) for k in MODEL_FIELDS if overrides.get(k) is not None}
+    cfg = named_preset(PRESETS, name, what="pretraining ", error=PretrainError, **overrides)
+    return cfg.with_(model=replace(cfg.model, **model)) if model else cfg
 
 
 # ---------------------------------------------------------------------------------------------
