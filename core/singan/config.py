@@ -117,7 +117,8 @@ class SinGANConfig:
 #: generator gradient applied 3 times. Stages hand RGB images to each other (ConSinGAN hands feature maps)
 #: so that every application can inject an image at any scale; README lists this.
 #: ``fast``: the CPU recipe chosen with bench/quality.py (README has the table and what else was tried):
-#: SinGAN's 32-channel BatchNorm networks at scale factor 0.75, trained two scales at a time with
+#: SinGAN's 32-channel BatchNorm networks on a pyramid from an 18-px coarsest side (a 25-px one left the
+#: coarsest scale a textured blur with no layout), 350 iterations per scale, trained two scales at a time with
 #: ConSinGAN's learning-rate scaling, noise padding and one-gradient-three-steps generator loop, a
 #: patch sliced-Wasserstein loss (GPDM) next to the adversarial one, and half the iterations at the
 #: finest scale. (BatchNorm-free 32-channel networks learnt far slower here: README.)
@@ -126,7 +127,8 @@ PRESETS: dict[str, SinGANConfig] = {
         preset="fast",
         max_size=128,
         max_nfc=32,
-        iters=500,
+        min_size=18,
+        iters=350,
         fine_iters=0.5,
         d_steps=3,
         g_steps=3,
@@ -158,7 +160,7 @@ PRESETS: dict[str, SinGANConfig] = {
 
 #: One line per preset for the studio's Train dock and ``--help``.
 PRESET_DESCRIPTIONS: dict[str, str] = {
-    "fast": "CPU recipe: two concurrent scales + patch loss, 128 px; about 10 min on 2 cores",
+    "fast": "CPU recipe: two concurrent scales + patch loss, 128 px; about 6 min on 2 cores",
     "consingan": "ConSinGAN (WACV 2021) as published: 6 stages, 3 concurrent; tens of minutes on a CPU",
     "paper": "SinGAN (ICCV 2019) as published: 250 px, 2000 iterations per scale; hours on a CPU",
 }

@@ -171,3 +171,15 @@ def test_thread_policy_sets_the_count_on_the_calling_thread(monkeypatch):
     spin = ThreadPolicy(passive=False)
     n = spin.choose()
     assert 1 <= n <= spin.cores and spin.busy_elsewhere >= 0.0
+
+
+def test_engine_sets_thread_and_kernel_cache_env_before_torch_loads_and_users_values_win():
+    probe = ("import os, core, torch; print(os.environ['OMP_WAIT_POLICY'], "
+             "os.environ['ONEDNN_PRIMITIVE_CACHE_CAPACITY'])")
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "ONEDNN_PRIMITIVE_CACHE_CAPACITY")}
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", probe], env=env, cwd=root, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["PASSIVE", "256"]
+    env["ONEDNN_PRIMITIVE_CACHE_CAPACITY"] = "1024"
+    out = subprocess.run([sys.executable, "-c", probe], env=env, cwd=root, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["PASSIVE", "1024"]
