@@ -12,7 +12,7 @@ __version__ = "0.1.0"
 #: (``main.py`` imports nothing else first); a user's own values win.
 OPENMP_ENV = {"OMP_WAIT_POLICY": "PASSIVE", "KMP_BLOCKTIME": "0"}
 #: oneDNN keeps a compiled kernel for every convolution shape it has run, 1024 by default; each new
-#: output size (the studio's size sliders) adds ~40, and the cache only filled a long session's memory
+#: output size (the studio's size sliders) adds ~40, and that grew a long session's memory
 #: (bench/soak.py). 256 halves that growth and keeps training's ~45 kernels per iteration cached
 #: (64 made training 25 % slower): README ▸ Soak.
 ONEDNN_ENV = {"ONEDNN_PRIMITIVE_CACHE_CAPACITY": "256"}
