@@ -1,4 +1,5 @@
-"""Files shipped inside the ``app`` package: the style sheet, the sample photo and its trained model.
+"""Files shipped inside the ``app`` package: the style sheet, the sample photo and its trained model,
+the Sketch GAN base.
 
 They live in ``app/resources/`` and are package data, so the same code finds them in a source
 checkout (``python main.py``), an editable install and a wheel installed with ``pip install .``
@@ -15,9 +16,9 @@ RESOURCES = Path(str(files("app") / "resources"))
 STYLE_SHEET = RESOURCES / "style.qss"
 SAMPLE_IMAGE = RESOURCES / "samples" / "hubble_deep_field.jpg"
 SAMPLE_MODEL = RESOURCES / "samples" / "hubble_deep_field.ganvas"
-#: The Sketch GAN dock's base model, opened at start when present (a StyleGAN2 trained on Primitives
-#: ``sketch-shapes``; README ▸ Sketch Your Own GAN has the recipe). Not shipped yet: training it needs
-#: about an hour of CPU; until then the dock says so and offers pretraining, Open… and Import .pt….
+#: The Sketch GAN dock's base model, opened at start (a 32-px StyleGAN2 trained here on Primitives
+#: ``sketch-shapes``; its recipe is in ``resources/sketchgan/README.md``). Should it be missing (a
+#: trimmed install), the dock says so and offers pretraining, Open… and Import .pt….
 SKETCH_BASE = RESOURCES / "sketchgan" / "sketch_base.ganvas"
 
 #: What a complete install must hold, relative to the ``app`` package (checked by the wheel test).
@@ -26,4 +27,7 @@ SHIPPED = (
     "resources/samples/hubble_deep_field.jpg",
     "resources/samples/hubble_deep_field.ganvas/manifest.json",
     "resources/samples/hubble_deep_field.ganvas/model.safetensors",
+    "resources/sketchgan/README.md",
+    "resources/sketchgan/sketch_base.ganvas/manifest.json",
+    "resources/sketchgan/sketch_base.ganvas/model.safetensors",
 )

@@ -1,15 +1,16 @@
-"""Reproduce the README's Sketch-Your-Own-GAN demonstration on a base model pretrained here.
+"""Reproduce the README's Sketch-Your-Own-GAN demonstration on the bundled base (or another).
 
-    python main.py gan-pretrain --primitives pink-salient --size 32 --max-channels 32 \
-        --iters 6000 --batch 8 --out /tmp/sgdemo/base32
-    python bench/sketchgan_demo.py /tmp/sgdemo/base32 --out /tmp/sgdemo/demo
+    python bench/sketchgan_demo.py app/resources/sketchgan/sketch_base.ganvas --shape triangle
+    python bench/sketchgan_demo.py app/resources/sketchgan/sketch_base.ganvas --shape tall-rectangle
 
-Draws six "tall rectangle" sketches the way a person would on the sketch pad (wobbly hand strokes
-at 256 px, overshooting corners, each a bit different), fine-tunes with the CPU preset, and reports
-over 64 seeds: the Chamfer distance from F(G(z)) to the nearest user sketch before and after, the
-patch SWD of the fine-tuned samples against the base's samples (with the base-vs-base floor), and
-of base and fine-tuned samples against 64 held-out images of the base's Primitives training data.
-Writes the before/after grid and the sketches; prints a JSON summary.
+Draws six sketches of one shape the way a person would on the sketch pad (wobbly hand strokes at
+256 px, overshooting corners, each a bit different), fine-tunes with the CPU preset, and reports
+over 256 seeds: the shape distance from the samples' own edges (Canny and the foreground outline;
+no loss sees them) and from F(G(z)) (the circular one) to the nearest user sketch, before and
+after; the patch SWD of base and tuned samples against 256 held-out images of the base's Primitives
+data (realism), and as a yardstick the 256 held-out images nearest the sketches (real images that
+already have the shape: their distances and their SWD against the data). Writes the before/after
+grid and the sketches; prints a JSON summary.
 """
 
 from __future__ import annotations
@@ -27,8 +28,10 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core.images import make_grid, save_image  # noqa: E402
+from core.metrics import patch_swd  # noqa: E402
 from core.sketchgan.evaluate import (  # noqa: E402
     EDGE_METHODS,
+    edge_distance,
     edge_match,
     realism,
     sketch_match,
@@ -69,6 +72,28 @@ def tall_rectangle_sketch(rng: np.random.Generator, size: int = 256) -> np.ndarr
     return ink.astype(np.float32) / 255.0
 
 
+def triangle_sketch(rng: np.random.Generator, size: int = 256) -> np.ndarray:
+    """A wide upright triangle (a tent or a mountain) standing on the lower part of the frame, drawn
+    as one closed stroke with overshooting corners (float32 ink, 1 = ink)."""
+    base_w = rng.uniform(0.62, 0.78) * size
+    height = rng.uniform(0.50, 0.62) * size
+    cx = rng.uniform(0.45, 0.55) * size
+    bottom = rng.uniform(0.80, 0.88) * size
+    o = rng.uniform(2, 6)
+    corners = np.array(
+        [[cx - base_w / 2 - o, bottom], [cx + base_w / 2 + o, bottom + o / 2], [cx + o / 2, bottom - height - o],
+         [cx - base_w / 2, bottom + o / 2]]
+    )
+    ink = np.zeros((size, size), np.uint8)
+    pts = hand_stroke(corners, rng, wobble=size * 0.006)
+    cv2.polylines(ink, [np.round(pts).astype(np.int32)], False, 255, thickness=4, lineType=cv2.LINE_AA)
+    return ink.astype(np.float32) / 255.0
+
+
+#: The sketch sets the demo can draw: shapes and poses a sketch-shapes base rarely makes by itself.
+SKETCH_SETS = {"tall-rectangle": tall_rectangle_sketch, "triangle": triangle_sketch}
+
+
 def upscale(img: np.ndarray, f: int) -> np.ndarray:
     return cv2.resize(img, None, fx=f, fy=f, interpolation=cv2.INTER_NEAREST)
 
@@ -79,27 +104,33 @@ def main() -> None:
     ap.add_argument("--out", default="/tmp/sgdemo/demo")
     ap.add_argument("--iters", type=int, default=None, help="default: the cpu preset's (500)")
     ap.add_argument("--sketches", type=int, default=6)
-    ap.add_argument("--grid", default="resources/readme/sketchgan_before_after.png")
+    ap.add_argument("--samples", type=int, default=256, help="seeds (and held-out images) per measure")
+    ap.add_argument("--shape", choices=sorted(SKETCH_SETS), default="tall-rectangle", help="which sketch set")
+    ap.add_argument("--grid", default=None, help="default: resources/readme/sketchgan_<shape>.png")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--lr-scale", type=float, default=None, help="mapping lr factor (cpu preset: 10)")
     ap.add_argument("--trainable", default="mapping")
     ap.add_argument("--l-image", type=float, default=0.7)
+    ap.add_argument("--l-weight", type=float, default=0.0, help="weight regularisation (the paper's alternative)")
+    ap.add_argument("--image-data", default="auto", help="what the image critic sees: auto, data or samples")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     out = Path(args.out)
     (out / "sketches").mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(2021)
-    sketches = [tall_rectangle_sketch(rng) for _ in range(args.sketches)]
+    sketches = [SKETCH_SETS[args.shape](rng) for _ in range(args.sketches)]
+    args.grid = args.grid or f"resources/readme/sketchgan_{args.shape}.png"
     for i, s in enumerate(sketches):
         save_image(out / "sketches" / f"sketch_{i}.png", ink_to_rgb(s))
 
     base = load_model(args.base)
-    eval_seeds = list(range(1000, 1064))
-    ref_seeds = list(range(5000, 5064))
+    eval_seeds = list(range(1000, 1000 + args.samples))
+    ref_seeds = list(range(5000, 5000 + args.samples))
     before = sketch_match(base, sketches, eval_seeds)
     edges_before = {m: edge_match(base, sketches, eval_seeds, m) for m in EDGE_METHODS}
     cfg = tune_preset("cpu", trainable=args.trainable, l_image=args.l_image, mapping_lr_scale=args.lr_scale,
-                      iters=args.iters)
+                      iters=args.iters, image_data=args.image_data,
+                      l_weight=args.l_weight)
     t0 = time.perf_counter()
     tuned = sketch_tune(base, sketches, cfg, out_dir=out / "tuned")
     seconds = time.perf_counter() - t0
@@ -113,6 +144,15 @@ def main() -> None:
         held_out, _ = primitives_data(base.config.size, len(eval_seeds), seed=99_991, preset=data_preset)
         data = tensor_to_uint8(held_out)
     real = realism(tuned, base, eval_seeds, ref_seeds, data)
+    if data_preset:  # the yardstick: real images of the base's data that already have the sketched shape
+        pool, _ = primitives_data(base.config.size, 4000, seed=12_345, preset=data_preset)
+        pool = tensor_to_uint8(pool)
+        targets = user_inks_at(sketches, base.config.size)
+        nearest = pool[np.argsort(edge_distance(pool, targets, "outline"))[: len(eval_seeds)]]
+        real["shaped_data"] = {
+            **{m: float(edge_distance(nearest, targets, m).mean()) for m in EDGE_METHODS},
+            "swd_vs_data": patch_swd(nearest, data),
+        }
 
     # grid: user sketches (as the model sees them), then 8 seeds: base, F(base), tuned, F(tuned)
     show = list(range(1000, 1008))
@@ -135,11 +175,13 @@ def main() -> None:
     cv2.imwrite(args.grid, cv2.cvtColor(grid, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_PNG_COMPRESSION, 9])
     summary = {
         "base": str(args.base),
+        "shape": args.shape,
         "sketches": len(sketches),
         "iters": cfg.iters,
         "trainable": args.trainable,
         "mapping_lr_scale": cfg.mapping_lr_scale,
         "l_image": cfg.l_image,
+        "l_weight": cfg.l_weight,
         "seconds": round(seconds, 1),
         "sec_per_iter": round(seconds / cfg.iters, 3),
         "image_regularisation": tuned.manifest.get("image_regularisation"),

@@ -22,7 +22,7 @@ import numpy as np
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFileDialog, QScrollArea, QVBoxLayout, QWidget
 
-from app.bundled import SKETCH_BASE
+from app.bundled import RESOURCES, SKETCH_BASE
 from app.panels.base import JobBar, Panel
 from app.panels.sketch_groups import ExploreGroup, PretrainGroup, SketchSetGroup, TuneGroup
 from app.workers import JobRunner, LatestOnly
@@ -100,6 +100,15 @@ def cost_note(model: StyleGANModel) -> str:
     return (f"A {c.size} px model this wide takes about {format_duration(cpu / PRESETS['cpu'].iters)} per step on a "
             f"2-core CPU: ~{format_duration(cpu)} for the cpu preset, ~{format_duration(paper)} for the paper's. Tune it on a GPU "
             "with the command line (README: Sketch Your Own GAN ▸ on a GPU).")
+
+
+def tuned_model_folder(base: Path) -> Path:
+    """Where a tune of ``base`` is saved by default: next to it, except for the bundled base, whose
+    folder belongs to the install (read-only in many installs): then in the home folder."""
+    parent = base.parent
+    if parent.resolve().is_relative_to(RESOURCES.resolve()):
+        parent = Path.home() / "ganvas-sketch"
+    return parent / f"{base.name}-sketch"
 
 
 class SketchPanel(Panel):
@@ -202,7 +211,7 @@ class SketchPanel(Panel):
             f"{'' if model.discriminator is not None else ' — no discriminator: cannot be fine-tuned'}")
         self.tune.base.set_warning(cost_note(model))
         if not self.tune.out.text() and model.path is not None:
-            self.tune.out.setText(str(Path(model.path).parent / f"{Path(model.path).name}-sketch"))
+            self.tune.out.setText(str(tuned_model_folder(Path(model.path))))
         self.status.emit(f"Base model {model.model_id} loaded ({c.size} px)")
         self._update_buttons()
         self.baseLoaded.emit()

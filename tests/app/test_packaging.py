@@ -99,3 +99,15 @@ def test_non_editable_install_opens_the_studio_on_the_sample(wheel, tmp_path):
     res = subprocess.run([str(venv / "bin" / "ganvas"), "--screenshot", str(shot)], cwd=tmp_path, env=env,
                          capture_output=True, text=True, timeout=300)
     assert res.returncode == 0 and shot.stat().st_size > 10_000, res.stdout + res.stderr
+
+
+def test_the_bundled_sketch_base_loads_with_its_critic_and_the_data_it_was_trained_on():
+    from app.bundled import SKETCH_BASE
+    from core.sketchgan.model import generate_tensor, load_model
+
+    model = load_model(SKETCH_BASE)
+    assert model.config.size == 32 and model.discriminator is not None
+    assert model.manifest["data"] == {"kind": "primitives", "preset": "sketch-shapes", "count": 4000, "seed": 0,
+                                      "size": 32}
+    a, b = generate_tensor(model, [0, 1])
+    assert (a - b).abs().mean() > 0.05  # two seeds, two different images

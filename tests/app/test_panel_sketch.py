@@ -171,3 +171,18 @@ def test_the_dock_opens_a_bundled_base_and_imports_a_rosinality_checkpoint_with_
     panel.show()
     panel.grab().save(str(tmp_path / "import.png"))
     jobs.wait()
+
+
+def test_the_dock_opens_the_shipped_base_and_saves_tunes_of_it_in_the_home_folder(qtbot, tmp_path, monkeypatch):
+    from app.bundled import RESOURCES
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    jobs = JobRunner()
+    panel = SketchPanel(jobs)  # the default: the base shipped in app/resources/sketchgan
+    qtbot.addWidget(panel)
+    qtbot.waitUntil(lambda: panel.base is not None, timeout=30000)
+    assert "32 px" in panel.tune.base.info.text() and "sketch-shapes" in panel.tune.base.info.text()
+    out = panel.tune.out.text()
+    assert out == str(tmp_path / "ganvas-sketch" / "sketch_base.ganvas-sketch")  # not inside the install
+    assert not out.startswith(str(RESOURCES))
+    jobs.wait()
