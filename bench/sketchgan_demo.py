@@ -56,6 +56,14 @@ def hand_stroke(points: np.ndarray, rng: np.random.Generator, wobble: float) -> 
     return pts + smooth * wobble
 
 
+def draw_stroke(corners: np.ndarray, rng: np.random.Generator, size: int) -> np.ndarray:
+    """One hand-drawn stroke through ``corners`` on a size×size pad, 4 px wide (float32 ink, 1 = ink)."""
+    ink = np.zeros((size, size), np.uint8)
+    pts = hand_stroke(corners, rng, wobble=size * 0.006)
+    cv2.polylines(ink, [np.round(pts).astype(np.int32)], False, 255, thickness=4, lineType=cv2.LINE_AA)
+    return ink.astype(np.float32) / 255.0
+
+
 def tall_rectangle_sketch(rng: np.random.Generator, size: int = 256) -> np.ndarray:
     """A tall box drawn in one or two strokes, corners overshooting a little (float32 ink, 1 = ink)."""
     w = rng.uniform(0.30, 0.40) * size
@@ -66,10 +74,7 @@ def tall_rectangle_sketch(rng: np.random.Generator, size: int = 256) -> np.ndarr
     corners = np.array(
         [[x0 - o, y0], [x0 + w + o, y0 - o / 2], [x0 + w, y0 + h + o], [x0 - o / 2, y0 + h], [x0, y0 - o]]
     )
-    ink = np.zeros((size, size), np.uint8)
-    pts = hand_stroke(corners, rng, wobble=size * 0.006)
-    cv2.polylines(ink, [np.round(pts).astype(np.int32)], False, 255, thickness=4, lineType=cv2.LINE_AA)
-    return ink.astype(np.float32) / 255.0
+    return draw_stroke(corners, rng, size)
 
 
 def triangle_sketch(rng: np.random.Generator, size: int = 256) -> np.ndarray:
@@ -84,10 +89,7 @@ def triangle_sketch(rng: np.random.Generator, size: int = 256) -> np.ndarray:
         [[cx - base_w / 2 - o, bottom], [cx + base_w / 2 + o, bottom + o / 2], [cx + o / 2, bottom - height - o],
          [cx - base_w / 2, bottom + o / 2]]
     )
-    ink = np.zeros((size, size), np.uint8)
-    pts = hand_stroke(corners, rng, wobble=size * 0.006)
-    cv2.polylines(ink, [np.round(pts).astype(np.int32)], False, 255, thickness=4, lineType=cv2.LINE_AA)
-    return ink.astype(np.float32) / 255.0
+    return draw_stroke(corners, rng, size)
 
 
 #: The sketch sets the demo can draw: shapes and poses a sketch-shapes base rarely makes by itself.
