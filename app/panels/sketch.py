@@ -161,7 +161,7 @@ class SketchPanel(Panel):
         for bar in (self.pretrain_bar, self.tune_bar):
             bar.runningChanged.connect(self._update_buttons)
             bar.said.connect(self.status)
-        self.explore.sample_button.clicked.connect(self.sample)
+        self.explore.sample_button.clicked.connect(lambda: self.sample())  # not clicked's bool
         self.explore.truncation.valueCommitted.connect(lambda _v: self.sample() if self.current_model() else None)
         self.explore.interp_slider.valueChanged.connect(self._interp_changed)
         self.explore.export_samples_button.clicked.connect(self._export_samples_dialog)
@@ -169,7 +169,7 @@ class SketchPanel(Panel):
         self.explore.export_model_button.clicked.connect(self._export_model_dialog)
         self._update_buttons()
         if bundled_base is not None and (Path(bundled_base) / "manifest.json").exists():
-            self.load_base(str(bundled_base))
+            self.load_base(str(bundled_base), to_canvas=False)  # the canvas keeps the photo's sample
         else:
             self.tune.base.info.setText(
                 "No base model is bundled with this install yet: pretrain one above (README: Sketch Your Own "
@@ -184,9 +184,12 @@ class SketchPanel(Panel):
         return [w for w in group.findChildren(QWidget) if isinstance(w, kinds)]
 
     # -- base model -------------------------------------------------------------------------------
-    def load_base(self, path: str) -> None:
+    def load_base(self, path: str, to_canvas: bool = True) -> None:
+        """Open a base model on a worker; its first sample grid goes to the dock, and to the canvas
+        unless ``to_canvas`` is False (the bundled base opening at start)."""
         self.tune.base.path.setText(str(path))
-        self.jobs.submit(load_model, str(path), name="Open base model", on_result=self._base_loaded)
+        self.jobs.submit(load_model, str(path), name="Open base model",
+                         on_result=lambda m: self._base_loaded(m, to_canvas))
 
     def import_checkpoint(self, path: str) -> None:
         """Import a rosinality StyleGAN2 checkpoint (on a worker) and make it the base."""
@@ -200,7 +203,7 @@ class SketchPanel(Panel):
     def set_base(self, model: StyleGANModel) -> None:
         self._base_loaded(model)
 
-    def _base_loaded(self, model: StyleGANModel) -> None:
+    def _base_loaded(self, model: StyleGANModel, to_canvas: bool = True) -> None:
         self.base, self.tuned = model, None
         c = model.config
         data = model.manifest.get("data") or {}
@@ -212,10 +215,11 @@ class SketchPanel(Panel):
         self.tune.base.set_warning(cost_note(model))
         if not self.tune.out.text() and model.path is not None:
             self.tune.out.setText(str(tuned_model_folder(Path(model.path))))
-        self.status.emit(f"Base model {model.model_id} loaded ({c.size} px)")
+        if to_canvas:  # opened by the user (the bundled base opens quietly at start)
+            self.status.emit(f"Base model {model.model_id} loaded ({c.size} px)")
         self._update_buttons()
         self.baseLoaded.emit()
-        self.sample()
+        self.sample(to_canvas)
 
     # -- pretraining ------------------------------------------------------------------------------
     def start_pretraining(self) -> None:
@@ -290,7 +294,7 @@ class SketchPanel(Panel):
     def current_model(self) -> StyleGANModel | None:
         return self.tuned or self.base
 
-    def sample(self) -> None:
+    def sample(self, to_canvas: bool = True) -> None:
         model = self.current_model()
         if model is None:
             return
@@ -298,15 +302,16 @@ class SketchPanel(Panel):
         base = self.base if (self.tuned is not None and ex.compare.isChecked()) else None
         sketches = ex.with_sketches.isChecked()
         self.jobs.submit(sample_grid, model, ex.seeds(), ex.truncation.value(), base=base, with_sketches=sketches,
-                         name="Sample grid", on_result=lambda r: self._grid_ready(r, base is not None, sketches))
+                         name="Sample grid", on_result=lambda r: self._grid_ready(r, base is not None, sketches, to_canvas))
 
-    def _grid_ready(self, result, compared: bool, sketches: bool) -> None:
+    def _grid_ready(self, result, compared: bool, sketches: bool, to_canvas: bool = True) -> None:
         grid, _samples = result
         self.explore.set_grid(grid, compared, sketches)
         model = self.current_model()
         params = {"engine": "stylegan2", "model": model.model_id if model else "", "seeds": self.explore.seeds(),
                   "truncation": self.explore.truncation.value()}
-        self.showImage.emit(grid, params)
+        if to_canvas:
+            self.showImage.emit(grid, params)
         self.gridReady.emit()
 
     def _interp_changed(self, t: float) -> None:

@@ -178,11 +178,18 @@ def test_the_dock_opens_the_shipped_base_and_saves_tunes_of_it_in_the_home_folde
 
     monkeypatch.setenv("HOME", str(tmp_path))
     jobs = JobRunner()
+    shown = []
     panel = SketchPanel(jobs)  # the default: the base shipped in app/resources/sketchgan
+    panel.showImage.connect(lambda img, params: shown.append(img))
     qtbot.addWidget(panel)
-    qtbot.waitUntil(lambda: panel.base is not None, timeout=30000)
+    with qtbot.waitSignal(panel.gridReady, timeout=30000):
+        pass
+    assert panel.base is not None and shown == []  # its first grid fills the dock, not the studio's canvas
     assert "32 px" in panel.tune.base.info.text() and "sketch-shapes" in panel.tune.base.info.text()
     out = panel.tune.out.text()
     assert out == str(tmp_path / "ganvas-sketch" / "sketch_base.ganvas-sketch")  # not inside the install
     assert not out.startswith(str(RESOURCES))
+    with qtbot.waitSignal(panel.gridReady, timeout=30000):
+        panel.explore.sample_button.click()  # asked for: the grid goes to the canvas too
+    assert len(shown) == 1 and np.array_equal(shown[0], panel.explore.grid_view.image())
     jobs.wait()
