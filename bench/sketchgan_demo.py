@@ -112,6 +112,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--lr-scale", type=float, default=None, help="mapping lr factor (cpu preset: 10)")
     ap.add_argument("--trainable", default="mapping")
+    ap.add_argument("--seed", type=int, default=0, help="the tune's seed (a GAN tune varies from seed to seed)")
     ap.add_argument("--l-image", type=float, default=0.7)
     ap.add_argument("--l-weight", type=float, default=0.0, help="weight regularisation (the paper's alternative)")
     ap.add_argument("--image-data", default="auto", help="what the image critic sees: auto, data or samples")
@@ -132,7 +133,7 @@ def main() -> None:
     edges_before = {m: edge_match(base, sketches, eval_seeds, m) for m in EDGE_METHODS}
     cfg = tune_preset("cpu", trainable=args.trainable, l_image=args.l_image, mapping_lr_scale=args.lr_scale,
                       iters=args.iters, image_data=args.image_data,
-                      l_weight=args.l_weight)
+                      l_weight=args.l_weight, seed=args.seed)
     t0 = time.perf_counter()
     tuned = sketch_tune(base, sketches, cfg, out_dir=out / "tuned")
     seconds = time.perf_counter() - t0
@@ -178,6 +179,7 @@ def main() -> None:
     summary = {
         "base": str(args.base),
         "shape": args.shape,
+        "seed": args.seed,
         "sketches": len(sketches),
         "iters": cfg.iters,
         "trainable": args.trainable,
