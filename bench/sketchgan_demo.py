@@ -38,8 +38,12 @@ from core.sketchgan.evaluate import (  # noqa: E402
     sketches_of_samples,
     user_inks_at,
 )
+from core.sketchgan.finetune import (  # noqa: E402
+    IMAGE_DATA,
+    TRAINABLE,
+    sketch_tune,
+)
 from core.sketchgan.finetune import preset as tune_preset  # noqa: E402
-from core.sketchgan.finetune import sketch_tune  # noqa: E402
 from core.sketchgan.model import load_model, tensor_to_uint8  # noqa: E402
 from core.sketchgan.pretrain import primitives_data, primitives_preset_of  # noqa: E402
 from core.sketchgan.sketch import ink_to_rgb  # noqa: E402
@@ -110,12 +114,12 @@ def main() -> None:
     ap.add_argument("--shape", choices=sorted(SKETCH_SETS), default="tall-rectangle", help="which sketch set")
     ap.add_argument("--grid", default=None, help="default: resources/readme/sketchgan_<shape>.png")
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--lr-scale", type=float, default=None, help="mapping lr factor (cpu preset: 10)")
-    ap.add_argument("--trainable", default="mapping")
+    ap.add_argument("--lr-scale", type=float, default=None, help="mapping lr factor (cpu preset: 40)")
+    ap.add_argument("--trainable", choices=TRAINABLE, default="mapping")
     ap.add_argument("--seed", type=int, default=0, help="the tune's seed (a GAN tune varies from seed to seed)")
     ap.add_argument("--l-image", type=float, default=0.7)
     ap.add_argument("--l-weight", type=float, default=0.0, help="weight regularisation (the paper's alternative)")
-    ap.add_argument("--image-data", default="auto", help="what the image critic sees: auto, data or samples")
+    ap.add_argument("--image-data", choices=IMAGE_DATA, default="auto", help="what the image critic sees")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     out = Path(args.out)
