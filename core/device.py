@@ -142,6 +142,7 @@ class ThreadPolicy:
         self._last: tuple[float, float, float] | None = None  # (wall, machine busy, own busy)
         self._primed = False
         self._applied_at = 0.0
+        self.limit: int | None = None  # the running job's cap (apply's ``limit``)
 
     def measure(self, window_s: float = 0.25) -> float:
         """Cores kept busy by other processes since the last call (or over ``window_s`` the first time)."""
@@ -168,16 +169,19 @@ class ThreadPolicy:
         if self.fixed:
             return self.fixed
         if self.passive:  # one per core whatever the load: nothing to measure
-            self.threads = threads_for(self.cores, 0.0, True)
+            self.threads = min(threads_for(self.cores, 0.0, True), self.limit or self.cores)
             return self.threads
         with self._lock:
             self.busy_elsewhere = self.measure()
             self._primed = True
-            self.threads = threads_for(self.cores, self.busy_elsewhere, self.passive)
+            self.threads = min(threads_for(self.cores, self.busy_elsewhere, self.passive), self.limit or self.cores)
             return self.threads
 
-    def apply(self) -> int:
-        """Measure, choose and set the thread count on the calling thread; returns it."""
+    def apply(self, limit: int | None = None) -> int:
+        """Measure, choose and set the thread count on the calling thread; returns it. ``limit`` caps
+        it for this job (work too small to split, :func:`core.singan.config.training_threads`);
+        ``GANVAS_THREADS`` still wins."""
+        self.limit = limit
         n = self.choose()
         if torch.get_num_threads() != n:
             torch.set_num_threads(n)
@@ -188,7 +192,7 @@ class ThreadPolicy:
         """Re-measure (at most every ``interval_s``) and set the count on the calling thread."""
         if self.fixed or self.passive or time.monotonic() - self._applied_at < self.interval_s:
             return self.threads
-        return self.apply()
+        return self.apply(self.limit)
 
     def wrap_progress(self, progress):
         """A progress callback that also keeps the thread count in step with the machine's load
@@ -205,6 +209,9 @@ class ThreadPolicy:
         """Why this count, for the CLI's first line and the status bar's tooltip."""
         if self.fixed:
             return f"GANVAS_THREADS={self.fixed}"
+        if self.limit and self.threads == self.limit < self.cores:
+            return (f"{self.cores} cores, but this job's convolutions are too small to split: "
+                    f"{self.limit} thread{'s' if self.limit != 1 else ''} ran faster (README ▸ CPU threads)")
         if self.passive:
             return f"{self.cores} cores; OpenMP threads wait passively, so one per core even on a busy machine"
         return (f"{self.cores} cores, {self.busy_elsewhere:.1f} busy with other work; OpenMP threads spin "

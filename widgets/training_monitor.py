@@ -142,6 +142,7 @@ class TrainingMonitor(QWidget):
         self._stage_offset = 0  # global iteration at the start of the current stage
         self._stage_total = 0
         self._global_step = 0
+        self._stage_plotted = False  # whether the current stage reported metrics (a preparation stage does not)
         self._view: tuple[float, float, float] | None = None  # x end, y low, y high now shown
         self._running = False
         self._dirty = False
@@ -263,6 +264,7 @@ class TrainingMonitor(QWidget):
         self._stage_lines.clear()
         self._stage_key = None
         self._stage_offset = self._stage_total = self._global_step = 0
+        self._stage_plotted = False
         self._view = None
         self._running = True
         self.title_label.setText(title)
@@ -290,13 +292,15 @@ class TrainingMonitor(QWidget):
         """One progress report (``stage_index`` counts from 0, ``step`` from 0 to ``total``)."""
         key = (stage, stage_index)
         if key != self._stage_key:
-            if self._stage_key is not None:
+            # a stage without metrics (rendering training data, say) takes no room on the iteration axis
+            if self._stage_key is not None and self._stage_plotted:
                 self._stage_offset += max(self._stage_total, self._global_step - self._stage_offset)
                 pen = pg.mkPen(color=(184, 188, 196, 70), style=Qt.PenStyle.DashLine)
                 line = pg.InfiniteLine(self._stage_offset, angle=90, pen=pen)
                 self.plot.addItem(line, ignoreBounds=True)
                 self._stage_lines.append(line)
             self._stage_key = key
+            self._stage_plotted = False
         self._stage_total = total
         self._global_step = self._stage_offset + step
 
@@ -304,6 +308,7 @@ class TrainingMonitor(QWidget):
         self.progress_bar.setValue(int(round(1000 * min(1.0, max(0.0, frac)))))
         self.status_label.setText(progress_text(stage, stage_index, stage_count, step, total, rate, eta_s))
         if metrics:
+            self._stage_plotted = True
             for name, value in metrics.items():
                 series = self._series.get(name)
                 if series is None:

@@ -29,7 +29,14 @@ from core.files import naming
 from core.images import image_hash
 from core.jobs import Cancelled, GanvasError, Progress
 from core.memory import check_training_memory
-from core.singan.config import DEFAULT_PRESET, PRESET_DESCRIPTIONS, PRESETS, SinGANConfig, preset
+from core.singan.config import (
+    DEFAULT_PRESET,
+    PRESET_DESCRIPTIONS,
+    PRESETS,
+    SinGANConfig,
+    preset,
+    training_threads,
+)
 from core.singan.estimate import estimate_training_seconds
 from core.singan.model import model_summary
 from core.singan.pyramid import pyramid_shapes
@@ -48,7 +55,7 @@ def train_job(image, config, *, out_dir, resume, device, seed, progress=None, ca
     """``train_singan`` on the worker thread, with the CPU thread policy applied there (OpenMP
     settings are per thread) and re-checked as training goes (core/device.py)."""
     if pick_device(device).type == "cpu":
-        thread_policy.apply()
+        thread_policy.apply(training_threads(config))
         progress = thread_policy.wrap_progress(progress)
     return train_singan(image, config, out_dir=out_dir, resume=resume, device=device, seed=seed,
                         progress=progress, cancel=cancel)
@@ -65,7 +72,7 @@ def estimate_job(config: SinGANConfig, height: int, width: int, device: str) -> 
     """``estimate_training_seconds`` on a worker thread, under the thread policy training applies
     there, so the few measured iterations run as the training's would."""
     if pick_device(device).type == "cpu":
-        thread_policy.apply()
+        thread_policy.apply(training_threads(config))
     return estimate_training_seconds(config, height, width, pick_device(device))
 
 

@@ -104,7 +104,7 @@ def resume_settings(manifest: dict):
 
 def cmd_train(args, *, progress, cancel) -> None:
     from core.device import pick_device, thread_policy
-    from core.singan.config import preset
+    from core.singan.config import preset, training_threads
     from core.singan.train import train_singan
 
     loaded = read_image(args.image)
@@ -154,7 +154,7 @@ def cmd_train(args, *, progress, cancel) -> None:
         memory = check_training_memory(config, loaded.rgb.shape[0], loaded.rgb.shape[1])
         if memory.message:
             print(f"warning: {memory.message}", file=sys.stderr)
-    threads = thread_policy.apply() if pick_device(args.device).type == "cpu" else None
+    threads = thread_policy.apply(training_threads(config)) if pick_device(args.device).type == "cpu" else None
     if threads is not None:
         print(f"{thread_policy.describe()} ({thread_policy.explain()})")
     t0 = time.perf_counter()

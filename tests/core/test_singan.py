@@ -267,6 +267,23 @@ def test_patch_loss_is_zero_for_the_image_itself_and_gives_gradients():
     assert loss.item() > 0 and fake.grad.abs().sum() > 0
 
 
+def test_patch_loss_with_numpys_sort_order_matches_torchs_sort():
+    """The CPU path orders projections with numpy and gathers in torch: same loss and gradient as sorting in torch."""
+    from core.singan.train import patch_swd_loss
+
+    real = torch.rand(1, 3, 20, 24) * 2 - 1
+    fake = (torch.rand(1, 3, 20, 24) * 2 - 1).requires_grad_(True)
+    loss = patch_swd_loss(fake, real, 8, torch.Generator().manual_seed(3))
+    (grad,) = torch.autograd.grad(loss, fake)
+
+    dirs = torch.randn(8, 3 * 49, generator=torch.Generator().manual_seed(3))
+    dirs = dirs / dirs.norm(dim=1, keepdim=True)
+    proj = lambda x: torch.sort(dirs @ torch.nn.functional.unfold(x, 7)[0], dim=1).values  # noqa: E731
+    want = torch.nn.functional.mse_loss(proj(fake), proj(real))
+    (want_grad,) = torch.autograd.grad(want, fake)
+    assert torch.allclose(loss, want) and torch.allclose(grad, want_grad, atol=1e-7)
+
+
 def test_seed_zero_is_not_the_reconstruction(tiny_model):
     from core.singan.generate import noise_for
 

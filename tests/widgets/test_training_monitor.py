@@ -56,6 +56,16 @@ def test_curves_get_appended_points_over_stages(qtbot, monitor):
     assert len(monitor._stage_lines) == 1
 
 
+def test_a_preparation_stage_without_metrics_takes_no_room_on_the_iteration_axis(monitor):
+    """The sketch tune first renders 1000 training images: its curves still start at iteration 0."""
+    for i in range(0, 1001, 100):
+        monitor.update_progress("rendering Primitives", 0, 1, i, 1000, 200.0, 1.0, {})
+    for step in (1, 2, 3):
+        monitor.update_progress("tuning", 0, 1, step, 500, 5.0, 100.0, {"loss": 0.5})
+    x, _ = monitor.series("loss")
+    assert list(x) == [1, 2, 3] and not monitor._stage_lines
+
+
 def test_redraw_is_throttled_by_timer(qtbot, monitor):
     monitor.update_progress("scale", 0, 1, 1, 10, 5.0, 2.0, {"loss": 0.5})
     assert monitor.drawn("loss") is None  # not drawn at once...
