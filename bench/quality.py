@@ -11,6 +11,9 @@ coarsest scale, and
   photo against itself (the measure's own noise);
 - SWD of 11×11 patches with other random patches and directions: a check that the ``fast``
   preset's 7×7 patch loss does not optimise directly;
+- a real-vs-fake patch classifier's held-out accuracy, mean of 4 classifiers (0.5: it cannot tell the samples' 16-px patches
+  from the photo's; 1: it always can): a check of another kind, which sees grain a sliced distance
+  averages away;
 - diversity (SinGAN's: per-pixel std over samples / the photo's std);
 - near-copy rate (whole sample within 30/255 mean absolute difference of the photo) and copied area
   (blocks of 1/5 of the short side found verbatim in the photo, RMS < 4/255).
@@ -33,7 +36,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core.images import make_grid, save_image  # noqa: E402
-from core.metrics import copied_area, diversity, near_copy_rate, patch_swd  # noqa: E402
+from core.metrics import copied_area, diversity, near_copy_rate, patch_classifier_accuracy, patch_swd  # noqa: E402
 from core.singan.config import SinGANConfig, preset  # noqa: E402
 from core.singan.generate import SampleSettings, sample  # noqa: E402
 from core.singan.model import load_model  # noqa: E402
@@ -77,6 +80,7 @@ def measure(model, n: int, seed: int = 1000) -> tuple[dict[str, float], np.ndarr
         "swd": patch_swd(samples, [photo]),
         "swd_floor": patch_swd([photo], [photo], seed=1),
         "swd11": patch_swd(samples, [photo], patch_size=11, seed=77),
+        "classifier": patch_classifier_accuracy(samples, photo, repeats=4),
         "diversity": diversity(samples, photo),
         "near_copy": near_copy_rate(samples, photo),
         "copied_area": copied_area(samples, photo),
@@ -143,17 +147,17 @@ def main() -> None:
 
 
 def print_table(results: dict, presets: list[str], photos: list[str]) -> None:
-    cols = ["train_s", "swd", "swd_floor", "swd11", "diversity", "near_copy", "copied_area"]
+    cols = ["train_s", "cpu_s", "swd", "swd_floor", "swd11", "classifier", "diversity", "near_copy", "copied_area"]
     print("\n| photo | preset | " + " | ".join(cols) + " |")
     print("|---|---|" + "---|" * len(cols))
     for p in photos:
         for name in presets:
             r = results.get(f"{p}/{name}")
-            if r:
+            if r and all(c in r for c in cols):
                 print(f"| {p} | {name} | " + " | ".join(f"{r[c]:.3g}" if isinstance(r[c], float) else str(r[c])
                                                     for c in cols) + " |")
     for name in presets:
-        rs = [results[f"{p}/{name}"] for p in photos if f"{p}/{name}" in results]
+        rs = [r for p in photos if all(c in (r := results.get(f"{p}/{name}", {})) for c in cols)]
         if rs:
             med = {c: statistics.median(r[c] for r in rs) for c in cols}
             print(f"| **median** | {name} | " + " | ".join(f"{med[c]:.3g}" for c in cols) + " |")
