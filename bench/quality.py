@@ -45,8 +45,12 @@ from core.singan.train import train_singan  # noqa: E402
 #: Recipes that are not presets any more, kept as yardsticks. ``issue14``: the `fast` preset when issue #14
 #: ("SinGAN quality per CPU minute") was filed — SinGAN's networks at 32 channels, scale factor 0.65,
 #: 500 iterations per scale, 2 critic and 2 generator steps; its done-when asks for half its patch SWD.
+#: ``previous``: the `fast` preset of the round before this one (18-px coarsest side, 7–8 scales, two
+#: trained together, noise padding, patch loss 100, 350 → 175 iterations).
 BASELINES = {
     "issue14": preset("paper", preset="issue14", scale_factor=0.65, max_nfc=32, iters=500, d_steps=2, g_steps=2),
+    "previous": preset("paper", preset="previous", max_size=128, max_nfc=32, min_size=18, iters=350, fine_iters=0.5,
+                       g_reuse_grad=True, train_depth=2, noise_pad=True, redraw_lower=False, lambda_patch=100.0),
 }
 
 
