@@ -364,6 +364,16 @@ def test_training_time_estimate_is_measured_and_grows_with_the_work(monkeypatch)
     assert est.estimate_training_seconds(cfg.with_(iters=100), 32, 48) == pytest.approx(10 * total, rel=0.05)
 
 
+def test_the_first_measured_scale_is_not_estimated_free():
+    """Timed first, the coarsest scale's 1-iteration run also built the convolution kernels and the
+    difference came out ≤ 0 (the dock showed too short a time); a warm-up iteration goes first now."""
+    from core.singan.estimate import _seconds_per_iteration
+
+    cfg = TINY.with_(num_layers=5, nfc=16, max_nfc=16)
+    shapes = pyramid_shapes(48, 64, cfg)
+    assert _seconds_per_iteration(cfg, shapes, 0, torch.device("cpu")) > 1e-3
+
+
 def test_patch_classifier_tells_grain_from_the_photo_but_not_the_photo_from_itself():
     """The quality bench's independent check: held-out accuracy near 0.5 for the photo's own pixels,
     near 1 for the photo with grain added (what a patch loss can leave and a sliced distance misses)."""
