@@ -37,7 +37,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core.images import make_grid, save_image  # noqa: E402
 from core.metrics import copied_area, diversity, near_copy_rate, patch_classifier_accuracy, patch_swd  # noqa: E402
-from core.singan.config import SinGANConfig, preset  # noqa: E402
+from core.presets import named_preset  # noqa: E402
+from core.singan.config import PRESETS, SinGANConfig, preset  # noqa: E402
 from core.singan.generate import SampleSettings, sample  # noqa: E402
 from core.singan.model import load_model  # noqa: E402
 from core.singan.train import train_singan  # noqa: E402
@@ -61,9 +62,7 @@ def recipe(name: str, max_size: int, iters: int | None) -> SinGANConfig:
     for change in changes:
         key, _, value = change.partition("=")
         overrides[key] = ast.literal_eval(value)
-    if base in BASELINES:
-        return BASELINES[base].with_(**{k: v for k, v in overrides.items() if v is not None})
-    return preset(base, **overrides)
+    return named_preset({**PRESETS, **BASELINES}, base, **overrides)
 
 
 #: Scenes and textures with edges, stripes and lattices (all CC0 / public domain, shipped with scikit-image).

@@ -169,13 +169,14 @@ class ThreadPolicy:
         if self.fixed:
             return self.fixed
         if self.passive:  # one per core whatever the load: nothing to measure
-            self.threads = min(threads_for(self.cores, 0.0, True), self.limit or self.cores)
-            return self.threads
-        with self._lock:
-            self.busy_elsewhere = self.measure()
-            self._primed = True
-            self.threads = min(threads_for(self.cores, self.busy_elsewhere, self.passive), self.limit or self.cores)
-            return self.threads
+            n = threads_for(self.cores, 0.0, True)
+        else:
+            with self._lock:
+                self.busy_elsewhere = self.measure()
+                self._primed = True
+                n = threads_for(self.cores, self.busy_elsewhere, self.passive)
+        self.threads = min(n, self.limit or self.cores)
+        return self.threads
 
     def apply(self, limit: int | None = None) -> int:
         """Measure, choose and set the thread count on the calling thread; returns it. ``limit`` caps

@@ -167,10 +167,9 @@ def patch_classifier_accuracy(samples: Sequence[np.ndarray] | np.ndarray, photo:
     rng = np.random.default_rng(seed)
     labels = torch.cat([torch.ones(64), torch.zeros(64)])
     truth = torch.cat([torch.ones(1000, dtype=torch.bool), torch.zeros(1000, dtype=torch.bool)])
+    sizes = [(_shrink(ref, f)[None] / 127.5 - 1.0, np.stack([_shrink(x, f) for x in s]) / 127.5 - 1.0) for f in (1, 2)]
     accuracies = []
-    for factor in [1, 2] * repeats:
-        real = _shrink(ref, factor)[None] / 127.5 - 1.0
-        fakes = np.stack([_shrink(x, factor) for x in s]) / 127.5 - 1.0
+    for real, fakes in sizes * repeats:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed + len(accuracies))
             net = nn.Sequential(

@@ -258,6 +258,9 @@ def _train_scale(model: SinGANModel, n: int, d_state, reporter: ProgressReporter
     with torch.no_grad():
         rec_prev = sc.run(0, lo - 1, None, sc.rec_noise) if lo > 0 else None
 
+    # One fake for all critic steps and the one generator gradient (ConSinGAN's loop): it is made
+    # once per iteration, with its graph, and the generator step reuses it instead of running the scales again.
+    one_fake = cfg.g_reuse_grad and not cfg.redraw_lower
     stage = f"Scale {n + 1}/{model.num_scales} ({w}×{h})"
     reporter.start_stage(stage)
     metrics: dict[str, float] = {}
@@ -273,9 +276,6 @@ def _train_scale(model: SinGANModel, n: int, d_state, reporter: ProgressReporter
         # --- critic: maximise D(real) - D(G(z)), with gradient penalty
         d.requires_grad_(True)
         prev = sc.frozen_sample()
-        # One fake for all critic steps and the one generator gradient (ConSinGAN's loop): it is made
-        # once, with its graph, and the generator step reuses it instead of running the scales again.
-        one_fake = cfg.g_reuse_grad and not cfg.redraw_lower
         for j in range(cfg.d_steps):
             if j > 0 and cfg.redraw_lower:
                 prev = sc.frozen_sample()
