@@ -47,12 +47,17 @@ def release_to_canvas_ms(window: MainWindow, scale: int) -> float:
     t0 = time.perf_counter()
     gen.scale.set_value(scale)
     gen.scale.valueCommitted.emit(scale)
-    _wait(lambda: window.doc.shown is not before and window.doc.shown.params.get("start_scale") == str(scale))
+    _wait(lambda: window.doc.shown is not before and window.doc.shown.params.get("start_scale") == str(scale),
+          f"the scale-{scale} image on the canvas")
     return (time.perf_counter() - t0) * 1000.0
 
 
-def _wait(done) -> None:
+def _wait(done, what: str = "the studio", timeout_s: float = 120.0) -> None:
+    """Process events until ``done()``; a bench that waits for something that never comes stops with its name."""
+    deadline = time.perf_counter() + timeout_s
     while not done():
+        if time.perf_counter() > deadline:
+            raise TimeoutError(f"bench/studio.py: waited {timeout_s:.0f} s for {what}")
         QApplication.processEvents()
         time.sleep(0.001)
 
@@ -102,12 +107,14 @@ def main() -> None:
     window.docks["Primitives"].raise_()
     for index, size in ((1, 128), (2, 256)):
         prim.image_size.setCurrentIndex(index)
-        _wait(lambda size=size: not prim.latest.busy and prim._shown[2] == size)
+        _wait(lambda size=size: not prim.latest.busy and prim._shown[2] == size, f"the {size}-px Primitives grid")
         times = []
         for i in range(args.repeats):
-            v = 0.9 + 0.02 * i
-            prim.saliency_scale.set_value(v, emit=True)
-            _wait(lambda v=v: not prim.latest.busy and prim._shown[0].saliency_scale == v)
+            # on the slider's 0.05 grid, each value new (an off-grid value snaps to the shown one: no change)
+            prim.saliency_scale.set_value(0.6 + 0.05 * (i % 8), emit=True)
+            v = prim.saliency_scale.value()
+            _wait(lambda v=v: not prim.latest.busy and prim._shown[0].saliency_scale == v,
+                  f"the Primitives grid with saliency scale {v}")
             times.append(prim.last_latency_s * 1000)
         print(f"| {size} px | {statistics.median(times):.0f} ms |")
     window.docks["Generate"].raise_()
@@ -125,7 +132,7 @@ def main() -> None:
         panel.out_dir = lambda name=name: tmp / f"{name}.ganvas"
         panel.longest_stall_ms = 0.0
         panel.start()
-        _wait(lambda p=panel: not p.running)
+        _wait(lambda p=panel: not p.running, f"the {name} training", timeout_s=1800)
         window.wait_idle()
         print(f"| {name} preset, 128 px, {args.train_iters} it/scale | {panel.longest_stall_ms:.0f} ms |")
     window.close()
