@@ -74,13 +74,21 @@ def patch_swd(
         dirs /= np.linalg.norm(dirs, axis=0, keepdims=True)
         qa, qb = np.sort(pa @ dirs, axis=0), np.sort(pb @ dirs, axis=0)
         if len(qa) != len(qb):  # compare quantiles when the sets differ in size
-            q = np.linspace(0, 1, min(len(qa), len(qb)))
-            qa = np.quantile(qa, q, axis=0)
-            qb = np.quantile(qb, q, axis=0)
+            n = min(len(qa), len(qb))
+            qa, qb = _quantiles_of_sorted(qa, n), _quantiles_of_sorted(qb, n)
         dists.append(float(np.abs(qa - qb).mean()))
     if not dists:
         raise GanvasError(f"The images are too small for a {patch_size}×{patch_size} patch comparison.")
     return float(np.mean(dists) * 1e3)
+
+
+def _quantiles_of_sorted(columns: np.ndarray, n: int) -> np.ndarray:
+    """``n`` evenly spaced quantiles of each already sorted column (numpy's 'linear' rule, without re-sorting)."""
+    pos = np.linspace(0, 1, n) * (len(columns) - 1)
+    lo = np.floor(pos).astype(np.int64)
+    hi = np.minimum(lo + 1, len(columns) - 1)
+    frac = (pos - lo).astype(columns.dtype)[:, None]
+    return columns[lo] * (1 - frac) + columns[hi] * frac
 
 
 def diversity(samples: Sequence[np.ndarray] | np.ndarray, reference: np.ndarray) -> float:
