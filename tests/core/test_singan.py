@@ -389,3 +389,19 @@ def test_patch_classifier_tells_grain_from_the_photo_but_not_the_photo_from_itse
     assert patch_classifier_accuracy(grainy, photo, steps=80) > 0.85
     with pytest.raises(GanvasError, match="too small"):
         patch_classifier_accuracy(itself[:, :40, :40], photo[:40, :40])
+
+
+def test_patch_swd_of_sets_of_different_sizes_follows_numpy_quantiles():
+    """Unequal sets compare quantiles; the fast path must give numpy's 'linear' quantiles, and a set
+    against a noisier copy of itself must read further than against itself."""
+    from core.metrics import _quantiles_of_sorted, patch_swd
+
+    rng = np.random.default_rng(0)
+    cols = np.sort(rng.standard_normal((257, 5)).astype(np.float32), axis=0)
+    want = np.quantile(cols, np.linspace(0, 1, 100), axis=0)
+    assert np.allclose(_quantiles_of_sorted(cols, 100), want, atol=1e-5)
+    img = (rng.random((32, 32, 3)) * 255).astype(np.uint8)
+    smooth = np.repeat(np.repeat(img[::4, ::4], 4, 0), 4, 1)
+    near = patch_swd([smooth] * 3, [smooth], patches_per_level=256, directions=32, levels=2)
+    far = patch_swd([img] * 3, [smooth], patches_per_level=256, directions=32, levels=2)
+    assert far > 2 * near
