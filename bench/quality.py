@@ -151,16 +151,20 @@ def main() -> None:
 
 def print_table(results: dict, presets: list[str], photos: list[str]) -> None:
     cols = ["train_s", "cpu_s", "swd", "swd_floor", "swd11", "classifier", "diversity", "near_copy", "copied_area"]
+
+    def complete(r: dict) -> bool:  # runs of older bench versions lack some columns
+        return all(c in r for c in cols)
+
     print("\n| photo | preset | " + " | ".join(cols) + " |")
     print("|---|---|" + "---|" * len(cols))
     for p in photos:
         for name in presets:
             r = results.get(f"{p}/{name}")
-            if r and all(c in r for c in cols):
+            if r and complete(r):
                 print(f"| {p} | {name} | " + " | ".join(f"{r[c]:.3g}" if isinstance(r[c], float) else str(r[c])
                                                     for c in cols) + " |")
     for name in presets:
-        rs = [r for p in photos if all(c in (r := results.get(f"{p}/{name}", {})) for c in cols)]
+        rs = [r for p in photos if complete(r := results.get(f"{p}/{name}", {}))]
         if rs:
             med = {c: statistics.median(r[c] for r in rs) for c in cols}
             print(f"| **median** | {name} | " + " | ".join(f"{med[c]:.3g}" for c in cols) + " |")

@@ -16,6 +16,7 @@ The stall is the longest extra delay of a 5 ms GUI timer while the Train panel t
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import statistics
 import sys
@@ -105,13 +106,15 @@ def main() -> None:
     print("|---|---|")
     prim = window.primitives_panel
     window.docks["Primitives"].raise_()
+    # saliency scales on the slider's 0.05 grid, each unlike the one before across both sizes (an off-grid
+    # value snaps to the one shown, and an unchanged one makes no new grid: nothing would come to wait for)
+    saliency_scales = itertools.cycle([0.6 + 0.05 * k for k in range(8)])
     for index, size in ((1, 128), (2, 256)):
         prim.image_size.setCurrentIndex(index)
         _wait(lambda size=size: not prim.latest.busy and prim._shown[2] == size, f"the {size}-px Primitives grid")
         times = []
-        for i in range(args.repeats):
-            # on the slider's 0.05 grid, each value new (an off-grid value snaps to the shown one: no change)
-            prim.saliency_scale.set_value(0.6 + 0.05 * (i % 8), emit=True)
+        for _ in range(args.repeats):
+            prim.saliency_scale.set_value(next(saliency_scales), emit=True)
             v = prim.saliency_scale.value()
             _wait(lambda v=v: not prim.latest.busy and prim._shown[0].saliency_scale == v,
                   f"the Primitives grid with saliency scale {v}")

@@ -173,8 +173,9 @@ def patch_classifier_accuracy(samples: Sequence[np.ndarray] | np.ndarray, photo:
     if min(ref.shape[0], ref.shape[1] // 2) < 2 * patch:
         raise GanvasError(f"The images are too small for the patch classifier ({patch}-px patches at half size).")
     rng = np.random.default_rng(seed)
-    labels = torch.cat([torch.ones(64), torch.zeros(64)])
-    truth = torch.cat([torch.ones(1000, dtype=torch.bool), torch.zeros(1000, dtype=torch.bool)])
+    batch, held_out = 64, 1000  # patches per class: per training step, and in the test
+    labels = torch.cat([torch.ones(batch), torch.zeros(batch)])
+    truth = torch.cat([torch.ones(held_out, dtype=torch.bool), torch.zeros(held_out, dtype=torch.bool)])
     sizes = [(_shrink(ref, f)[None] / 127.5 - 1.0, np.stack([_shrink(x, f) for x in s]) / 127.5 - 1.0) for f in (1, 2)]
     accuracies = []
     for real, fakes in sizes * repeats:
@@ -186,21 +187,22 @@ def patch_classifier_accuracy(samples: Sequence[np.ndarray] | np.ndarray, photo:
                 nn.Linear(32, 1))
         opt = torch.optim.Adam(net.parameters(), lr=2e-3)
         for _ in range(steps):
-            x = torch.cat([_half_crops(real, 64, patch, False, rng), _half_crops(fakes, 64, patch, False, rng)])
+            x = torch.cat([_half_crops(real, batch, patch, False, rng), _half_crops(fakes, batch, patch, False, rng)])
             loss = nn.functional.binary_cross_entropy_with_logits(net(x)[:, 0], labels)
             opt.zero_grad()
             loss.backward()
             opt.step()
         with torch.no_grad():
-            x = torch.cat([_half_crops(real, 1000, patch, True, rng), _half_crops(fakes, 1000, patch, True, rng)])
+            x = torch.cat([_half_crops(real, held_out, patch, True, rng),
+                           _half_crops(fakes, held_out, patch, True, rng)])
             accuracies.append(float(((net(x)[:, 0] > 0) == truth).float().mean()))
     return float(np.mean(accuracies))
 
 
 def _shrink(img: np.ndarray, factor: int) -> np.ndarray:
-    if factor == 1:
-        return img
-    return cv2.resize(img, (img.shape[1] // factor, img.shape[0] // factor), interpolation=cv2.INTER_AREA)
+    from core.images import resize  # area filter when shrinking
+
+    return img if factor == 1 else resize(img, img.shape[1] // factor, img.shape[0] // factor)
 
 
 def _half_crops(images: np.ndarray, count: int, patch: int, right: bool, rng: np.random.Generator):
