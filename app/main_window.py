@@ -68,8 +68,6 @@ class MainWindow(FileCommands, WindowActions, QMainWindow):
         self._dock("Gallery", self.gallery, Qt.DockWidgetArea.BottomDockWidgetArea)
         self._dock("Spectrum", self.spectrum_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self._dock("Sketch pad", self.sketch_pad, Qt.DockWidgetArea.RightDockWidgetArea)
-        self.tabifyDockWidget(self.docks["Spectrum"], self.docks["Sketch pad"])
-        self.docks["Spectrum"].raise_()
         self.extra_panels: list[QWidget] = []
 
         self.undo_group = QUndoGroup(self)
@@ -123,12 +121,9 @@ class MainWindow(FileCommands, WindowActions, QMainWindow):
         self.tasks_panel = TasksPanel(self.jobs, self.canvas)
         self.primitives_panel = PrimitivesPanel(self.jobs)
         self.sketch_panel = SketchPanel(self.jobs)
-        previous = self.docks["Generate"]
-        self.tabifyDockWidget(previous, self.docks["Train"])
         for title, panel in (("Tasks", self.tasks_panel), ("Primitives", self.primitives_panel),
                              ("Sketch GAN", self.sketch_panel)):
             self.add_panel(title, panel)
-            self.tabifyDockWidget(previous, self.docks[title])
         self.generate_panel.scaleChanged.connect(self.tasks_panel.set_scale)
         # While the Primitives panel is on screen, its previews are a curve of the spectrum viewer
         # (the point of the P stage: compare their spectrum with a real photo's).
@@ -301,11 +296,22 @@ class MainWindow(FileCommands, WindowActions, QMainWindow):
             self.restoreGeometry(geometry)
         else:
             self.resize(1440, 900)
+        # The saved state is restored before any dock is tabified: tab bars made by tabifyDockWidget
+        # before a restoreState stayed on screen as stray, dead tab strips over the Train panel.
         if isinstance(state, QByteArray) and self.restoreState(state):
             self._check_restored_layout = True  # once shown and laid out: see _rescue_canvas
             return
-        # First launch: a canvas-first layout (workflow tabs left, spectrum right, a gallery strip below).
+        self._default_tabs()
         QTimer.singleShot(0, self.default_dock_sizes)
+
+    def _default_tabs(self) -> None:
+        """First launch: a canvas-first layout (workflow tabs left, spectrum right, a gallery strip below)."""
+        left = self.docks["Generate"]
+        for title in ("Train", "Tasks", "Primitives", "Sketch GAN"):
+            self.tabifyDockWidget(left, self.docks[title])
+        self.tabifyDockWidget(self.docks["Spectrum"], self.docks["Sketch pad"])
+        left.raise_()
+        self.docks["Spectrum"].raise_()
 
     def showEvent(self, event) -> None:
         super().showEvent(event)

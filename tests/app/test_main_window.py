@@ -125,6 +125,30 @@ def test_a_saved_layout_that_squeezes_the_canvas_falls_back_to_the_default(qtbot
     again.close()
 
 
+def test_a_restored_layout_shows_only_its_own_tab_strips(qtbot, tmp_path):
+    """`--screenshot` with a saved layout drew dead tab strips over the Train panel: the tabs made before
+    restoreState were only dropped by a later event loop, which a grab after processEvents never ran."""
+    from PySide6.QtWidgets import QApplication, QTabBar
+
+    settings = Settings(QSettings(str(tmp_path / "saved.ini"), QSettings.Format.IniFormat))
+    w = MainWindow(settings, confirm_dialogs=False)
+    w.resize(1500, 940)
+    w.show()
+    w.docks["Train"].raise_()
+    qtbot.wait(20)
+    w.close()
+    again = MainWindow(settings, confirm_dialogs=False)
+    again.resize(1500, 940)
+    again.show()
+    QApplication.processEvents()  # as render_screenshot does
+    bars = sorted((b for b in again.findChildren(QTabBar) if b.isVisible()), key=lambda b: b.tabText(0))
+    strips = [tuple(b.tabText(i) for i in range(b.count())) for b in bars]
+    print("STRIPS", strips, [b.geometry().getRect() for b in again.findChildren(QTabBar)], [b.isVisible() for b in again.findChildren(QTabBar)])
+    assert strips == [("Generate", "Train", "Tasks", "Primitives", "Sketch GAN"), ("Spectrum", "Sketch pad")]
+    assert bars[0].tabText(bars[0].currentIndex()) == "Train"  # the tab in front when it closed
+    again.close()
+
+
 def test_spectrum_overlays_primitives_previews_while_their_panel_is_shown(window, qtbot, photo, tmp_path):
     src = tmp_path / "photo.png"
     src.write_bytes(encode_png(photo))
