@@ -8,7 +8,8 @@
 For every photo × preset: training time (wall and CPU seconds), then 50 samples from the
 coarsest scale, and
 - patch SWD (7×7 patches over a Laplacian pyramid, ×10³) against the photo, with its floor: the
-  photo against itself (the measure's own noise);
+  photo against itself (the measure's own noise), and its coarsest level alone (``swd_layout``: 7×7
+  patches of the 16-px low-pass image, i.e. the layout; bench/swd_reference.py shows what it asks);
 - SWD of 11×11 patches with other random patches and directions: a check that the ``fast``
   preset's 7×7 patch loss does not optimise directly;
 - a real-vs-fake patch classifier's held-out accuracy, mean of 4 classifiers (0.5: it cannot tell the samples' 16-px patches
@@ -36,7 +37,14 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core.images import make_grid, save_image  # noqa: E402
-from core.metrics import copied_area, diversity, near_copy_rate, patch_classifier_accuracy, patch_swd  # noqa: E402
+from core.metrics import (  # noqa: E402
+    copied_area,
+    diversity,
+    near_copy_rate,
+    patch_classifier_accuracy,
+    patch_swd,
+    patch_swd_by_level,
+)
 from core.presets import named_preset  # noqa: E402
 from core.singan.config import PRESETS, SinGANConfig, preset  # noqa: E402
 from core.singan.generate import SampleSettings, sample  # noqa: E402
@@ -79,8 +87,10 @@ def load_photo(name: str) -> np.ndarray:
 def measure(model, n: int, seed: int = 1000) -> tuple[dict[str, float], np.ndarray]:
     photo = model.image
     samples = sample(model, SampleSettings(start_scale=0, seed=seed), n)
+    levels = patch_swd_by_level(samples, [photo])
     figures = {
-        "swd": patch_swd(samples, [photo]),
+        "swd": float(np.mean(levels)),
+        "swd_layout": levels[-1],
         "swd_floor": patch_swd([photo], [photo], seed=1),
         "swd11": patch_swd(samples, [photo], patch_size=11, seed=77),
         "classifier": patch_classifier_accuracy(samples, photo, repeats=4),
@@ -150,7 +160,7 @@ def main() -> None:
 
 
 def print_table(results: dict, presets: list[str], photos: list[str]) -> None:
-    cols = ["train_s", "cpu_s", "swd", "swd_floor", "swd11", "classifier", "diversity", "near_copy", "copied_area"]
+    cols = ["train_s", "cpu_s", "swd", "swd_layout", "swd_floor", "swd11", "classifier", "diversity", "near_copy", "copied_area"]
 
     def complete(r: dict) -> bool:  # runs of older bench versions lack some columns
         return all(c in r for c in cols)

@@ -8,9 +8,12 @@ Draws six sketches of one shape the way a person would on the sketch pad (wobbly
 over 256 seeds: the shape distance from the samples' own edges (Canny and the foreground outline;
 no loss sees them) and from F(G(z)) (the circular one) to the nearest user sketch, before and
 after; the patch SWD of base and tuned samples against 256 held-out images of the base's Primitives
-data (realism), and as a yardstick the 256 held-out images nearest the sketches (real images that
-already have the shape: their distances and their SWD against the data). Writes the before/after
-grid and the sketches; prints a JSON summary.
+data (realism), and two yardsticks: the 256 of 4 000 held-out images nearest the sketches (real
+images that already have the shape) and the 256 of 4 000 base samples nearest them (what the base
+already draws in that shape: the images a mapping-only tune can reach without leaving the base's
+own renderings), each with its distances and its SWD against the data. Writes the before/after
+grid and the sketches; prints a JSON summary. ``--base-only`` measures the base and the yardsticks
+without tuning (what a sketch set asks of the base, in seconds).
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ from core.sketchgan.finetune import (  # noqa: E402
     sketch_tune,
 )
 from core.sketchgan.finetune import preset as tune_preset  # noqa: E402
-from core.sketchgan.model import load_model, tensor_to_uint8  # noqa: E402
+from core.sketchgan.model import generate_tensor, load_model, tensor_to_uint8  # noqa: E402
 from core.sketchgan.pretrain import primitives_data, primitives_preset_of  # noqa: E402
 from core.sketchgan.sketch import ink_to_rgb  # noqa: E402
 
@@ -104,6 +107,13 @@ def upscale(img: np.ndarray, f: int) -> np.ndarray:
     return cv2.resize(img, None, fx=f, fy=f, interpolation=cv2.INTER_NEAREST)
 
 
+def shaped(images: np.ndarray, targets: list[np.ndarray], n: int, data: np.ndarray) -> dict[str, float]:
+    """The ``n`` of ``images`` whose outline is nearest a sketch: their shape distances and realism."""
+    nearest = images[np.argsort(edge_distance(images, targets, "outline"))[:n]]
+    return {**{m: float(edge_distance(nearest, targets, m).mean()) for m in EDGE_METHODS},
+            "swd_vs_data": patch_swd(nearest, data)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("base")
@@ -120,6 +130,7 @@ def main() -> None:
     ap.add_argument("--l-image", type=float, default=0.7)
     ap.add_argument("--l-weight", type=float, default=0.0, help="weight regularisation (the paper's alternative)")
     ap.add_argument("--image-data", choices=IMAGE_DATA, default="auto", help="what the image critic sees")
+    ap.add_argument("--base-only", action="store_true", help="measure the base and the yardsticks, no tune")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     out = Path(args.out)
@@ -135,6 +146,23 @@ def main() -> None:
     ref_seeds = list(range(5000, 5000 + args.samples))
     before = sketch_match(base, sketches, eval_seeds)
     edges_before = {m: edge_match(base, sketches, eval_seeds, m) for m in EDGE_METHODS}
+    # held-out images of the base's training data (same Primitives preset and size, another seed)
+    data_info = base.manifest.get("data") or {}
+    data_preset = (primitives_preset_of(data_info) or "pink-salient") if data_info.get("kind") == "primitives" else None
+    data, yardsticks = None, {}
+    if data_preset:  # the yardsticks: real images, and the base's own samples, that already have the shape
+        held_out, _ = primitives_data(base.config.size, len(eval_seeds), seed=99_991, preset=data_preset)
+        data = tensor_to_uint8(held_out)
+        targets = user_inks_at(sketches, base.config.size)
+        pool, _ = primitives_data(base.config.size, 4000, seed=12_345, preset=data_preset)
+        yardsticks["shaped_data"] = shaped(tensor_to_uint8(pool), targets, len(eval_seeds), data)
+        drawn = tensor_to_uint8(generate_tensor(base, list(range(20_000, 24_000)), batch=256))
+        yardsticks["shaped_base"] = shaped(drawn, targets, len(eval_seeds), data)
+        yardsticks["swd_base_vs_data"] = patch_swd(tensor_to_uint8(generate_tensor(base, eval_seeds)), data)
+    if args.base_only:
+        print(json.dumps({"base": str(args.base), "shape": args.shape, "chamfer_before": before,
+                          "edges_before": edges_before, **yardsticks}, indent=2))
+        return
     cfg = tune_preset("cpu", trainable=args.trainable, l_image=args.l_image, mapping_lr_scale=args.lr_scale,
                       iters=args.iters, image_data=args.image_data,
                       l_weight=args.l_weight, seed=args.seed)
@@ -143,23 +171,7 @@ def main() -> None:
     seconds = time.perf_counter() - t0
     after = sketch_match(tuned, sketches, eval_seeds)
     edges_after = {m: edge_match(tuned, sketches, eval_seeds, m) for m in EDGE_METHODS}
-    # held-out images of the base's training data (same Primitives preset and size, another seed)
-    data_info = base.manifest.get("data") or {}
-    data_preset = (primitives_preset_of(data_info) or "pink-salient") if data_info.get("kind") == "primitives" else None
-    data = None
-    if data_preset:
-        held_out, _ = primitives_data(base.config.size, len(eval_seeds), seed=99_991, preset=data_preset)
-        data = tensor_to_uint8(held_out)
-    real = realism(tuned, base, eval_seeds, ref_seeds, data)
-    if data_preset:  # the yardstick: real images of the base's data that already have the sketched shape
-        pool, _ = primitives_data(base.config.size, 4000, seed=12_345, preset=data_preset)
-        pool = tensor_to_uint8(pool)
-        targets = user_inks_at(sketches, base.config.size)
-        nearest = pool[np.argsort(edge_distance(pool, targets, "outline"))[: len(eval_seeds)]]
-        real["shaped_data"] = {
-            **{m: float(edge_distance(nearest, targets, m).mean()) for m in EDGE_METHODS},
-            "swd_vs_data": patch_swd(nearest, data),
-        }
+    real = {**realism(tuned, base, eval_seeds, ref_seeds, data), **yardsticks}
 
     # grid: user sketches (as the model sees them), then 8 seeds: base, F(base), tuned, F(tuned)
     show = list(range(1000, 1008))

@@ -2,6 +2,7 @@
 
 import json
 
+import cv2
 import numpy as np
 import pytest
 import torch
@@ -405,3 +406,17 @@ def test_patch_swd_of_sets_of_different_sizes_follows_numpy_quantiles():
     near = patch_swd([smooth] * 3, [smooth], patches_per_level=256, directions=32, levels=2)
     far = patch_swd([img] * 3, [smooth], patches_per_level=256, directions=32, levels=2)
     assert far > 2 * near
+
+
+def test_patch_swd_by_level_shows_a_moved_layout_at_the_coarsest_level(photo):
+    """A photo shifted round (its own patches, a new layout) is close at the finest level and far at the
+    coarsest, the level that compares layouts; patch_swd is the mean of the levels."""
+    from core.metrics import patch_swd, patch_swd_by_level
+
+    big = cv2.resize(photo, (128, 96), interpolation=cv2.INTER_CUBIC)
+    shifted = np.roll(big, (48, 64), (0, 1))
+    same = patch_swd_by_level([big], [big], seed=1, directions=64)
+    moved = patch_swd_by_level([shifted], [big], directions=64)
+    assert len(moved) == 4
+    assert moved[-1] > 3 * same[-1] and moved[-1] > 2 * moved[0]
+    assert patch_swd([shifted], [big], directions=64) == pytest.approx(np.mean(moved))
