@@ -25,6 +25,9 @@ def test_open_train_generate_export_reopen(window, qtbot, tmp_path, photo, tiny_
     window.wait_idle()
     model = window.doc.model
     assert model is not None and model.complete
+    # the training monitor showed the sample made after each scale; the last one stays
+    caption = panel.monitor.preview_caption.text()
+    assert caption.startswith("sample after scale") and not panel.monitor.preview.pixmap().isNull(), caption
 
     gen = window.generate_panel
     gen.seed.set_seed(7)
