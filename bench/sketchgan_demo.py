@@ -2,6 +2,7 @@
 
     python bench/sketchgan_demo.py app/resources/sketchgan/sketch_base.ganvas --shape triangle
     python bench/sketchgan_demo.py app/resources/sketchgan/sketch_base.ganvas --shape tall-rectangle
+    python bench/sketchgan_demo.py app/resources/sketchgan/sketch_base.ganvas --shape diamond
 
 Draws six sketches of one shape the way a person would on the sketch pad (wobbly hand strokes at
 256 px, overshooting corners, each a bit different), fine-tunes with the CPU preset, and reports
@@ -99,8 +100,18 @@ def triangle_sketch(rng: np.random.Generator, size: int = 256) -> np.ndarray:
     return draw_stroke(corners, rng, size)
 
 
+def diamond_sketch(rng: np.random.Generator, size: int = 256) -> np.ndarray:
+    """A large square stood on one corner (a kite or a road sign), centred, drawn as one closed stroke
+    with overshooting corners (float32 ink, 1 = ink)."""
+    r = rng.uniform(0.32, 0.40) * size
+    cx, cy = rng.uniform(0.45, 0.55, 2) * size
+    o = rng.uniform(2, 6)
+    corners = np.array([[cx, cy - r - o], [cx + r + o, cy], [cx, cy + r + o / 2], [cx - r, cy + o / 2], [cx + o / 2, cy - r]])
+    return draw_stroke(corners, rng, size)
+
+
 #: The sketch sets the demo can draw: shapes and poses a sketch-shapes base rarely makes by itself.
-SKETCH_SETS = {"tall-rectangle": tall_rectangle_sketch, "triangle": triangle_sketch}
+SKETCH_SETS = {"tall-rectangle": tall_rectangle_sketch, "triangle": triangle_sketch, "diamond": diamond_sketch}
 
 
 def upscale(img: np.ndarray, f: int) -> np.ndarray:
