@@ -238,9 +238,9 @@ def test_tiny_fine_tune_moves_the_sketches_of_samples_towards_the_user_sketch(tm
     after = sketch_match(tuned, sketches, seeds)["chamfer_mean"]
     assert after < 0.95 * before, (before, after)
     # measured on the images' own edges, which the training never sees (measured: 2.98 -> 2.41 px on
-    # an AMD EPYC; the CPU's kernels change the figures by a few per cent, hence the margin)
+    # an AMD EPYC; 60 steps gave 2.64 there, at the bound: the CPU's kernels move the figure a few per cent)
     edges_after = edge_match(tuned, sketches, seeds)["canny_chamfer_mean"]
-    assert edges_after < 0.9 * edges_before, (edges_before, edges_after)
+    assert edges_after < 0.88 * edges_before, (edges_before, edges_after)
     assert previews and previews[-1].shape[1] > previews[-1].shape[0]  # before/after grid, 8 seeds wide
     # the base is untouched and the result loads back with the same samples
     assert np.array_equal(generate_images(base, [0]), generate_images(tiny_model(seed=3), [0]))
