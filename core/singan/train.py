@@ -30,7 +30,10 @@ from core.singan.model import SinGANModel, load_model, save_model
 from core.singan.networks import Discriminator, Generator, make_networks
 from core.singan.pyramid import build_pyramid, pyramid_shapes, resize
 
-#: Offset of the stream z* is drawn from, so no sample seed ever draws the reconstruction noise.
+#: Key of the stream z* is drawn from. It is numpy's (PCG64, seeded with the key and the training seed
+#: together), not torch's: torch's CPU generator keeps only the low 32 bits of a seed, so an offset
+#: into its seeds (this key once was one, with those bits zero) drew z* for seed s from torch seed s,
+#: and a model trained with seed 0 sampled at seed 0 gave the photo back.
 _Z_REC_STREAM = 0x5EED_0000_0000
 
 
@@ -140,8 +143,8 @@ def _z_rec(finest: np.ndarray, shapes: list[tuple[int, int]], config: SinGANConf
         from core.images import to_tensor
 
         return build_pyramid(to_tensor(finest, torch.device("cpu")), shapes)[0].clone()
-    g = torch.Generator().manual_seed(_Z_REC_STREAM + int(seed))
-    return torch.randn(1, 1, h0, w0, generator=g).expand(1, 3, h0, w0).contiguous()
+    z = np.random.default_rng([_Z_REC_STREAM, int(seed) % 2**64]).standard_normal((1, 1, h0, w0), dtype=np.float32)
+    return torch.from_numpy(z).expand(1, 3, h0, w0).contiguous()
 
 
 def _resume(out_dir, finest: np.ndarray, config: SinGANConfig, dev: torch.device):
