@@ -139,6 +139,7 @@ def main() -> None:
     ap.add_argument("--trainable", choices=TRAINABLE, default="mapping")
     ap.add_argument("--seed", type=int, default=0, help="the tune's seed (a GAN tune varies from seed to seed)")
     ap.add_argument("--l-image", type=float, default=0.7)
+    ap.add_argument("--r1", type=float, default=None, help="the critics' R1 weight γ (default: the preset's)")
     ap.add_argument("--l-weight", type=float, default=0.0, help="weight regularisation (the paper's alternative)")
     ap.add_argument("--image-data", choices=IMAGE_DATA, default="auto", help="what the image critic sees")
     ap.add_argument("--base-only", action="store_true", help="measure the base and the yardsticks, no tune")
@@ -176,7 +177,7 @@ def main() -> None:
         return
     cfg = tune_preset("cpu", trainable=args.trainable, l_image=args.l_image, mapping_lr_scale=args.lr_scale,
                       iters=args.iters, image_data=args.image_data,
-                      l_weight=args.l_weight, seed=args.seed)
+                      l_weight=args.l_weight, seed=args.seed, r1=args.r1)
     t0 = time.perf_counter()
     tuned = sketch_tune(base, sketches, cfg, out_dir=out / "tuned")
     seconds = time.perf_counter() - t0

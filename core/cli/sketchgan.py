@@ -47,6 +47,8 @@ def _add_pretrain(sub) -> None:
         "--augment", default=None, help="DiffAugment policy for small folders, e.g. translation,color"
     )
     p.add_argument("--path-reg", type=float, default=None, help="path-length regulariser weight (0 = off)")
+    p.add_argument("--r1", type=float, default=None,
+                   help="R1 penalty weight γ (default 10, StyleGAN2's; small images want far less, e.g. 0.05)")
     p.add_argument("--autosave-every", type=int, default=None)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="auto")
@@ -68,7 +70,7 @@ def _run_pretrain(args, *, progress, cancel) -> None:
     distributed = init_distributed_from_env()
     try:
         cfg = preset(args.preset, size=args.size, max_channels=args.max_channels, style_dim=args.style_dim,
-                     iters=args.iters, batch=args.batch, augment=args.augment, path_regularize=args.path_reg,
+                     iters=args.iters, batch=args.batch, augment=args.augment, path_regularize=args.path_reg, r1=args.r1,
                      autosave_every=args.autosave_every, seed=args.seed, device=args.device)
         size = cfg.model.size
         if args.images:

@@ -368,11 +368,12 @@ def test_pretrain_runs_data_parallel_under_torchrun_on_cpu_with_gloo(tmp_path):
     cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--nnodes=1",
            f"--master_port={_free_port()}", "main.py", "gan-pretrain", "--images", str(tmp_path / "img"),
            "--out", str(tmp_path / "ddp"), "--size", "32", "--max-channels", "8", "--style-dim", "16",
-           "--iters", "3", "--batch", "2"]
+           "--iters", "3", "--batch", "2", "--r1", "0.5"]
     r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=env, timeout=240)
     assert r.returncode == 0, r.stderr[-3000:]
     m = load_model(tmp_path / "ddp")
     assert m.manifest["training"]["world_size"] == 2 and m.manifest["training"]["step"] == 3
+    assert m.manifest["training"]["config"]["r1"] == 0.5  # --r1 reaches the recipe and is recorded
     assert r.stdout.count("saved") == 1  # only rank 0 reports and writes
 
 
