@@ -288,7 +288,6 @@ def test_patch_loss_with_numpys_sort_order_matches_torchs_sort():
 def test_seed_zero_is_not_the_reconstruction():
     """A model trained at the default seed (0), sampled at seed 0 as README's CLI example does: a sample,
     not the photo. (z* was once drawn from torch seed 0x5EED_0000_0000 + 0, which torch reads as 0.)"""
-    import cv2
     from skimage import data
 
     from core.singan.generate import noise_for
