@@ -75,13 +75,15 @@ def test_sigkill_mid_scale_then_resume_loses_at_most_that_scale(tmp_path, photo)
     resumed = subprocess.run(cmd + ["--resume"], cwd=tmp_path, env=_env(), capture_output=True, text=True,
                              timeout=300)
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
-    stages = {int(line.split("Scale ")[1].split("/")[0]) for line in resumed.stderr.splitlines() if "Scale " in line}
-    assert stages and min(stages) == done + 1, sorted(stages)  # continued at the scale that was cut short
+    # continued at the scale that was cut short (read from stdout: the progress log on stderr skips
+    # stages done in under a second, so on a fast machine it may hold no scale line at all)
+    assert f"resuming from scale {done + 1} of {total}" in resumed.stdout, resumed.stdout
     final = _manifest(out)
     # a kill that lands inside a save leaves its hidden copy; the resumed run's saves clear it
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
     assert final["complete"] and final["num_trained"] == total
     assert final["scale_seconds"][:done] == killed["scale_seconds"][:done]  # not retrained...
+    assert len(final["scale_seconds"]) == total and all(s > 0 for s in final["scale_seconds"][done:])
     tensors = load_file(str(out / "model.safetensors"))
     for k, v in kept.items():  # ...and kept bit for bit
         assert torch.equal(tensors[k], v), k
