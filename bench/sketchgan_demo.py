@@ -44,13 +44,15 @@ from core.sketchgan.evaluate import (  # noqa: E402
 )
 from core.sketchgan.finetune import (  # noqa: E402
     IMAGE_DATA,
+    SKETCH_STYLES,
     TRAINABLE,
+    critic_sketches,
     sketch_tune,
 )
 from core.sketchgan.finetune import preset as tune_preset  # noqa: E402
 from core.sketchgan.model import generate_tensor, load_model, tensor_to_uint8  # noqa: E402
 from core.sketchgan.pretrain import primitives_data, primitives_preset_of  # noqa: E402
-from core.sketchgan.sketch import ink_to_rgb  # noqa: E402
+from core.sketchgan.sketch import ink_to_rgb, sketch_tensor_to_ink  # noqa: E402
 
 
 def hand_stroke(points: np.ndarray, rng: np.random.Generator, wobble: float) -> np.ndarray:
@@ -142,6 +144,8 @@ def main() -> None:
     ap.add_argument("--r1", type=float, default=None, help="the critics' R1 weight γ (default: the preset's)")
     ap.add_argument("--l-weight", type=float, default=0.0, help="weight regularisation (the paper's alternative)")
     ap.add_argument("--image-data", choices=IMAGE_DATA, default="auto", help="what the image critic sees")
+    ap.add_argument("--sketch-style", choices=SKETCH_STYLES, default="auto",
+                    help="what the sketch critic sees: the strokes as drawn, or filled and redrawn by F")
     ap.add_argument("--base-only", action="store_true", help="measure the base and the yardsticks, no tune")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -177,7 +181,7 @@ def main() -> None:
         return
     cfg = tune_preset("cpu", trainable=args.trainable, l_image=args.l_image, mapping_lr_scale=args.lr_scale,
                       iters=args.iters, image_data=args.image_data,
-                      l_weight=args.l_weight, seed=args.seed, r1=args.r1)
+                      l_weight=args.l_weight, seed=args.seed, r1=args.r1, sketch_style=args.sketch_style)
     t0 = time.perf_counter()
     tuned = sketch_tune(base, sketches, cfg, out_dir=out / "tuned")
     seconds = time.perf_counter() - t0
@@ -185,10 +189,11 @@ def main() -> None:
     edges_after = {m: edge_match(tuned, sketches, eval_seeds, m) for m in EDGE_METHODS}
     real = {**realism(tuned, base, eval_seeds, ref_seeds, data), **yardsticks}
 
-    # grid: user sketches (as the model sees them), then 8 seeds: base, F(base), tuned, F(tuned)
+    # grid: the sketches as the sketch critic sees them, then 8 seeds: base, F(base), tuned, F(tuned)
     show = list(range(1000, 1008))
     size = base.config.size
-    user = np.stack([ink_to_rgb(s) for s in user_inks_at(sketches, size)])
+    seen, _ = critic_sketches(sketches, base, cfg, "cpu")  # what the sketch critic is shown as real
+    user = np.stack([ink_to_rgb(s) for s in sketch_tensor_to_ink(seen)])
     b_img, b_ink = sketches_of_samples(base, show)
     t_img, t_ink = sketches_of_samples(tuned, show)
     rows = [
@@ -214,6 +219,7 @@ def main() -> None:
         "mapping_lr_scale": cfg.mapping_lr_scale,
         "l_image": cfg.l_image,
         "l_weight": cfg.l_weight,
+        "sketch_critic": tuned.manifest.get("sketches", {}).get("style"),
         "seconds": round(seconds, 1),
         "sec_per_iter": round(seconds / cfg.iters, 3),
         "image_regularisation": tuned.manifest.get("image_regularisation"),

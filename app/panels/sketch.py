@@ -36,7 +36,13 @@ from core.sketchgan.explore import (
     save_mp4,
     upscale_frames,
 )
-from core.sketchgan.finetune import PRESETS, SketchTuneConfig, estimate_cpu_seconds, sketch_tune
+from core.sketchgan.finetune import (
+    PRESETS,
+    SketchTuneConfig,
+    estimate_cpu_seconds,
+    sketch_tune,
+    trained_on_figures,
+)
 from core.sketchgan.imports import import_rosinality
 from core.sketchgan.model import StyleGANModel, interpolate, load_model
 from core.sketchgan.pretrain import (
@@ -213,6 +219,7 @@ class SketchPanel(Panel):
             f"{model.model_id}: {c.size} px, z {c.style_dim}, {c.n_mlp} mapping layers, trained on {trained_on}"
             f"{'' if model.discriminator is not None else ' — no discriminator: cannot be fine-tuned'}")
         self.tune.base.set_warning(cost_note(model))
+        self.tune.show_auto_style(trained_on_figures(model))
         if not self.tune.out.text() and model.path is not None:
             self.tune.out.setText(str(tuned_model_folder(Path(model.path))))
         if to_canvas:  # opened by the user (the bundled base opens quietly at start)

@@ -291,6 +291,13 @@ class TuneGroup(QGroupBox):
             ("base samples", "samples", "samples of the frozen base model"),
         ])
         form.addRow("Image critic", self.image_data)
+        self.sketch_style = _combo([
+            ("auto", "auto", "filled outlines for a base of solid figures (the bundled one), as drawn for others"),
+            ("as drawn", "drawn", "the strokes as you drew them (the paper's)"),
+            ("filled outlines", "filled", "each closed outline filled and redrawn by the sketch map F, so the "
+                                          "critic compares shapes, not pen widths; open strokes stay as drawn"),
+        ])
+        form.addRow("Sketch critic", self.sketch_style)
         self.l_weight = QDoubleSpinBox()
         self.l_weight.setRange(0, 100)
         self.l_weight.setSingleStep(0.5)
@@ -300,14 +307,25 @@ class TuneGroup(QGroupBox):
         self.out.setPlaceholderText("autosave folder (default: next to the base model)")
         form.addRow("Save to", self.out)
         self.form = form
-        self.preset.currentIndexChanged.connect(
-            lambda _i: self.iters.setValue(finetune.PRESETS[self.preset.currentData()].iters))
+        self.preset.currentIndexChanged.connect(lambda _i: self._follow_preset())
+        self._follow_preset()
+
+    def show_auto_style(self, filled: bool) -> None:
+        """Name what "auto" means for the loaded base."""
+        self.sketch_style.setItemText(0, f"auto ({'filled outlines' if filled else 'as drawn'} for this base)")
+
+    def _follow_preset(self) -> None:
+        """Steps and sketch style take the chosen preset's values (the paper's shows the strokes as drawn)."""
+        cfg = finetune.PRESETS[self.preset.currentData()]
+        self.iters.setValue(cfg.iters)
+        self.sketch_style.setCurrentIndex(self.sketch_style.findData(cfg.sketch_style))
 
     def config(self) -> SketchTuneConfig:
         iters = self.iters.value()
         return finetune.preset(self.preset.currentData(), iters=iters, trainable=self.trainable.currentData(),
                                l_image=self.l_image.value(), l_weight=self.l_weight.value(),
                                image_data=self.image_data.currentData(),
+                               sketch_style=self.sketch_style.currentData(),
                                preview_every=max(1, min(50, iters // 8 or 1)))
 
 

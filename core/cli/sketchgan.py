@@ -128,6 +128,10 @@ def _add_tune(sub) -> None:
                    help="what the image critic sees as real: the base's training data regenerated from its "
                         "manifest (data; the paper's), the base's samples (samples), or data when it can be "
                         "had (auto, the default)")
+    p.add_argument("--sketch-style", choices=["auto", "drawn", "filled"], default=None,
+                   help="what the sketch critic sees as real: the strokes as drawn (drawn; the paper's), each "
+                        "closed outline filled and redrawn by the sketch map F so that only shape tells real "
+                        "from fake (filled), or filled for a base of solid figures (auto, the cpu preset's)")
     p.add_argument("--real-images", metavar="DIR", default=None,
                    help="a folder of real images for the image critic (for an imported base)")
     p.add_argument("--l-weight", type=float, default=None, help="weight regularisation weight (default 0)")
@@ -142,7 +146,8 @@ def _run_tune(args, *, progress, cancel) -> None:
     from core.sketchgan.pretrain import folder_data
 
     cfg = preset(args.preset, iters=args.iters, batch=args.batch, trainable=args.trainable, l_image=args.l_image,
-                 l_weight=args.l_weight, augment=args.augment, image_data=args.image_data, seed=args.seed,
+                 l_weight=args.l_weight, augment=args.augment, image_data=args.image_data,
+                 sketch_style=args.sketch_style, seed=args.seed,
                  device=args.device)
     sketches = load_sketch_folder(args.sketches)
     real = None

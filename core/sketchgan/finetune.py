@@ -50,7 +50,7 @@ from core.sketchgan.pretrain import (
     mixing_latents,
     r1_penalty,
 )
-from core.sketchgan.sketch import XDoGConfig, ink_to_sketch_tensor, photo_to_sketch
+from core.sketchgan.sketch import XDoGConfig, ink_to_sketch_tensor, photo_to_sketch, sketch_as_f_draws_it
 from core.sketchgan.stylegan import Discriminator, Generator, StyleGANConfig
 
 TRAINABLE = ("mapping", "w_shift", "all")
@@ -62,6 +62,11 @@ class SketchTuneError(GanvasError):
 
 
 IMAGE_DATA = ("auto", "data", "samples")
+SKETCH_STYLES = ("auto", "drawn", "filled")
+#: Darkness of a filled sketch's figure against the paper before F redraws it (the data's figures keep
+#: 0.25–1 of the range away from their background). Measured on tall boxes (README): 0.5 moved the shape
+#: −39 to −64 % over five tunes; 0.3, 0.8 and all three together did worse on the same seeds.
+FILL_CONTRAST = 0.5
 
 
 @dataclass(frozen=True)
@@ -84,6 +89,11 @@ class SketchTuneConfig:
     image_data: str = "auto"
     image_count: int = 1000  # how many real images to hold for the image critic
     l_weight: float = 0.0  # λ_weight; 0 = off (the paper's sketches-only setting)
+    # what the sketch critic sees as real: "drawn" = the user's strokes (the paper's); "filled" = each
+    # closed outline filled and redrawn by F, so real and fake sketches share F's line style and only
+    # their shape tells them apart; "auto" = filled for a base trained on solid figures (Primitives
+    # sketch-shapes), drawn for any other
+    sketch_style: str = "drawn"
     augment: str = "translation"  # DiffAugment policy applied to real and fake sketches
     trainable: str = "mapping"  # "mapping" | "w_shift" | "all"
     sketch_d_from_image_d: bool = True  # initialise D_sketch from the base model's D
@@ -100,6 +110,8 @@ class SketchTuneConfig:
             problems.append(f"trainable must be one of {', '.join(TRAINABLE)}, not '{self.trainable}'")
         if self.image_data not in IMAGE_DATA:
             problems.append(f"image_data must be one of {', '.join(IMAGE_DATA)}, not '{self.image_data}'")
+        if self.sketch_style not in SKETCH_STYLES:
+            problems.append(f"sketch_style must be one of {', '.join(SKETCH_STYLES)}, not '{self.sketch_style}'")
         if self.batch < 1 or self.iters < 1:
             problems.append(f"batch and iters must be at least 1 (got {self.batch}, {self.iters})")
         if self.l_image < 0 or self.l_weight < 0 or self.r1 < 0:
@@ -125,14 +137,16 @@ class SketchTuneConfig:
 #: ``paper``: GANSketching's public defaults (75k steps, batch 4; a GPU).
 #: ``cpu``: 500 steps on a laptop CPU instead of 75k: the same losses, with the mapping network's lr
 #: ×40 so the few steps cover the distance (measured: ×10 moved the shapes too little in 400 steps;
-#: 1 000 steps move them further but cost realism, see README's Sketch GAN table).
+#: 1 000 steps move them further but cost realism, see README's Sketch GAN table), and the sketches
+#: filled and redrawn by F for a base of solid figures (tall boxes moved −39 to −64 % instead of −10 to −33 %).
 PRESETS: dict[str, SketchTuneConfig] = {
-    "cpu": SketchTuneConfig(iters=500, mapping_lr_scale=40.0, preview_every=50, autosave_every=100, preset="cpu"),
+    "cpu": SketchTuneConfig(iters=500, mapping_lr_scale=40.0, sketch_style="auto", preview_every=50,
+                            autosave_every=100, preset="cpu"),
     "paper": SketchTuneConfig(),
 }
 
 PRESET_DESCRIPTIONS: dict[str, str] = {
-    "cpu": "CPU: 500 steps, mapping network lr ×40 — minutes at 32–64 px on 2 cores",
+    "cpu": "CPU: 500 steps, mapping network lr ×40, filled sketches for a base of solid figures — minutes at 32–64 px on 2 cores",
     "paper": "GANSketching as published: 75k steps, batch 4 — a GPU",
 }
 
@@ -184,6 +198,42 @@ def sketches_tensor(sketches: list[np.ndarray], size: int, device) -> torch.Tens
             raise SketchTuneError(f"Sketch {i + 1} is blank: draw something on it or remove it.")
         out.append(ink_to_sketch_tensor(s, size, device))
     return torch.cat(out, 0)
+
+
+def trained_on_figures(base: StyleGANModel) -> bool:
+    """Whether the base's manifest says it learnt solid figures (a Primitives preset with figures), the
+    images whose sketches are closed outlines."""
+    info = base.manifest.get("data") or {}
+    if info.get("kind") != "primitives":
+        return False
+    from core.primitives import PRESETS as PRIMITIVES_PRESETS
+    from core.sketchgan.pretrain import primitives_preset_of
+
+    cfg = PRIMITIVES_PRESETS.get(str(primitives_preset_of(info)))
+    return bool(cfg is not None and cfg.figures)
+
+
+def critic_sketches(
+    sketches: list[np.ndarray], base: StyleGANModel, config: SketchTuneConfig, device
+) -> tuple[torch.Tensor, dict]:
+    """The sketch critic's real sketches (S×1×size×size in [-1, 1]) and how they were made.
+
+    With ``sketch_style`` filled, a sketch that encloses a figure is filled and redrawn by F; one that
+    encloses nothing (an open stroke) is used as drawn, and the record counts both.
+    """
+    size = base.config.size
+    drawn = sketches_tensor(sketches, size, device)  # also refuses blank sketches
+    style = config.sketch_style
+    if style == "auto":
+        style = "filled" if trained_on_figures(base) else "drawn"
+    if style == "drawn":
+        return drawn, {"style": "drawn"}
+    out, filled = [], 0
+    for i, s in enumerate(sketches):
+        redrawn = sketch_as_f_draws_it(s, size, FILL_CONTRAST, config.xdog)
+        filled += redrawn is not None
+        out.append(drawn[i : i + 1] if redrawn is None else ink_to_sketch_tensor(redrawn, size, device))
+    return torch.cat(out, 0), {"style": "filled", "filled": filled, "as_drawn": len(sketches) - filled}
 
 
 def _trainable_params(g: Generator, trainable: str) -> list[torch.nn.Parameter]:
@@ -292,7 +342,7 @@ def sketch_tune(
             "in Ganvas or import the rosinality checkpoint together with its 'd' weights."
         )
     size = base.config.size
-    real_sketches = sketches_tensor(sketches, size, device)
+    real_sketches, sketch_info = critic_sketches(sketches, base, config, device)
     if real_images is not None:
         if tuple(real_images.shape[1:]) != (3, size, size):
             raise SketchTuneError(
@@ -368,7 +418,7 @@ def sketch_tune(
             },
             "data": base.manifest.get("data"),  # the base's training data, for the next tuning's critic
             "image_regularisation": reg_info,
-            "sketches": {"count": len(sketches), "hashes": sketch_ids},
+            "sketches": {"count": len(sketches), "hashes": sketch_ids, **sketch_info},
             "training": training_record(step, config.iters, finished, config.to_dict()),
             "model_id": f"{out.name if out else 'sketch-tuned'}-{step}",
         }

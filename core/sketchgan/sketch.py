@@ -160,3 +160,40 @@ def sketch_of_image(rgb: np.ndarray, size: int | None = None, config: XDoGConfig
     with torch.no_grad():
         s = photo_to_sketch(to_tensor(img), config)
     return sketch_tensor_to_ink(s)[0]
+
+
+def sketch_silhouette(ink: np.ndarray, threshold: float = 0.5) -> np.ndarray | None:
+    """The figure a closed sketch outlines: bool H×W (strokes and what they enclose), or None when the
+    strokes enclose nothing (an open line, a scribble) — then there is no figure to fill."""
+    a = np.asarray(ink, np.float32)
+    if a.ndim == 3:
+        a = a.mean(axis=2)
+    stroke = (a >= threshold).astype(np.uint8)
+    h, w = stroke.shape
+    # flood the paper from the whole border: whatever the flood cannot reach is inside a closed contour
+    free = (1 - stroke) * 255
+    padded = np.pad(free, 1, constant_values=255)
+    mask = np.zeros((h + 4, w + 4), np.uint8)
+    cv2.floodFill(padded, mask, (0, 0), 128)
+    outside = padded[1:-1, 1:-1] == 128
+    inside = ~outside & (stroke == 0)
+    if inside.sum() < 0.002 * h * w:
+        return None
+    return ~outside
+
+
+def sketch_as_f_draws_it(ink: np.ndarray, size: int, contrast: float = 0.5, config: XDoGConfig | None = None):
+    """A closed user sketch redrawn in F's own line style: its silhouette filled (``contrast`` darker
+    than the paper), shrunk to ``size`` with area averaging and passed through F, so the sketch critic
+    compares lines of one style and only their shape can tell them apart. Float32 size×size ink, or
+    None for a sketch that encloses nothing."""
+    fig = sketch_silhouette(ink)
+    if fig is None:
+        return None
+    grey = np.where(fig, 1.0 - contrast, 1.0).astype(np.float32)
+    h, w = grey.shape
+    side = min(h, w)
+    grey = grey[(h - side) // 2 : (h - side) // 2 + side, (w - side) // 2 : (w - side) // 2 + side]
+    small = cv2.resize(grey, (size, size), interpolation=cv2.INTER_AREA)
+    rgb = np.repeat(np.clip(small * 255.0 + 0.5, 0, 255).astype(np.uint8)[..., None], 3, axis=2)
+    return sketch_of_image(rgb, config=config)

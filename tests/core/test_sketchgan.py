@@ -22,7 +22,7 @@ from core.sketchgan.finetune import preset as tune_preset
 from core.sketchgan.imports import import_rosinality
 from core.sketchgan.model import StyleGANModel, generate_images, interpolate, load_model, save_model
 from core.sketchgan.pretrain import PretrainConfig, train_gan
-from core.sketchgan.sketch import photo_to_sketch, sketch_of_image
+from core.sketchgan.sketch import ink_to_sketch_tensor, photo_to_sketch, sketch_of_image
 from core.sketchgan.stylegan import Discriminator, Generator, ModulatedConv2d, StyleGANConfig, upfirdn2d
 
 TINY = StyleGANConfig(size=32, style_dim=32, n_mlp=2, max_channels=16)
@@ -331,11 +331,13 @@ def test_cli_sample_and_tune_write_files_with_metadata(tmp_path, capsys):
     tuned = tmp_path / "tuned"
     assert (
         run_cli(
-            "sketch-tune", tmp_path / "base", "--sketches", tmp_path / "sk", "--out", tuned, "--iters", 2
+            "sketch-tune", tmp_path / "base", "--sketches", tmp_path / "sk", "--out", tuned, "--iters", 2,
+            "--sketch-style", "filled",
         )
         == 0
     )
     assert "fine-tuned on 1 sketches" in capsys.readouterr().out
+    assert load_model(tuned).manifest["sketches"]["style"] == "filled"  # asked for, though the base is no figure base
     assert (
         run_cli("gan-sample", tuned, "--n", 3, "--out", tmp_path / "s", "--seed", 10, "--truncation", 0.7)
         == 0
@@ -470,6 +472,40 @@ def test_a_tuned_model_saves_its_image_critic_and_a_second_tuning_starts_from_it
     second = sketch_tune(tmp_path / "t1", sk, cfg, out_dir=tmp_path / "t2")
     assert second.manifest["image_regularisation"]["kind"] == "primitives"
     assert second.manifest["base"]["model_id"] == back.model_id
+
+
+def test_closed_sketches_are_filled_and_redrawn_by_f_for_a_base_of_solid_figures(tmp_path):
+    from core.sketchgan.evaluate import chamfer_distance
+    from core.sketchgan.finetune import critic_sketches
+    from core.sketchgan.sketch import sketch_as_f_draws_it, sketch_silhouette
+
+    circle = circle_sketch(128)
+    stroke = np.zeros((128, 128), np.float32)
+    cv2.line(stroke, (10, 100), (110, 20), 1.0, 3)  # an open line encloses nothing
+    figure = sketch_silhouette(circle)
+    assert figure[64, 64] and figure[64, 64 - int(0.3 * 128)] and not figure[2, 2]
+    assert sketch_silhouette(stroke) is None and sketch_as_f_draws_it(stroke, 32) is None
+    # redrawn, the circle is the line F draws round a filled disc of that size: F's width, not the pen's
+    redrawn = sketch_as_f_draws_it(circle, 32)
+    disc = np.full((32, 32, 3), 255, np.uint8)
+    cv2.circle(disc, (16, 16), round(0.3 * 32), (128, 128, 128), -1, cv2.LINE_AA)
+    f_of_disc = sketch_of_image(disc)
+    assert chamfer_distance(redrawn, f_of_disc) < 0.2  # the pen's thinner circle: 0.31
+    drawn_at_32 = (1 - ink_to_sketch_tensor(circle, 32)[0, 0].numpy()) / 2
+    assert (redrawn > 0.5).sum() > 1.3 * (drawn_at_32 > 0.5).sum()
+    # "auto": filled for a base of solid figures (open strokes stay as drawn), drawn for any other base
+    base = primitives_base()
+    shown, info = critic_sketches([circle, stroke], base, tune_preset("cpu"), "cpu")
+    assert info == {"style": "filled", "filled": 1, "as_drawn": 1}
+    as_drawn, other = critic_sketches([circle, stroke], tiny_model(), tune_preset("cpu"), "cpu")
+    assert other == {"style": "drawn"}
+    assert torch.equal(shown[1], as_drawn[1]) and not torch.equal(shown[0], as_drawn[0])
+    assert critic_sketches([circle], base, tune_preset("paper"), "cpu")[1]["style"] == "drawn"  # the paper's
+    # the tuned model records what its sketch critic saw
+    sketch_tune(base, [circle], tune_preset("cpu", iters=2, l_image=0.0), out_dir=tmp_path / "t")
+    assert load_model(tmp_path / "t").manifest["sketches"]["style"] == "filled"
+    with pytest.raises(SketchTuneError, match="sketch_style must be one of auto, drawn, filled"):
+        tune_preset("cpu", sketch_style="painted")
 
 
 def test_presets_are_one_table_and_bad_settings_are_reported_together():
