@@ -35,6 +35,7 @@ from core.images import make_grid, save_image  # noqa: E402
 from core.metrics import patch_swd  # noqa: E402
 from core.sketchgan.evaluate import (  # noqa: E402
     EDGE_METHODS,
+    chamfer_distance,
     edge_distance,
     edge_match,
     realism,
@@ -47,12 +48,13 @@ from core.sketchgan.finetune import (  # noqa: E402
     SKETCH_STYLES,
     TRAINABLE,
     critic_sketches,
+    regularisation_images,
     sketch_tune,
 )
 from core.sketchgan.finetune import preset as tune_preset  # noqa: E402
 from core.sketchgan.model import generate_tensor, load_model, tensor_to_uint8  # noqa: E402
 from core.sketchgan.pretrain import primitives_data, primitives_preset_of  # noqa: E402
-from core.sketchgan.sketch import ink_to_rgb, sketch_tensor_to_ink  # noqa: E402
+from core.sketchgan.sketch import ink_to_rgb, photo_to_sketch, sketch_tensor_to_ink  # noqa: E402
 
 
 def hand_stroke(points: np.ndarray, rng: np.random.Generator, wobble: float) -> np.ndarray:
@@ -127,6 +129,18 @@ def shaped(images: np.ndarray, targets: list[np.ndarray], n: int, data: np.ndarr
             "swd_vs_data": patch_swd(nearest, data)}
 
 
+def nearest_data(base, sketches: list[np.ndarray], cfg, fraction: float) -> torch.Tensor:
+    """The ``fraction`` of the base's training data whose F(image) is nearest (Chamfer) a critic sketch."""
+    images, _ = regularisation_images(base, cfg.with_(image_count=10**9))
+    seen, _ = critic_sketches(sketches, base, cfg, "cpu")
+    targets = list(sketch_tensor_to_ink(seen))
+    with torch.no_grad():
+        inks = np.concatenate([sketch_tensor_to_ink(photo_to_sketch(images[i:i + 500], cfg.xdog))
+                               for i in range(0, len(images), 500)])
+    d = np.array([min(chamfer_distance(ink, t) for t in targets) for ink in inks])
+    return images[np.argsort(d)[: max(1, round(fraction * len(images)))]]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("base")
@@ -146,6 +160,9 @@ def main() -> None:
     ap.add_argument("--image-data", choices=IMAGE_DATA, default="auto", help="what the image critic sees")
     ap.add_argument("--sketch-style", choices=SKETCH_STYLES, default="auto",
                     help="what the sketch critic sees: the strokes as drawn, or filled and redrawn by F")
+    ap.add_argument("--nearest-data", type=float, default=None, metavar="FRACTION",
+                    help="show the image critic only this fraction of the base's data: the images whose "
+                         "sketch map F is nearest the critic's sketches (Chamfer; an experiment, README)")
     ap.add_argument("--base-only", action="store_true", help="measure the base and the yardsticks, no tune")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -183,7 +200,8 @@ def main() -> None:
                       iters=args.iters, image_data=args.image_data,
                       l_weight=args.l_weight, seed=args.seed, r1=args.r1, sketch_style=args.sketch_style)
     t0 = time.perf_counter()
-    tuned = sketch_tune(base, sketches, cfg, out_dir=out / "tuned")
+    real_images = nearest_data(base, sketches, cfg, args.nearest_data) if args.nearest_data else None
+    tuned = sketch_tune(base, sketches, cfg, out_dir=out / "tuned", real_images=real_images)
     seconds = time.perf_counter() - t0
     after = sketch_match(tuned, sketches, eval_seeds)
     edges_after = {m: edge_match(tuned, sketches, eval_seeds, m) for m in EDGE_METHODS}
@@ -219,6 +237,7 @@ def main() -> None:
         "mapping_lr_scale": cfg.mapping_lr_scale,
         "l_image": cfg.l_image,
         "l_weight": cfg.l_weight,
+        "nearest_data": args.nearest_data,
         "sketch_critic": tuned.manifest.get("sketches", {}).get("style"),
         "seconds": round(seconds, 1),
         "sec_per_iter": round(seconds / cfg.iters, 3),
