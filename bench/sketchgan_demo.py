@@ -147,6 +147,7 @@ def main() -> None:
     ap.add_argument("--out", default="/tmp/sgdemo/demo")
     ap.add_argument("--iters", type=int, default=None, help="default: the cpu preset's (500)")
     ap.add_argument("--sketches", type=int, default=6)
+    ap.add_argument("--sketch-seed", type=int, default=2021, help="seed of the hand-drawn sketches")
     ap.add_argument("--samples", type=int, default=256, help="seeds (and held-out images) per measure")
     ap.add_argument("--shape", choices=sorted(SKETCH_SETS), default="tall-rectangle", help="which sketch set")
     ap.add_argument("--grid", default=None, help="default: resources/readme/sketchgan_<shape>.png")
@@ -168,7 +169,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     out = Path(args.out)
     (out / "sketches").mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(2021)
+    rng = np.random.default_rng(args.sketch_seed)
     sketches = [SKETCH_SETS[args.shape](rng) for _ in range(args.sketches)]
     args.grid = args.grid or f"resources/readme/sketchgan_{args.shape}.png"
     for i, s in enumerate(sketches):
@@ -232,6 +233,7 @@ def main() -> None:
         "shape": args.shape,
         "seed": args.seed,
         "sketches": len(sketches),
+        "sketch_seed": args.sketch_seed,
         "iters": cfg.iters,
         "trainable": args.trainable,
         "mapping_lr_scale": cfg.mapping_lr_scale,
