@@ -138,7 +138,7 @@ class SketchTuneConfig:
 #: ``cpu``: 500 steps on a laptop CPU instead of 75k: the same losses, with the mapping network's lr
 #: ×40 so the few steps cover the distance (measured: ×10 moved the shapes too little in 400 steps;
 #: 1 000 steps move them further but cost realism, see README's Sketch GAN table), and the sketches
-#: filled and redrawn by F for a base of solid figures (tall boxes moved −39 to −64 % instead of −10 to −33 %).
+#: filled and redrawn by F for a base of solid figures (tall boxes moved −39 to −64 % instead of −6 to −36 %).
 PRESETS: dict[str, SketchTuneConfig] = {
     "cpu": SketchTuneConfig(iters=500, mapping_lr_scale=40.0, sketch_style="auto", preview_every=50,
                             autosave_every=100, preset="cpu"),
