@@ -209,6 +209,13 @@ def resize(image: np.ndarray, width: int, height: int) -> np.ndarray:
     return cv2.resize(image, (int(width), int(height)), interpolation=interp)
 
 
+def centre_square(image: np.ndarray) -> np.ndarray:
+    """The largest centred square of an H×W(×C) array (a view), so a resize to a square keeps proportions."""
+    h, w = image.shape[:2]
+    s = min(h, w)
+    return image[(h - s) // 2 : (h - s) // 2 + s, (w - s) // 2 : (w - s) // 2 + s]
+
+
 def fit_within(image: np.ndarray, max_side: int) -> np.ndarray:
     """Shrink so the longer side is at most ``max_side``; never enlarge."""
     h, w = image.shape[:2]

@@ -44,10 +44,13 @@ from core.sketchgan.model import (
     tensor_to_uint8,
 )
 from core.sketchgan.pretrain import (
+    ImageFolderData,
     d_logistic_loss,
     g_nonsaturating_loss,
     lazy_adam,
     mixing_latents,
+    primitives_data,
+    primitives_preset_of,
     r1_penalty,
 )
 from core.sketchgan.sketch import XDoGConfig, ink_to_sketch_tensor, photo_to_sketch, sketch_as_f_draws_it
@@ -207,7 +210,6 @@ def trained_on_figures(base: StyleGANModel) -> bool:
     if info.get("kind") != "primitives":
         return False
     from core.primitives import PRESETS as PRIMITIVES_PRESETS
-    from core.sketchgan.pretrain import primitives_preset_of
 
     cfg = PRIMITIVES_PRESETS.get(str(primitives_preset_of(info)))
     return bool(cfg is not None and cfg.figures)
@@ -289,8 +291,6 @@ def regularisation_images(
     kind = info.get("kind")
     why = ""
     if kind == "primitives":
-        from core.sketchgan.pretrain import primitives_data, primitives_preset_of
-
         count = min(int(info.get("count", config.image_count)), config.image_count)
         images, used = primitives_data(size, count, seed=int(info.get("seed", 0)), preset=primitives_preset_of(info),
                                        progress=progress, cancel=cancel)
@@ -298,8 +298,6 @@ def regularisation_images(
     if kind == "folder":
         folder = Path(str(info.get("folder", "")))
         if folder.is_dir():
-            from core.sketchgan.pretrain import ImageFolderData
-
             ds = ImageFolderData(folder, size, flip=False)
             images = ds.images[: config.image_count]
             return images, {"kind": "folder", "folder": str(folder), "count": len(images)}

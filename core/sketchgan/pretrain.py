@@ -27,7 +27,7 @@ from torch.nn import functional as F
 
 from core.checkpoints import CheckpointError, checkpoint_dir
 from core.device import pick_device
-from core.images import image_hash, list_images, load_image, make_grid
+from core.images import centre_square, image_hash, list_images, load_image, make_grid
 from core.jobs import GanvasError, ProgressReporter, check_cancel
 from core.presets import named_preset
 from core.sketchgan.augment import diff_augment
@@ -151,10 +151,8 @@ class ImageFolderData(torch.utils.data.Dataset):
         arrays, hashes = [], []
         for p in paths:
             rgb = load_image(p)
-            h, w = rgb.shape[:2]
-            s = min(h, w)
-            rgb = rgb[(h - s) // 2 : (h - s) // 2 + s, (w - s) // 2 : (w - s) // 2 + s]
-            interp = cv2.INTER_AREA if s > size else cv2.INTER_CUBIC
+            rgb = centre_square(rgb)
+            interp = cv2.INTER_AREA if rgb.shape[0] > size else cv2.INTER_CUBIC
             rgb = cv2.resize(rgb, (size, size), interpolation=interp)
             arrays.append(rgb)
             hashes.append(image_hash(rgb))

@@ -28,6 +28,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from core.images import centre_square, to_tensor
 from core.jobs import GanvasError
 
 
@@ -123,9 +124,8 @@ def ink_to_sketch_tensor(ink: np.ndarray, size: int, device: torch.device | str 
     h, w = a.shape
     if (h, w) != (size, size):
         # centre-crop to a square first so the drawing keeps its proportions
-        side = min(h, w)
-        a = a[(h - side) // 2 : (h - side) // 2 + side, (w - side) // 2 : (w - side) // 2 + side]
-        factor = side / size
+        a = centre_square(a)
+        factor = a.shape[0] / size
         interp = cv2.INTER_AREA if factor > 1 else cv2.INTER_LINEAR
         a = cv2.resize(a, (size, size), interpolation=interp)
         if factor > 1:
@@ -152,8 +152,6 @@ def ink_to_rgb(ink: np.ndarray) -> np.ndarray:
 
 def sketch_of_image(rgb: np.ndarray, size: int | None = None, config: XDoGConfig | None = None) -> np.ndarray:
     """F applied to one uint8 H×W×3 image (optionally resized to ``size``) -> float32 H×W ink, for display."""
-    from core.images import to_tensor
-
     img = np.asarray(rgb)
     if size is not None and img.shape[:2] != (size, size):
         img = cv2.resize(img, (size, size), interpolation=cv2.INTER_AREA)
@@ -190,10 +188,7 @@ def sketch_as_f_draws_it(ink: np.ndarray, size: int, contrast: float = 0.5, conf
     fig = sketch_silhouette(ink)
     if fig is None:
         return None
-    grey = np.where(fig, 1.0 - contrast, 1.0).astype(np.float32)
-    h, w = grey.shape
-    side = min(h, w)
-    grey = grey[(h - side) // 2 : (h - side) // 2 + side, (w - side) // 2 : (w - side) // 2 + side]
+    grey = centre_square(np.where(fig, 1.0 - contrast, 1.0).astype(np.float32))
     small = cv2.resize(grey, (size, size), interpolation=cv2.INTER_AREA)
     rgb = np.repeat(np.clip(small * 255.0 + 0.5, 0, 255).astype(np.uint8)[..., None], 3, axis=2)
     return sketch_of_image(rgb, config=config)
