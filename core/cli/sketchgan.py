@@ -159,8 +159,9 @@ def _run_tune(args, *, progress, cancel) -> None:
     model = sketch_tune(args.base, sketches, cfg, out_dir=args.out, real_images=real, progress=progress,
                         cancel=cancel)
     reg = model.manifest.get("image_regularisation", {}).get("kind", "samples")
+    style = model.manifest["sketches"]["style"]
     print(f"saved {model.path} (fine-tuned on {len(sketches)} sketches, {cfg.iters} iterations, "
-          f"image critic against {reg})")
+          f"image critic against {reg}, sketch critic on sketches {style})")
 
 
 def _add_sample(sub) -> None:

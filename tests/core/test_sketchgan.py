@@ -336,7 +336,7 @@ def test_cli_sample_and_tune_write_files_with_metadata(tmp_path, capsys):
         )
         == 0
     )
-    assert "fine-tuned on 1 sketches" in capsys.readouterr().out
+    assert "fine-tuned on 1 sketches" in (said := capsys.readouterr().out) and "on sketches filled" in said
     assert load_model(tuned).manifest["sketches"]["style"] == "filled"  # asked for, though the base is no figure base
     assert (
         run_cli("gan-sample", tuned, "--n", 3, "--out", tmp_path / "s", "--seed", 10, "--truncation", 0.7)
