@@ -145,7 +145,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("base")
     ap.add_argument("--out", default="/tmp/sgdemo/demo")
-    ap.add_argument("--iters", type=int, default=None, help="default: the cpu preset's (500)")
+    ap.add_argument("--iters", type=int, default=None, help="default: the cpu preset's (1 000)")
     ap.add_argument("--sketches", type=int, default=6)
     ap.add_argument("--sketch-seed", type=int, default=2021, help="seed of the hand-drawn sketches")
     ap.add_argument("--samples", type=int, default=256, help="seeds (and held-out images) per measure")
@@ -154,6 +154,8 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--lr-scale", type=float, default=None, help="mapping lr factor (cpu preset: 40)")
     ap.add_argument("--trainable", choices=TRAINABLE, default="mapping")
+    ap.add_argument("--ema", type=float, default=None, help="EMA half-life in steps (cpu preset: 100; 0 = off)")
+    ap.add_argument("--augment", default=None, help="DiffAugment policy of the sketch critic (default translation)")
     ap.add_argument("--seed", type=int, default=0, help="the tune's seed (a GAN tune varies from seed to seed)")
     ap.add_argument("--l-image", type=float, default=0.7)
     ap.add_argument("--r1", type=float, default=None, help="the critics' R1 weight γ (default: the preset's)")
@@ -199,7 +201,8 @@ def main() -> None:
         return
     cfg = tune_preset("cpu", trainable=args.trainable, l_image=args.l_image, mapping_lr_scale=args.lr_scale,
                       iters=args.iters, image_data=args.image_data,
-                      l_weight=args.l_weight, seed=args.seed, r1=args.r1, sketch_style=args.sketch_style)
+                      l_weight=args.l_weight, seed=args.seed, r1=args.r1, sketch_style=args.sketch_style, ema_half_life=args.ema,
+                      augment=args.augment)
     t0 = time.perf_counter()
     real_images = nearest_data(base, sketches, cfg, args.nearest_data) if args.nearest_data else None
     tuned = sketch_tune(base, sketches, cfg, out_dir=out / "tuned", real_images=real_images)
@@ -239,6 +242,10 @@ def main() -> None:
         "mapping_lr_scale": cfg.mapping_lr_scale,
         "l_image": cfg.l_image,
         "l_weight": cfg.l_weight,
+        "ema_half_life": cfg.ema_half_life,
+        "augment": cfg.augment,
+        "threads": args.threads,
+        "tries": tuned.manifest["training"].get("tries"),
         "nearest_data": args.nearest_data,
         "sketch_critic": tuned.manifest.get("sketches", {}).get("style"),
         "seconds": round(seconds, 1),

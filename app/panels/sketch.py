@@ -42,6 +42,7 @@ from core.sketchgan.finetune import (
     estimate_cpu_seconds,
     sketch_tune,
     trained_on_figures,
+    tries_summary,
 )
 from core.sketchgan.imports import import_rosinality
 from core.sketchgan.model import StyleGANModel, interpolate, load_model
@@ -277,14 +278,15 @@ class SketchPanel(Panel):
     def _on_progress(self, p: Progress) -> None:
         if p.preview is not None:
             caption = f"step {p.step}"
-            if p.stage == "sketch fine-tuning":
+            if p.stage.startswith("sketch fine-tuning"):
                 caption += ": base (top two rows) | fine-tuned (bottom two), each with its sketch map"
             self.monitor.set_preview(p.preview, caption)
 
     def _on_tuned(self, model: StyleGANModel) -> None:
         self.tuned = model
+        checked = tries_summary(model.manifest)
         self.tune_bar.finish(f"Done in {self.tune_bar.elapsed_s:.0f} s"
-                             + (f", saved to {model.path}" if model.path else ""))
+                             + (f", saved to {model.path}" if model.path else "") + (f". {checked[:1].upper()}{checked[1:]}." if checked else ""))
         self.tuningFinished.emit(True)
         self.sample()
 

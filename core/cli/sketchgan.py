@@ -119,7 +119,7 @@ def _add_tune(sub) -> None:
     )
     p.add_argument("--out", required=True, metavar="MODEL", help="output model folder")
     p.add_argument("--preset", choices=TUNE_PRESETS, default="cpu",
-                   help="cpu: 500 steps, minutes at 32–64 px; paper: GANSketching's 75k steps (a GPU)")
+                   help="cpu: 1 000 steps, a few minutes at 32 px; paper: GANSketching's 75k steps (a GPU)")
     p.add_argument("--iters", type=int, default=None, help="fine-tuning steps")
     p.add_argument("--batch", type=int, default=None)
     p.add_argument("--trainable", choices=["mapping", "w_shift", "all"], default=None)
@@ -136,18 +136,25 @@ def _add_tune(sub) -> None:
                    help="a folder of real images for the image critic (for an imported base)")
     p.add_argument("--l-weight", type=float, default=None, help="weight regularisation weight (default 0)")
     p.add_argument("--augment", default=None, help="augmentation of sketches (default translation)")
+    p.add_argument("--ema-half-life", type=float, default=None, metavar="STEPS",
+                   help="keep the average of the trained weights over about this many steps as the result "
+                        "(cpu preset: 100; 0 = the last step's weights, the paper's)")
+    p.add_argument("--retries", type=int, default=None, metavar="N",
+                   help="for a base of solid figures: run a tune whose samples missed the sketched shape again "
+                        "from the base with the next seed, up to N times, and keep the best run (cpu preset: 1)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="auto")
     p.set_defaults(func=_run_tune)
 
 
 def _run_tune(args, *, progress, cancel) -> None:
-    from core.sketchgan.finetune import preset, sketch_tune
+    from core.sketchgan.finetune import preset, sketch_tune, tries_summary
     from core.sketchgan.pretrain import folder_data
 
     cfg = preset(args.preset, iters=args.iters, batch=args.batch, trainable=args.trainable, l_image=args.l_image,
                  l_weight=args.l_weight, augment=args.augment, image_data=args.image_data,
-                 sketch_style=args.sketch_style, seed=args.seed,
+                 sketch_style=args.sketch_style, ema_half_life=args.ema_half_life, retries=args.retries,
+                 seed=args.seed,
                  device=args.device)
     sketches = load_sketch_folder(args.sketches)
     real = None
@@ -160,8 +167,12 @@ def _run_tune(args, *, progress, cancel) -> None:
                         cancel=cancel)
     reg = model.manifest.get("image_regularisation", {}).get("kind", "samples")
     style = model.manifest["sketches"]["style"]
+    averaged = f", weights averaged with a half-life of {cfg.ema_half_life:g} steps" if cfg.ema_half_life else ""
     print(f"saved {model.path} (fine-tuned on {len(sketches)} sketches, {cfg.iters} iterations, "
-          f"image critic against {reg}, sketch critic on sketches {style})")
+          f"image critic against {reg}, sketch critic on sketches {style}{averaged})")
+    checked = tries_summary(model.manifest)
+    if checked:
+        print(checked[:1].upper() + checked[1:] + ".")
 
 
 def _add_sample(sub) -> None:

@@ -195,4 +195,13 @@ def test_the_dock_opens_the_shipped_base_and_saves_tunes_of_it_in_the_home_folde
     with qtbot.waitSignal(panel.gridReady, timeout=30000):
         panel.explore.sample_button.click()  # asked for: the grid goes to the canvas too
     assert len(shown) == 1 and np.array_equal(shown[0], panel.explore.grid_view.image())
+    # a tune of the shipped base is checked; two steps miss the shape, so it runs again and says so
+    panel.sketch_set.pad.set_painting(np.repeat((255 - box_sketch(40) * 255).astype(np.uint8)[..., None], 3, 2))
+    panel.sketch_set.add_from_pad()
+    panel.tune.iters.setValue(2)
+    with qtbot.waitSignal(panel.tuningFinished, timeout=120000):
+        panel.tune_bar.start_button.click()
+    said = panel.monitor.status_label.text()
+    assert "saved to" in said and "The first run missed the shape, so it was tuned 2 times (seed 0: " in said
+    assert [t["seed"] for t in load_model(out).manifest["training"]["tries"]] == [0, 1]
     jobs.wait()
