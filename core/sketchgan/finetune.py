@@ -202,10 +202,10 @@ def network_macs(config: StyleGANConfig) -> int:
     return macs + ch(4) * (ch(4) + 1) * 9 * 16 + ch(4) * 16 * ch(4)
 
 
-#: Seconds per fine-tuning step on the project's 2-core CPU: a fixed 0.2 s plus 0.27 ns per
-#: multiply-accumulate and image, fitted to bench/sketchgan.py (32 px: 0.25 s, 64 px: 0.91 s,
-#: StyleGAN2 config-f at 256 px: 138 s per step, batch 4; the fit is within 5 % of each).
-CPU_STEP_OVERHEAD_S = 0.2
+#: Seconds per fine-tuning step on the project's 2-core CPU: a fixed 0.05 s plus 0.27 ns per
+#: multiply-accumulate and image, fitted to bench/sketchgan.py (32 px: 0.099 s, StyleGAN2 config-f at
+#: 256 px: 138 s per step, batch 4, both within 5 %; 64 px reads 0.54 s, which it puts at 0.76 s).
+CPU_STEP_OVERHEAD_S = 0.05
 CPU_S_PER_MAC = 0.27e-9
 
 
