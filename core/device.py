@@ -224,3 +224,13 @@ class ThreadPolicy:
 
 #: The process's policy (the CLI and the studio share it).
 thread_policy = ThreadPolicy()
+
+
+def use_thread_policy(device: str | torch.device, progress=None, limit: int | None = None):
+    """For a long job about to run on this thread: on the CPU, set the thread count by the policy
+    (``limit`` as in :meth:`ThreadPolicy.apply`) and return a progress callback that keeps it in step
+    with the machine's load; on another device, ``progress`` unchanged."""
+    if pick_device(device).type != "cpu":
+        return progress
+    thread_policy.apply(limit)
+    return thread_policy.wrap_progress(progress)

@@ -26,6 +26,7 @@ from app.bundled import RESOURCES, SKETCH_BASE
 from app.panels.base import JobBar, Panel
 from app.panels.sketch_groups import ExploreGroup, PretrainGroup, SketchSetGroup, TuneGroup
 from app.workers import JobRunner, LatestOnly
+from core.device import use_thread_policy
 from core.jobs import Cancelled, GanvasError, Progress, format_duration
 from core.sketchgan.explore import (
     export_model,
@@ -67,6 +68,7 @@ def _tune(base: StyleGANModel, sketches: list[np.ndarray], cfg: SketchTuneConfig
           progress=None, cancel=None) -> StyleGANModel:
     """Worker job: fine-tune; when stopped, the last autosave is read back here (not on the GUI thread)
     and travels as ``Cancelled.kept``."""
+    progress = use_thread_policy(cfg.device, progress)
     try:
         return sketch_tune(base, sketches, cfg, out_dir=out_dir, progress=progress, cancel=cancel)
     except Cancelled as exc:
@@ -83,6 +85,7 @@ def _pretrain(source: tuple[str, str | None], folder: str, cfg: PretrainConfig, 
               cancel=None) -> StyleGANModel:
     """Worker job: render or read the data, train, and read the saved model back (with its path)."""
     kind, primitives_preset = source
+    progress = use_thread_policy(cfg.device, progress)
     if kind == "folder":
         data, info = folder_data(folder, cfg.model.size)
     else:

@@ -24,7 +24,7 @@ from app.responsiveness import StallMeter
 from app.workers import JobRunner, LatestOnly, describe_error
 from core.checkpoints import CheckpointError
 from core.cli.singan import resume_settings
-from core.device import available_devices, pick_device, thread_policy
+from core.device import available_devices, pick_device, thread_policy, use_thread_policy
 from core.files import naming
 from core.images import image_hash
 from core.jobs import Cancelled, GanvasError, Progress
@@ -54,9 +54,7 @@ def autosave_dir(photo_hash: str, preset_name: str, max_size: int) -> Path:
 def train_job(image, config, *, out_dir, resume, device, seed, progress=None, cancel=None):
     """``train_singan`` on the worker thread, with the CPU thread policy applied there (OpenMP
     settings are per thread) and re-checked as training goes (core/device.py)."""
-    if pick_device(device).type == "cpu":
-        thread_policy.apply(training_threads(config))
-        progress = thread_policy.wrap_progress(progress)
+    progress = use_thread_policy(device, progress, training_threads(config))
     return train_singan(image, config, out_dir=out_dir, resume=resume, device=device, seed=seed,
                         progress=progress, cancel=cancel)
 

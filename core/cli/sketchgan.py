@@ -59,6 +59,7 @@ def _add_pretrain(sub) -> None:
 def _run_pretrain(args, *, progress, cancel) -> None:
     import torch
 
+    from core.device import use_thread_policy
     from core.sketchgan.pretrain import (
         folder_data,
         init_distributed_from_env,
@@ -68,6 +69,8 @@ def _run_pretrain(args, *, progress, cancel) -> None:
     )
 
     distributed = init_distributed_from_env()
+    if not distributed:  # data-parallel ranks keep torch's count: one process per device
+        progress = use_thread_policy(args.device, progress)
     try:
         cfg = preset(args.preset, size=args.size, max_channels=args.max_channels, style_dim=args.style_dim,
                      iters=args.iters, batch=args.batch, augment=args.augment, path_regularize=args.path_reg, r1=args.r1,
@@ -148,6 +151,7 @@ def _add_tune(sub) -> None:
 
 
 def _run_tune(args, *, progress, cancel) -> None:
+    from core.device import use_thread_policy
     from core.sketchgan.finetune import preset, sketch_tune, tries_summary
     from core.sketchgan.pretrain import folder_data
 
@@ -157,6 +161,7 @@ def _run_tune(args, *, progress, cancel) -> None:
                  seed=args.seed,
                  device=args.device)
     sketches = load_sketch_folder(args.sketches)
+    progress = use_thread_policy(args.device, progress)
     real = None
     if args.real_images:
         from core.sketchgan.model import load_model
