@@ -287,9 +287,9 @@ class SketchPanel(Panel):
 
     def _on_tuned(self, model: StyleGANModel) -> None:
         self.tuned = model
-        checked = tries_summary(model.manifest)
-        self.tune_bar.finish(f"Done in {self.tune_bar.elapsed_s:.0f} s"
-                             + (f", saved to {model.path}" if model.path else "") + (f". {checked[:1].upper()}{checked[1:]}." if checked else ""))
+        said = f"Done in {self.tune_bar.elapsed_s:.0f} s" + (f", saved to {model.path}" if model.path else "")
+        checked = tries_summary(model.manifest)  # what the shape check found, if it ran
+        self.tune_bar.finish(said + (f". {checked[:1].upper()}{checked[1:]}." if checked else ""))
         self.tuningFinished.emit(True)
         self.sample()
 

@@ -13,6 +13,9 @@ Losses, assembled as in the public GANSketching code:
     mixing 0.9, Adam lr 0.002 β = (0, 0.99) with the lazy-regularisation correction for D.
 By default only the mapping network z -> w is trained (its equalized-lr multiplier makes its lr
 0.01 × the base lr); ``trainable='w_shift'`` trains a single offset in W, ``'all'`` the whole G.
+The cpu preset adds two things the paper does not need at 75k steps: the running average of the
+trained weights as the result, and, for a base of solid figures, a check of the finished tune's
+shape that runs it again with the next seed when it missed (see ``SketchTuneConfig``).
 """
 
 from __future__ import annotations
@@ -72,6 +75,7 @@ SKETCH_STYLES = ("auto", "drawn", "filled")
 #: 0.25–1 of the range away from their background). Measured on tall boxes (README): 0.5 moved the shape
 #: −39 to −64 % over five tunes; 0.3, 0.8 and all three together did worse on the same seeds.
 FILL_CONTRAST = 0.5
+#: The average's half-life is at most this fraction of the steps done (see ``ema_half_life``).
 EMA_RAMPUP = 0.1
 #: Seeds on which a finished tune's shape is checked (see ``SketchTuneConfig.retries``).
 CHECK_SEEDS = list(range(9000, 9064))
