@@ -83,6 +83,8 @@ def _run_pretrain(args, *, progress, cancel) -> None:
                                          cancel=cancel)
         model = train_gan(data, cfg, out_dir=args.out, resume=not args.no_resume, data_info=info,
                           progress=progress, cancel=cancel)
+        if distributed:  # rank 0 writes the last checkpoint: every rank leaves the group together
+            torch.distributed.barrier()
         if not distributed or torch.distributed.get_rank() == 0:
             print(f"saved {model.path} ({size}px, {cfg.iters} iterations, data: {info.get('kind')})")
     finally:
