@@ -69,8 +69,7 @@ def preset_tooltip() -> str:
 def estimate_job(config: SinGANConfig, height: int, width: int, device: str) -> float:
     """``estimate_training_seconds`` on a worker thread, under the thread policy training applies
     there, so the few measured iterations run as the training's would."""
-    if pick_device(device).type == "cpu":
-        thread_policy.apply(training_threads(config))
+    use_thread_policy(device, limit=training_threads(config))
     return estimate_training_seconds(config, height, width, pick_device(device))
 
 

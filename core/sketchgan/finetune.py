@@ -405,19 +405,20 @@ def sketch_tune(
             save_model(out, run.kept, run.image_critic, manifest(step, finished),
                        state_tensors("d_sketch", run.d_sketch))
 
-    best: tuple[float, _TuneRun, int] | None = None
+    checked = config.retries > 0 and trained_on_figures(base)  # the outline check needs solid figures
+    best: tuple[float, _TuneRun] | None = None
     base_distance = None
-    for attempt in range(config.retries + 1):
+    for attempt in range(config.retries + 1 if checked else 1):
         seed = config.seed + attempt
         run = _TuneRun(base, config, seed, real_sketches, real_images)
         stage = "sketch fine-tuning" if attempt == 0 else f"sketch fine-tuning, try {attempt + 1} (seed {seed})"
-        step = run_steps(
+        run_steps(
             run.step, start=0, iters=config.iters, stage=stage, preview_every=config.preview_every,
             autosave_every=config.autosave_every, save=lambda st, fin, r=run: save(r, st, fin),
             preview=run.preview, progress=progress, cancel=cancel,
         )
-        if config.retries == 0 or not trained_on_figures(base):
-            best = (0.0, run, step)
+        if not checked:
+            best = (0.0, run)
             break
         # did the samples take the shape? their own foreground outline against the sketches
         if base_distance is None:
@@ -425,15 +426,16 @@ def sketch_tune(
         change = _outline_distance(run.model(), sketches) / base_distance - 1
         tries.append({"seed": seed, "outline_change": round(change, 3)})
         if best is None or change < best[0]:
-            best = (change, run, step)
+            best = (change, run)
         if change <= -config.retry_below:
             break
         if attempt < config.retries and progress is not None:
-            progress(Progress(stage, step, config.iters, message=(
-                f"the samples did not take the shape of the sketches (outline distance {change:+.0%}, "
-                f"aim {-config.retry_below:+.0%}): tuning again with seed {seed + 1}")))
+            progress(Progress(stage, config.iters, config.iters, message=(
+                f"the samples did not take the shape of the sketches (outline {round(100 * change):+d} %, aim "
+                f"{round(-100 * config.retry_below):+d} %): tuning again with seed {seed + 1}")))
     assert best is not None
-    _, run, step = best
+    _, run = best
+    step = config.iters  # a run stopped early raised Cancelled out of run_steps
     if tries:
         save(run, step, True)  # the kept run (perhaps an earlier one), with the checks in its manifest
     g = run.kept.eval().requires_grad_(False)
