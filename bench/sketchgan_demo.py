@@ -12,7 +12,9 @@ after; the patch SWD of base and tuned samples against 256 held-out images of th
 data (realism), and two yardsticks: the 256 of 4 000 held-out images nearest the sketches (real
 images that already have the shape) and the 256 of 4 000 base samples nearest them (what the base
 already draws in that shape: the images a mapping-only tune can reach without leaving the base's
-own renderings), each with its distances and its SWD against the data. Writes the before/after
+own renderings), each with its distances and its SWD against the data; and the SWD of 256 renders of
+the sketched figure itself as the data draws figures (what a model whose every sample is the
+sketched figure, in the data's style, would read). Writes the before/after
 grid and the sketches; prints a JSON summary. ``--base-only`` measures the base and the yardsticks
 without tuning (what a sketch set asks of the base, in seconds).
 """
@@ -48,6 +50,7 @@ from core.sketchgan.finetune import (  # noqa: E402
     SKETCH_STYLES,
     TRAINABLE,
     critic_sketches,
+    figure_renders,
     regularisation_images,
     sketch_tune,
 )
@@ -153,11 +156,14 @@ def main() -> None:
     ap.add_argument("--grid", default=None, help="default: resources/readme/sketchgan_<shape>.png")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--lr-scale", type=float, default=None, help="mapping lr factor (cpu preset: 40)")
-    ap.add_argument("--trainable", choices=TRAINABLE, default="mapping")
+    ap.add_argument("--trainable", choices=TRAINABLE, default=None, help="default: the cpu preset's (auto)")
     ap.add_argument("--ema", type=float, default=None, help="EMA half-life in steps (cpu preset: 100; 0 = off)")
     ap.add_argument("--augment", default=None, help="DiffAugment policy of the sketch critic (default translation)")
     ap.add_argument("--seed", type=int, default=0, help="the tune's seed (a GAN tune varies from seed to seed)")
-    ap.add_argument("--l-image", type=float, default=0.7)
+    ap.add_argument("--l-image", type=float, default=None, help="default: the cpu preset's (5)")
+    ap.add_argument("--figure-renders", type=float, default=None, metavar="SHARE",
+                    help="share of the image critic's real images that are the sketched figures drawn as the "
+                         "data draws figures (cpu preset: 0.5; 0 = off)")
     ap.add_argument("--r1", type=float, default=None, help="the critics' R1 weight γ (default: the preset's)")
     ap.add_argument("--l-weight", type=float, default=0.0, help="weight regularisation (the paper's alternative)")
     ap.add_argument("--image-data", choices=IMAGE_DATA, default="auto", help="what the image critic sees")
@@ -195,6 +201,9 @@ def main() -> None:
         drawn = tensor_to_uint8(generate_tensor(base, list(range(20_000, 24_000)), batch=256))
         yardsticks["shaped_base"] = shaped(drawn, targets, len(eval_seeds), data)
         yardsticks["swd_base_vs_data"] = patch_swd(tensor_to_uint8(generate_tensor(base, eval_seeds)), data)
+        renders = figure_renders(sketches, base, len(eval_seeds))
+        if renders is not None:  # every image exactly the sketched figure, drawn as the data draws figures
+            yardsticks["figure_renders_swd_vs_data"] = patch_swd(tensor_to_uint8(renders), data)
     if args.base_only:
         print(json.dumps({"base": str(args.base), "shape": args.shape, "chamfer_before": before,
                           "edges_before": edges_before, **yardsticks}, indent=2))
@@ -202,7 +211,7 @@ def main() -> None:
     cfg = tune_preset("cpu", trainable=args.trainable, l_image=args.l_image, mapping_lr_scale=args.lr_scale,
                       iters=args.iters, image_data=args.image_data,
                       l_weight=args.l_weight, seed=args.seed, r1=args.r1, sketch_style=args.sketch_style, ema_half_life=args.ema,
-                      augment=args.augment)
+                      augment=args.augment, figure_renders=args.figure_renders)
     t0 = time.perf_counter()
     real_images = nearest_data(base, sketches, cfg, args.nearest_data) if args.nearest_data else None
     tuned = sketch_tune(base, sketches, cfg, out_dir=out / "tuned", real_images=real_images)
@@ -238,7 +247,8 @@ def main() -> None:
         "sketches": len(sketches),
         "sketch_seed": args.sketch_seed,
         "iters": cfg.iters,
-        "trainable": args.trainable,
+        "trainable": tuned.manifest["training"]["config"]["trainable"],
+        "figure_renders": tuned.manifest.get("image_regularisation", {}).get("figure_renders", 0),
         "mapping_lr_scale": cfg.mapping_lr_scale,
         "l_image": cfg.l_image,
         "l_weight": cfg.l_weight,

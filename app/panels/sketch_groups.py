@@ -276,18 +276,21 @@ class TuneGroup(QGroupBox):
         form.addRow("Iterations", self.iters)
         self.trainable = _combo([
             (name, name, tip) for name, tip in zip(TRAINABLE, (
+                "the whole generator when the image critic sees your figures (a base of solid figures, "
+                "the bundled one), else the mapping network",
                 "the mapping network z → w (the paper's default)", "one offset in W", "the whole generator"))
         ])
         form.addRow("Train", self.trainable)
         self.l_image = QDoubleSpinBox()
         self.l_image.setRange(0, 10)
         self.l_image.setSingleStep(0.1)
-        self.l_image.setValue(0.7)
-        self.l_image.setToolTip("λ_image: keeps samples realistic (paper 0.7; 0 = off)")
+        self.l_image.setToolTip("λ_image: keeps samples realistic (paper 0.7, cpu preset 5; 0 = off)")
         form.addRow("λ image", self.l_image)
         self.image_data = _combo([
             ("training data", "auto", "the base's own training images, regenerated from its manifest (the "
-                                      "paper's); the base's samples when it does not record them"),
+                                      "paper's); the base's samples when it does not record them. With "
+                                      "filled outlines and the cpu preset, half are your figures drawn "
+                                      "as the data draws figures"),
             ("base samples", "samples", "samples of the frozen base model"),
         ])
         form.addRow("Image critic", self.image_data)
@@ -311,13 +314,18 @@ class TuneGroup(QGroupBox):
         self._follow_preset()
 
     def show_auto_style(self, filled: bool) -> None:
-        """Name what "auto" means for the loaded base."""
+        """Name what "auto" means for the loaded base (filled outlines, and with them renders of the
+        figures for the image critic, are for a base of solid figures)."""
         self.sketch_style.setItemText(0, f"auto ({'filled outlines' if filled else 'as drawn'} for this base)")
+        self.trainable.setItemText(0, f"auto ({'the whole generator' if filled else 'the mapping network'} "
+                                      "for this base)")
 
     def _follow_preset(self) -> None:
-        """Steps and sketch style take the chosen preset's values (the paper's shows the strokes as drawn)."""
+        """Steps, what trains, λ image and sketch style take the chosen preset's values."""
         cfg = finetune.PRESETS[self.preset.currentData()]
         self.iters.setValue(cfg.iters)
+        self.trainable.setCurrentIndex(self.trainable.findData(cfg.trainable))
+        self.l_image.setValue(cfg.l_image)
         self.sketch_style.setCurrentIndex(self.sketch_style.findData(cfg.sketch_style))
 
     def config(self) -> SketchTuneConfig:

@@ -67,14 +67,15 @@ def _run_pretrain(args, *, progress, cancel) -> None:
         primitives_data,
         train_gan,
     )
+    from core.sketchgan.stylegan import training_threads
 
     distributed = init_distributed_from_env()
-    if not distributed:  # data-parallel ranks keep torch's count: one process per device
-        progress = use_thread_policy(args.device, progress)
     try:
         cfg = preset(args.preset, size=args.size, max_channels=args.max_channels, style_dim=args.style_dim,
                      iters=args.iters, batch=args.batch, augment=args.augment, path_regularize=args.path_reg, r1=args.r1,
                      autosave_every=args.autosave_every, seed=args.seed, device=args.device)
+        if not distributed:  # data-parallel ranks keep torch's count: one process per device
+            progress = use_thread_policy(args.device, progress, training_threads(cfg.model))
         size = cfg.model.size
         if args.images:
             data, info = folder_data(args.images, size)
@@ -127,8 +128,15 @@ def _add_tune(sub) -> None:
                    help="cpu: 1 000 steps, a few minutes at 32 px; paper: GANSketching's 75k steps (a GPU)")
     p.add_argument("--iters", type=int, default=None, help="fine-tuning steps")
     p.add_argument("--batch", type=int, default=None)
-    p.add_argument("--trainable", choices=["mapping", "w_shift", "all"], default=None)
-    p.add_argument("--l-image", type=float, default=None, help="image regularisation weight (paper 0.7)")
+    p.add_argument("--trainable", choices=["auto", "mapping", "w_shift", "all"], default=None,
+                   help="what trains: the mapping network (the paper's), one offset in W, the whole generator, "
+                        "or auto (the cpu preset's): the whole generator when the image critic sees figure "
+                        "renders, else the mapping network")
+    p.add_argument("--l-image", type=float, default=None, help="image regularisation weight (paper 0.7, cpu 5)")
+    p.add_argument("--figure-renders", type=float, default=None, metavar="SHARE",
+                   help="for a base of solid figures with filled sketches: this share of the image critic's "
+                        "real images are your figures drawn as the base's data draws figures (cpu preset: "
+                        "0.5; 0 = the data only, the paper's)")
     p.add_argument("--image-data", choices=["auto", "data", "samples"], default=None,
                    help="what the image critic sees as real: the base's training data regenerated from its "
                         "manifest (data; the paper's), the base's samples (samples), or data when it can be "
@@ -155,27 +163,30 @@ def _add_tune(sub) -> None:
 def _run_tune(args, *, progress, cancel) -> None:
     from core.device import use_thread_policy
     from core.sketchgan.finetune import preset, sketch_tune, tries_summary
+    from core.sketchgan.model import load_model
     from core.sketchgan.pretrain import folder_data
+    from core.sketchgan.stylegan import training_threads
 
     cfg = preset(args.preset, iters=args.iters, batch=args.batch, trainable=args.trainable, l_image=args.l_image,
                  l_weight=args.l_weight, augment=args.augment, image_data=args.image_data,
                  sketch_style=args.sketch_style, ema_half_life=args.ema_half_life, retries=args.retries,
-                 seed=args.seed,
+                 figure_renders=args.figure_renders, seed=args.seed,
                  device=args.device)
     sketches = load_sketch_folder(args.sketches)
-    progress = use_thread_policy(args.device, progress)
-    real = None
-    if args.real_images:
-        from core.sketchgan.model import load_model
-
-        size = load_model(args.base).config.size
-        real = folder_data(args.real_images, size)[0].images
-    model = sketch_tune(args.base, sketches, cfg, out_dir=args.out, real_images=real, progress=progress,
+    base = load_model(args.base)
+    progress = use_thread_policy(args.device, progress, training_threads(base.config))
+    real = folder_data(args.real_images, base.config.size)[0].images if args.real_images else None
+    model = sketch_tune(base, sketches, cfg, out_dir=args.out, real_images=real, progress=progress,
                         cancel=cancel)
-    reg = model.manifest.get("image_regularisation", {}).get("kind", "samples")
+    reg_info = model.manifest.get("image_regularisation", {})
+    reg = reg_info.get("kind", "samples")
+    if reg_info.get("figure_renders"):
+        reg += f" and {reg_info['figure_renders']} renders of your figures"
+    trained = {"all": "the whole generator", "mapping": "the mapping network", "w_shift": "one offset in W"}[
+        model.manifest["training"]["config"]["trainable"]]
     style = model.manifest["sketches"]["style"]
     averaged = f", weights averaged with a half-life of {cfg.ema_half_life:g} steps" if cfg.ema_half_life else ""
-    print(f"saved {model.path} (fine-tuned on {len(sketches)} sketches, {cfg.iters} iterations, "
+    print(f"saved {model.path} (fine-tuned {trained} on {len(sketches)} sketches, {cfg.iters} iterations, "
           f"image critic against {reg}, sketch critic on sketches {style}{averaged})")
     checked = tries_summary(model.manifest)
     if checked:

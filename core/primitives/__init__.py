@@ -18,7 +18,13 @@ from core.primitives.export import (
     read_set_manifest,
     verify_set,
 )
-from core.primitives.synth import generate_batch, generate_image, generate_indices, power_spectrum_field
+from core.primitives.synth import (
+    figure_images,
+    generate_batch,
+    generate_image,
+    generate_indices,
+    power_spectrum_field,
+)
 
 
 def __getattr__(name: str):
@@ -47,6 +53,7 @@ __all__ = [
     "PrimitivesConfig",
     "PrimitivesError",
     "preset",
+    "figure_images",
     "generate_batch",
     "generate_image",
     "generate_indices",

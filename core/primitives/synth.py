@@ -352,14 +352,20 @@ def figure_params(
             pts = np.array([(-a, -b), (a, 0.0), (-a, b)])
         rot = np.array([[math.cos(theta), -math.sin(theta)], [math.sin(theta), math.cos(theta)]])
         pts = (pts @ rot.T + (cx, cy)).astype(np.float32)
-        colour = rng.integers(0, 256, size=3)
-        if abs(_luma(colour) - bg) < 64:  # too close to the background: move it to the far side
-            shift = 96 if bg < 128 else -96
-            colour = np.clip(colour.astype(np.int64) + shift, 0, 255)
-            if abs(_luma(colour) - bg) < 64:
-                colour = np.full(3, 255 if bg < 128 else 0)
-        out.append((kind, pts, tuple(int(v) for v in colour)))
+        out.append((kind, pts, _figure_colour(rng, bg)))
     return out
+
+
+def _figure_colour(rng: np.random.Generator, background_luma: float) -> tuple[int, int, int]:
+    """A random colour at least 64 levels of luminance away from the background's."""
+    bg = background_luma
+    colour = rng.integers(0, 256, size=3)
+    if abs(_luma(colour) - bg) < 64:  # too close to the background: move it to the far side
+        shift = 96 if bg < 128 else -96
+        colour = np.clip(colour.astype(np.int64) + shift, 0, 255)
+        if abs(_luma(colour) - bg) < 64:
+            colour = np.full(3, 255 if bg < 128 else 0)
+    return (int(colour[0]), int(colour[1]), int(colour[2]))
 
 
 def draw_figures(canvas: np.ndarray, figures: Iterable[tuple], antialias: bool = True) -> None:
@@ -459,48 +465,76 @@ def generate_indices(
     return out
 
 
-def _render(config: PrimitivesConfig, seed: int, i: int, canvas: np.ndarray) -> None:
-    """Draw image ``i`` into ``canvas`` (H×W×3 uint8), its noise fields first."""
+def _draw_background(config: PrimitivesConfig, seed: int, i: int, canvas: np.ndarray) -> None:
+    """Image ``i``'s background into ``canvas`` (H×W×3 uint8): P noise, soft, flat or black."""
     h, w = canvas.shape[:2]
-    bg_p = config.background in ("spectrum", "soft")
-    tex_p = config.saliency and config.saliency_fill == "spectrum"
-    n_fields = int(bg_p) + int(tex_p)
-    fields = None
-    if n_fields:
-        fields = np.empty((n_fields, 3, h, w), np.float32)
-        if bg_p:
-            rng = rng_for(seed, i, _STAGE_BACKGROUND)
-            make = _isotropic_field if config.isotropic_spectrum else _spectrum_field
-            make(rng, h, w, config.exponent_range, fields[0])
-        if tex_p:
-            _spectrum_field(rng_for(seed, i, _STAGE_TEXTURE), h, w, config.exponent_range, fields[-1])
-    if config.background == "soft":
-        _soft_background(rng_for(seed, i, _STAGE_FLAT), config, canvas, fields[0])
-    elif bg_p:
-        bg = fields[0]
+    if config.background in ("spectrum", "soft"):
+        field = np.empty((3, h, w), np.float32)
+        make = _isotropic_field if config.isotropic_spectrum else _spectrum_field
+        make(rng_for(seed, i, _STAGE_BACKGROUND), h, w, config.exponent_range, field)
+        if config.background == "soft":
+            _soft_background(rng_for(seed, i, _STAGE_FLAT), config, canvas, field)
+            return
         if config.isotropic_spectrum:
-            bg = _mix_colours(rng_for(seed, i, _STAGE_BACKGROUND + 100), bg)
-        _normalise_into(bg, canvas)
+            field = _mix_colours(rng_for(seed, i, _STAGE_BACKGROUND + 100), field)
+        _normalise_into(field, canvas)
     elif config.background == "flat":
         v = rng_for(seed, i, _STAGE_FLAT).integers(0, 256, size=3)
         canvas[...] = v[0] if config.flat_colour == "grey" else v.astype(np.uint8)
     else:
         canvas[...] = 0
+
+
+def _render(config: PrimitivesConfig, seed: int, i: int, canvas: np.ndarray) -> None:
+    """Draw image ``i`` into ``canvas`` (H×W×3 uint8): background first, then the stages on top."""
+    h, w = canvas.shape[:2]
+    _draw_background(config, seed, i, canvas)
     if config.leaves:
         draw_leaves(config, rng_for(seed, i, _STAGE_LEAVES), canvas)
     if config.shapes and config.shape_count > 0:
         draw_shapes(canvas, shape_params(config, rng_for(seed, i, _STAGE_SHAPES), h, w), config.antialias)
     if config.saliency:
         cmd = saliency_params(config, rng_for(seed, i, _STAGE_SALIENCY), h, w)
-        if tex_p:
+        if config.saliency_fill == "spectrum":
+            field = np.empty((3, h, w), np.float32)
+            _spectrum_field(rng_for(seed, i, _STAGE_TEXTURE), h, w, config.exponent_range, field)
             texture = np.empty((h, w, 3), np.uint8)
-            _normalise_into(fields[-1], texture)
+            _normalise_into(field, texture)
             _composite(canvas, texture, saliency_mask(cmd, h, w, config.antialias), config.antialias)
         else:
             draw_shapes(canvas, [cmd], config.antialias)
     if config.figures:
         mean = canvas.reshape(-1, 3).mean(axis=0)
         draw_figures(canvas, figure_params(config, rng_for(seed, i, _STAGE_FIGURES), h, w, mean), config.antialias)
+
+
+def figure_images(
+    config: PrimitivesConfig, silhouettes: Sequence[np.ndarray], count: int, seed: int = 0, shift: int = 2
+) -> np.ndarray:
+    """``count`` images of given figures drawn as the figures stage draws its own: ``config``'s
+    background, one figure in a colour that stands out from it. Image ``i`` fills silhouette
+    ``i % len(silhouettes)`` (float H×W coverage in [0, 1], all one size), moved by up to ``shift`` px.
+
+    Sketch fine-tuning shows these to its image critic: a user's sketched figure as the base's data
+    would draw it. uint8 N×H×W×3 RGB; image ``i`` is the same pixels for the same (seed, i).
+    """
+    if not silhouettes:
+        raise PrimitivesError("figure_images needs at least one silhouette.")
+    masks = [np.clip(np.asarray(m, np.float32), 0.0, 1.0) for m in silhouettes]
+    h, w = check_size(*masks[0].shape)
+    if any(m.shape != (h, w) for m in masks):
+        raise PrimitivesError(f"The silhouettes must all be {h}×{w}, got {sorted({m.shape for m in masks})}.")
+    seed = check_seed(seed)
+    out = np.empty((int(count), h, w, 3), np.uint8)
+    for i in range(int(count)):
+        _draw_background(config, seed, i, out[i])
+        rng = rng_for(seed, i, _STAGE_FIGURES)
+        colour = np.array(_figure_colour(rng, _luma(out[i].reshape(-1, 3).mean(axis=0))), np.float32)
+        dx, dy = (int(v) for v in rng.integers(-shift, shift + 1, size=2))
+        move = np.float32([[1, 0, dx], [0, 1, dy]])
+        a = cv2.warpAffine(masks[i % len(masks)], move, (w, h), flags=cv2.INTER_NEAREST)[..., None]
+        out[i] = np.clip(out[i] * (1 - a) + colour * a + 0.5, 0, 255).astype(np.uint8)
+    return out
 
 
 def generate_batch(

@@ -13,9 +13,11 @@ Losses, assembled as in the public GANSketching code:
     mixing 0.9, Adam lr 0.002 β = (0, 0.99) with the lazy-regularisation correction for D.
 By default only the mapping network z -> w is trained (its equalized-lr multiplier makes its lr
 0.01 × the base lr); ``trainable='w_shift'`` trains a single offset in W, ``'all'`` the whole G.
-The cpu preset adds two things the paper does not need at 75k steps: the running average of the
-trained weights as the result, and, for a base of solid figures, a check of the finished tune's
-shape that runs it again with the next seed when it missed (see ``SketchTuneConfig``).
+The cpu preset adds what the paper does not need at 75k steps: the running average of the trained
+weights as the result, and, for a base of solid figures, the user's figures drawn as the base's data
+draws figures among the image critic's real images (with the whole G trained, so it can learn to
+draw them crisply) and a check of the finished tune's shape that runs it again with the next seed
+when it missed (see ``SketchTuneConfig``).
 """
 
 from __future__ import annotations
@@ -28,11 +30,12 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 import torch
 
 from core.device import pick_device
-from core.images import image_hash, make_grid
+from core.images import centre_square, image_hash, make_grid
 from core.jobs import GanvasError, Progress
 from core.presets import named_preset
 from core.sketchgan.augment import diff_augment
@@ -58,10 +61,16 @@ from core.sketchgan.pretrain import (
     primitives_preset_of,
     r1_penalty,
 )
-from core.sketchgan.sketch import XDoGConfig, ink_to_sketch_tensor, photo_to_sketch, sketch_as_f_draws_it
+from core.sketchgan.sketch import (
+    XDoGConfig,
+    ink_to_sketch_tensor,
+    photo_to_sketch,
+    sketch_as_f_draws_it,
+    sketch_silhouette,
+)
 from core.sketchgan.stylegan import Discriminator, Generator, StyleGANConfig
 
-TRAINABLE = ("mapping", "w_shift", "all")
+TRAINABLE = ("auto", "mapping", "w_shift", "all")
 PREVIEW_SEEDS = list(range(100, 108))
 
 
@@ -120,7 +129,14 @@ class SketchTuneConfig:
     # sketch-shapes), drawn for any other
     sketch_style: str = "drawn"
     augment: str = "translation"  # DiffAugment policy applied to real and fake sketches
-    trainable: str = "mapping"  # "mapping" | "w_shift" | "all"
+    # what trains: "mapping" (the paper's), "w_shift", "all" (the whole G), or "auto" = all when the image
+    # critic sees figure renders (below: real images of the sketched shape to learn to draw), else mapping
+    trainable: str = "mapping"
+    # for a base of solid figures with filled sketches: this share of the image critic's real images are
+    # the user's own figures drawn as the base's Primitives data draws figures (its background, a colour
+    # that stands out, moved by up to 2 px), so the critic that keeps the samples realistic also shows
+    # what a realistic sample of the sketched shape looks like. 0 = off (the paper's data only)
+    figure_renders: float = 0.0
     sketch_d_from_image_d: bool = True  # initialise D_sketch from the base model's D
     xdog: XDoGConfig = field(default_factory=XDoGConfig)
     preview_every: int = 2500
@@ -144,6 +160,8 @@ class SketchTuneConfig:
         if self.retries < 0 or not 0 < self.retry_below < 1:
             problems.append(f"retries must be 0 or more and retry_below within (0, 1) (got {self.retries}, "
                             f"{self.retry_below})")
+        if not 0 <= self.figure_renders < 1:
+            problems.append(f"figure_renders must be within [0, 1) (got {self.figure_renders})")
         if self.ema_half_life < 0:
             problems.append(f"ema_half_life must be 0 (off) or more (got {self.ema_half_life})")
         if self.lr <= 0 or self.mapping_lr_scale <= 0:
@@ -168,17 +186,20 @@ class SketchTuneConfig:
 #: ``cpu``: 1 000 steps on a laptop CPU instead of 75k (about 90 s at 32 px on 2 cores): the same
 #: losses, with the mapping network's lr ×40 so the few steps cover the distance (×10 moved the shapes
 #: too little in 400 steps), the average of the weights over the last ~100 steps as the result (the
-#: raw weights swing at this lr), and for a base of solid figures the sketches filled and redrawn by F
-#: and one retry with the next seed when the samples' outline missed the sketches (README ▸ Sketch
-#: Your Own GAN: every one of 23 measured tunes reached −50 % Canny; 500 steps alone: 7 of 14 did).
+#: raw weights swing at this lr), and for a base of solid figures the sketches filled and redrawn by F,
+#: half the image critic's real images the sketched figures as the data draws them, the whole G
+#: trained against a critic weighted λ_image 5, and one retry with the next seed when the samples'
+#: outline missed the sketches (README ▸ Sketch Your Own GAN: realism median 257 → ~130 at the same
+#: −60 to −80 % shape change as the mapping-only preset before it).
 PRESETS: dict[str, SketchTuneConfig] = {
     "cpu": SketchTuneConfig(iters=1000, mapping_lr_scale=40.0, sketch_style="auto", ema_half_life=100.0,
-                            retries=1, preview_every=50, autosave_every=100, preset="cpu"),
+                            retries=1, trainable="auto", figure_renders=0.5, l_image=5.0,
+                            preview_every=50, autosave_every=100, preset="cpu"),
     "paper": SketchTuneConfig(),
 }
 
 PRESET_DESCRIPTIONS: dict[str, str] = {
-    "cpu": "CPU: 1 000 steps, mapping network lr ×40, averaged weights; for a base of solid figures, filled sketches and one retry when the shape is missed — 1.5–3 min at 32 px on 2 cores",
+    "cpu": "CPU: 1 000 steps, mapping network lr ×40, averaged weights, λ image 5; for a base of solid figures, filled sketches, your figures among the image critic's real images, the whole generator trained and one retry when the shape is missed — 1.5–3 min at 32 px on 2 cores",
     "paper": "GANSketching as published: 75k steps, batch 4 — a GPU",
 }
 
@@ -232,16 +253,39 @@ def sketches_tensor(sketches: list[np.ndarray], size: int, device) -> torch.Tens
     return torch.cat(out, 0)
 
 
-def trained_on_figures(base: StyleGANModel) -> bool:
-    """Whether the base's manifest says it learnt solid figures (a Primitives preset with figures), the
-    images whose sketches are closed outlines."""
+def _figures_data(base: StyleGANModel):
+    """The Primitives config of the base's data when it is solid figures, else None."""
     info = base.manifest.get("data") or {}
     if info.get("kind") != "primitives":
-        return False
+        return None
     from core.primitives import PRESETS as PRIMITIVES_PRESETS
 
     cfg = PRIMITIVES_PRESETS.get(str(primitives_preset_of(info)))
-    return bool(cfg is not None and cfg.figures)
+    return cfg if cfg is not None and cfg.figures else None
+
+
+def trained_on_figures(base: StyleGANModel) -> bool:
+    """Whether the base's manifest says it learnt solid figures (a Primitives preset with figures), the
+    images whose sketches are closed outlines."""
+    return _figures_data(base) is not None
+
+
+def figure_renders(sketches: list[np.ndarray], base: StyleGANModel, count: int) -> torch.Tensor | None:
+    """``count`` images of the user's closed sketches as the base's data draws its figures (N×3×H×W in
+    [-1, 1], core.primitives.figure_images), or None when the base did not learn figures or no sketch
+    encloses one. Drawn from the data's seed + 1, so no background repeats a data image's."""
+    cfg = _figures_data(base)
+    size = base.config.size
+    silhouettes = [fig for fig in (sketch_silhouette(s) for s in sketches) if fig is not None]
+    if cfg is None or not silhouettes or count < 1:
+        return None
+    from core.primitives import figure_images
+
+    masks = [cv2.resize(centre_square(f.astype(np.float32)), (size, size), interpolation=cv2.INTER_AREA)
+             for f in silhouettes]
+    seed = int((base.manifest.get("data") or {}).get("seed", 0)) + 1
+    images = torch.from_numpy(figure_images(cfg, masks, count, seed=seed))
+    return images.permute(0, 3, 1, 2).float() / 127.5 - 1
 
 
 def critic_sketches(
@@ -379,6 +423,14 @@ def sketch_tune(
         reg_info: dict = {"kind": "given", "count": len(real_images)}
     else:
         real_images, reg_info = regularisation_images(base, config, progress=progress, cancel=cancel)
+        if real_images is not None and config.figure_renders > 0 and sketch_info["style"] == "filled":
+            share = config.figure_renders
+            renders = figure_renders(sketches, base, round(len(real_images) * share / (1 - share)))
+            if renders is not None:
+                real_images = torch.cat([real_images, renders])
+                reg_info = {**reg_info, "figure_renders": len(renders)}
+    if config.trainable == "auto":  # the whole G when it has real images of the shape to learn to draw
+        config = config.with_(trainable="all" if reg_info.get("figure_renders") else "mapping")
     sketch_ids = [
         image_hash((np.clip(np.asarray(s, np.float32), 0, 1) * 255).astype(np.uint8)) for s in sketches
     ]

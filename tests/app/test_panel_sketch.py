@@ -72,10 +72,14 @@ def test_panel_draws_tunes_explores_and_exports(qtbot, base_path, tmp_path):
     assert panel.base is not None and ex.grid_view.image() is not None
     assert "sketch map" in ex.caption.text()  # the base's samples are shown with their sketch map F
     assert panel.tune.preset.currentData() == "cpu" and panel.tune.config().sketch_style == "auto"
+    cpu = panel.tune.config()
+    assert (cpu.trainable, cpu.l_image, cpu.figure_renders) == ("auto", 5.0, 0.5)  # the widgets show the preset
     panel.tune.preset.setCurrentIndex(panel.tune.preset.findData("paper"))
     assert panel.tune.iters.value() == 75_000 and panel.tune.config().preset == "paper"
+    assert panel.tune.trainable.currentData() == "mapping" and panel.tune.l_image.value() == 0.7
     assert panel.tune.sketch_style.currentText() == "as drawn"  # the paper's sketches reach its critic as drawn
     assert panel.tune.sketch_style.itemText(0) == "auto (as drawn for this base)"  # the tiny base records no data
+    assert panel.tune.trainable.itemText(0) == "auto (the mapping network for this base)"
     panel.tune.iters.setValue(4)
     panel.tune.out.setText(str(tmp_path / "tuned"))
     assert panel.tune_bar.start_button.isEnabled()
@@ -189,6 +193,7 @@ def test_the_dock_opens_the_shipped_base_and_saves_tunes_of_it_in_the_home_folde
     assert panel.base is not None and shown == []  # its first grid fills the dock, not the studio's canvas
     assert "32 px" in panel.tune.base.info.text() and "sketch-shapes" in panel.tune.base.info.text()
     assert panel.tune.sketch_style.itemText(0) == "auto (filled outlines for this base)"  # solid figures
+    assert panel.tune.trainable.itemText(0) == "auto (the whole generator for this base)"
     out = panel.tune.out.text()
     assert out == str(tmp_path / "ganvas-sketch" / "sketch_base.ganvas-sketch")  # not inside the install
     assert not out.startswith(str(RESOURCES))

@@ -316,6 +316,7 @@ def test_a_tune_that_misses_the_shape_is_run_again_with_the_next_seed_and_the_be
                    "--iters", 2, "--retries", 1) == 0
     out = capsys.readouterr().out
     assert "The first run missed the shape, so it was tuned 2 times (seed 0: " in out and "kept seed" in out
+    assert "fine-tuned the whole generator" in out and "and 24 renders of your figures" in out
 
 
 def test_fine_tune_refuses_blank_sketches_and_stops_on_cancel(tmp_path):
@@ -396,7 +397,7 @@ def test_cli_sample_and_tune_write_files_with_metadata(tmp_path, capsys):
         == 0
     )
     said = capsys.readouterr().out
-    assert "fine-tuned on 1 sketches" in said and "on sketches filled" in said and "half-life of 50 steps" in said
+    assert "fine-tuned the mapping network on 1 sketches" in said and "on sketches filled" in said and "half-life of 50 steps" in said
     assert load_model(tuned).manifest["training"]["config"]["ema_half_life"] == 50
     assert load_model(tuned).manifest["sketches"]["style"] == "filled"  # asked for, though the base is no figure base
     assert (
@@ -567,6 +568,57 @@ def test_closed_sketches_are_filled_and_redrawn_by_f_for_a_base_of_solid_figures
     assert load_model(tmp_path / "t").manifest["sketches"]["style"] == "filled"
     with pytest.raises(SketchTuneError, match="sketch_style must be one of auto, drawn, filled"):
         tune_preset("cpu", sketch_style="painted")
+
+
+def test_figure_renders_draw_the_sketched_figure_as_the_data_draws_figures():
+    from core.primitives import PrimitivesError, figure_images, preset
+
+    box = np.zeros((32, 32), np.float32)
+    box[6:26, 11:21] = 1.0
+    cfg = preset("sketch-shapes")
+    images = figure_images(cfg, [box], 6, seed=3)
+    assert np.array_equal(images, figure_images(cfg, [box], 6, seed=3))  # same (seed, i), same pixels
+    luma = images.astype(np.float32) @ np.float32([0.299, 0.587, 0.114])
+    for img, y in zip(images, luma):
+        inside = img[10:22, 15:17].reshape(-1, 3)  # inside the figure whatever its 2-px shift
+        assert (inside == inside[0]).all()  # one solid colour
+        assert abs(float(y[10:22, 15:17].mean()) - float(y[:, :3].mean())) > 50  # it stands out
+    assert len({tuple(img[16, 16]) for img in images}) > 3  # in many colours
+    with pytest.raises(PrimitivesError, match="must all be 32×32"):
+        figure_images(cfg, [box, np.zeros((16, 16), np.float32)], 2)
+
+
+def test_a_stroke_overshooting_a_corner_is_no_part_of_the_figure():
+    from core.sketchgan.sketch import sketch_silhouette
+
+    ink = np.zeros((256, 256), np.float32)
+    cv2.rectangle(ink, (90, 50), (166, 206), 1.0, 4)
+    cv2.line(ink, (166, 206), (196, 206), 1.0, 4)  # the bottom stroke runs on past the corner
+    figure = sketch_silhouette(ink)
+    assert figure[128, 128] and figure[206, 160] and not figure[206, 190]
+
+
+def test_for_a_figure_base_the_image_critic_sees_the_sketched_figures_and_the_whole_generator_trains(tmp_path):
+    from core.sketchgan.finetune import figure_renders
+
+    base, sketch = primitives_base(), [circle_sketch(64)]
+    renders = figure_renders(sketch, base, 5)
+    assert renders.shape == (5, 3, 32, 32) and renders.min() >= -1 and renders.max() <= 1
+    cfg = tune_preset("cpu", iters=2, retries=0)
+    tuned = sketch_tune(base, sketch, cfg, out_dir=tmp_path / "t")
+    # the base's 24 data images and as many renders (share 0.5); "auto" trained the whole generator
+    assert tuned.manifest["image_regularisation"]["figure_renders"] == 24
+    assert load_model(tmp_path / "t").manifest["training"]["config"]["trainable"] == "all"
+    before = dict(base.generator.named_parameters())
+    changed = {n for n, p in tuned.generator.named_parameters() if not torch.equal(p, before[n])}
+    assert any(n.startswith("style.") for n in changed) and any(n.startswith("convs.") for n in changed)
+    # without renders (off, or a base that did not learn figures) "auto" trains the mapping network only
+    plain = sketch_tune(base, sketch, cfg.with_(figure_renders=0.0))
+    assert "figure_renders" not in plain.manifest["image_regularisation"]
+    assert plain.manifest["training"]["config"]["trainable"] == "mapping"
+    assert figure_renders(sketch, tiny_model(), 5) is None
+    with pytest.raises(SketchTuneError, match=r"figure_renders must be within \[0, 1\)"):
+        tune_preset("cpu", figure_renders=1.0)
 
 
 def test_presets_are_one_table_and_bad_settings_are_reported_together():
