@@ -54,6 +54,7 @@ from core.sketchgan.pretrain import (
     primitives_preset_of,
     train_gan,
 )
+from core.sketchgan.stylegan import training_threads
 from widgets.training_monitor import TrainingMonitor
 
 #: A tune longer than this on the CPU gets a warning under the base model.
@@ -68,7 +69,7 @@ def _tune(base: StyleGANModel, sketches: list[np.ndarray], cfg: SketchTuneConfig
           progress=None, cancel=None) -> StyleGANModel:
     """Worker job: fine-tune; when stopped, the last autosave is read back here (not on the GUI thread)
     and travels as ``Cancelled.kept``."""
-    progress = use_thread_policy(cfg.device, progress)
+    progress = use_thread_policy(cfg.device, progress, training_threads(base.config))
     try:
         return sketch_tune(base, sketches, cfg, out_dir=out_dir, progress=progress, cancel=cancel)
     except Cancelled as exc:
@@ -85,7 +86,7 @@ def _pretrain(source: tuple[str, str | None], folder: str, cfg: PretrainConfig, 
               cancel=None) -> StyleGANModel:
     """Worker job: render or read the data, train, and read the saved model back (with its path)."""
     kind, primitives_preset = source
-    progress = use_thread_policy(cfg.device, progress)
+    progress = use_thread_policy(cfg.device, progress, training_threads(cfg.model))
     if kind == "folder":
         data, info = folder_data(folder, cfg.model.size)
     else:
