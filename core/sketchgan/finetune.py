@@ -30,12 +30,11 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 import torch
 
 from core.device import pick_device
-from core.images import centre_square, image_hash, make_grid
+from core.images import image_hash, make_grid
 from core.jobs import GanvasError, Progress
 from core.presets import named_preset
 from core.sketchgan.augment import diff_augment
@@ -63,10 +62,10 @@ from core.sketchgan.pretrain import (
 )
 from core.sketchgan.sketch import (
     XDoGConfig,
+    figure_coverage,
     ink_to_sketch_tensor,
     photo_to_sketch,
     sketch_as_f_draws_it,
-    sketch_silhouette,
 )
 from core.sketchgan.stylegan import Discriminator, Generator, StyleGANConfig
 
@@ -275,14 +274,11 @@ def figure_renders(sketches: list[np.ndarray], base: StyleGANModel, count: int) 
     [-1, 1], core.primitives.figure_images), or None when the base did not learn figures or no sketch
     encloses one. Drawn from the data's seed + 1, so no background repeats a data image's."""
     cfg = _figures_data(base)
-    size = base.config.size
-    silhouettes = [fig for fig in (sketch_silhouette(s) for s in sketches) if fig is not None]
-    if cfg is None or not silhouettes or count < 1:
+    masks = [m for m in (figure_coverage(s, base.config.size) for s in sketches) if m is not None]
+    if cfg is None or not masks or count < 1:
         return None
     from core.primitives import figure_images
 
-    masks = [cv2.resize(centre_square(f.astype(np.float32)), (size, size), interpolation=cv2.INTER_AREA)
-             for f in silhouettes]
     seed = int((base.manifest.get("data") or {}).get("seed", 0)) + 1
     images = torch.from_numpy(figure_images(cfg, masks, count, seed=seed))
     return images.permute(0, 3, 1, 2).float() / 127.5 - 1

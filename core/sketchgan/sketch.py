@@ -192,15 +192,23 @@ def sketch_silhouette(ink: np.ndarray, threshold: float = 0.5) -> np.ndarray | N
     return trimmed if trimmed.sum() >= 0.5 * figure.sum() else figure
 
 
-def sketch_as_f_draws_it(ink: np.ndarray, size: int, contrast: float = 0.5, config: XDoGConfig | None = None):
-    """A closed user sketch redrawn in F's own line style: its silhouette filled (``contrast`` darker
-    than the paper), shrunk to ``size`` with area averaging and passed through F, so the sketch critic
-    compares lines of one style and only their shape can tell them apart. Float32 size×size ink, or
-    None for a sketch that encloses nothing."""
+def figure_coverage(ink: np.ndarray, size: int) -> np.ndarray | None:
+    """The figure a closed sketch outlines (:func:`sketch_silhouette`), centre-cropped to a square and
+    shrunk to ``size`` with area averaging: float32 size×size coverage in [0, 1], or None."""
     fig = sketch_silhouette(ink)
     if fig is None:
         return None
-    grey = centre_square(np.where(fig, 1.0 - contrast, 1.0).astype(np.float32))
-    small = cv2.resize(grey, (size, size), interpolation=cv2.INTER_AREA)
+    return cv2.resize(centre_square(fig.astype(np.float32)), (size, size), interpolation=cv2.INTER_AREA)
+
+
+def sketch_as_f_draws_it(ink: np.ndarray, size: int, contrast: float = 0.5, config: XDoGConfig | None = None):
+    """A closed user sketch redrawn in F's own line style: its figure (:func:`figure_coverage`) filled
+    ``contrast`` darker than the paper and passed through F, so the sketch critic compares lines of one
+    style and only their shape can tell them apart. Float32 size×size ink, or None for a sketch that
+    encloses nothing."""
+    coverage = figure_coverage(ink, size)
+    if coverage is None:
+        return None
+    small = 1.0 - contrast * coverage
     rgb = np.repeat(np.clip(small * 255.0 + 0.5, 0, 255).astype(np.uint8)[..., None], 3, axis=2)
     return sketch_of_image(rgb, config=config)
