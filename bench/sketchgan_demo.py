@@ -220,8 +220,9 @@ def main() -> None:
                                         "base": patch_swd(base_samples, shape_ref)}
         renders = figure_renders(sketches, base, n)
         if renders is not None:  # every image exactly the sketched figure, drawn as the data draws figures
-            yardsticks["figure_renders_swd_vs_data"] = patch_swd(tensor_to_uint8(renders), data)
-            yardsticks["vs_shaped_real"]["renders"] = patch_swd(tensor_to_uint8(renders), shape_ref)
+            renders = tensor_to_uint8(renders)
+            yardsticks["figure_renders_swd_vs_data"] = patch_swd(renders, data)
+            yardsticks["vs_shaped_real"]["renders"] = patch_swd(renders, shape_ref)
     if args.base_only:
         print(json.dumps({"base": str(args.base), "shape": args.shape, "chamfer_before": before,
                           "edges_before": edges_before, **yardsticks}, indent=2))
