@@ -172,6 +172,8 @@ def main() -> None:
                     help="share of the image critic's real images that are the sketched figures drawn as the "
                          "data draws figures (cpu preset: 0.5; 0 = off)")
     ap.add_argument("--r1", type=float, default=None, help="the critics' R1 weight γ (default: the preset's)")
+    ap.add_argument("--batch", type=int, default=None, help="images per step (cpu preset: 4, as the paper's)")
+    ap.add_argument("--mixing", type=float, default=None, help="style-mixing probability of the tune's latents (0.9)")
     ap.add_argument("--l-weight", type=float, default=0.0, help="weight regularisation (the paper's alternative)")
     ap.add_argument("--image-data", choices=IMAGE_DATA, default="auto", help="what the image critic sees")
     ap.add_argument("--sketch-style", choices=SKETCH_STYLES, default="auto",
@@ -230,7 +232,7 @@ def main() -> None:
     cfg = tune_preset("cpu", trainable=args.trainable, l_image=args.l_image, mapping_lr_scale=args.lr_scale,
                       iters=args.iters, image_data=args.image_data,
                       l_weight=args.l_weight, seed=args.seed, r1=args.r1, sketch_style=args.sketch_style, ema_half_life=args.ema,
-                      augment=args.augment, figure_renders=args.figure_renders)
+                      augment=args.augment, figure_renders=args.figure_renders, mixing=args.mixing, batch=args.batch)
     t0 = time.perf_counter()
     real_images = nearest_data(base, sketches, cfg, args.nearest_data) if args.nearest_data else None
     tuned = sketch_tune(base, sketches, cfg, out_dir=out / "tuned", real_images=real_images)
