@@ -41,6 +41,7 @@ class FileCommands:
 
     _model_load = 0  # generation of the newest model load: an older one's result is dropped
     model_job = None  # the model load running on a worker, if any
+    _preview_waits = False  # a photo's preview held back until the model being read arrives or fails
 
     def open_path(self, path: str | Path) -> bool:
         """Open an image file or a model folder; errors are shown, never raised."""
@@ -81,6 +82,8 @@ class FileCommands:
         def finished() -> None:
             if generation == self._model_load:
                 self.model_job = None
+                if self._preview_waits:
+                    self._auto_preview()
 
         self.show_status(f"Opening model {path.name}…")
         self.model_job = self.jobs.submit(load_model, path, name="Open model", on_result=loaded, on_error=failed,
@@ -119,7 +122,9 @@ class FileCommands:
             self.load_model_async(SAMPLE_MODEL, self._sample_model_loaded)
 
     def _sample_model_loaded(self, model: SinGANModel, path: Path) -> None:
+        """The sample's model, and at once one of its images on the canvas: what the studio is for."""
         self.doc.set_model(model, path)
+        self.generate_panel.request()
         self.show_status(f"Opened the sample and its model: {model.num_trained} scales on {model.device}")
 
     def open_image_dialog(self) -> None:

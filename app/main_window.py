@@ -219,7 +219,10 @@ class MainWindow(FileCommands, WindowActions, QMainWindow):
         self.generate_panel.trainRequested.connect(lambda: (self.docks["Train"].raise_(), self.train_panel.start(False)))
 
     def _auto_preview(self) -> None:
-        if self.doc.model is None and self.generate_panel.previewing:
+        """A preview for a photo with no model; while a model is being read (the sample's), it waits for
+        the outcome: the model's own sample replaces it, a failed read still gets it."""
+        self._preview_waits = self.loading_model
+        if self.doc.model is None and not self._preview_waits and self.generate_panel.previewing:
             self.generate_panel.request()
 
     def show_result(self, image: np.ndarray, params: dict) -> None:

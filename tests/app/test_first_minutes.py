@@ -204,3 +204,28 @@ def test_sketch_gan_steps_are_numbered_top_to_bottom(window):
     boxes.sort(key=lambda b: b.mapTo(panel, QPoint(0, 0)).y())
     numbers = [int(b.title().split(".")[0]) for b in boxes]
     assert len(numbers) >= 3 and numbers == sorted(numbers), [b.title() for b in boxes]
+
+
+def test_first_launch_shows_the_sample_models_own_image_and_a_failed_model_read_still_gets_a_preview(
+        window, qtbot, tmp_path, monkeypatch):
+    import app.file_commands as fc
+    from core.patchnn import ENGINE_NAME
+
+    window.open_sample()  # what `python main.py` does: the photo at once, its model from a worker
+    window.wait_idle()
+    qtbot.waitUntil(lambda: window.doc.shown is not None and window.doc.shown.params.get("engine") is not None,
+                    timeout=20_000)
+    window.wait_idle()
+    assert window.doc.model is not None and window.errors == []
+    assert window.doc.shown.params["engine"] != ENGINE_NAME  # SinGAN's sample, not a patch-NN preview
+    assert window.canvas.image().shape == window.doc.model.image.shape
+
+    broken = tmp_path / "broken.ganvas"
+    broken.mkdir()
+    (broken / "manifest.json").write_text("{")
+    monkeypatch.setattr(fc, "SAMPLE_MODEL", broken)
+    window.errors.clear()
+    window.open_sample()
+    qtbot.waitUntil(lambda: window.doc.shown is not None and window.doc.shown.params.get("engine") == ENGINE_NAME,
+                    timeout=20_000)
+    assert window.doc.model is None and window.errors  # the error was shown, the photo still got its preview
