@@ -52,6 +52,7 @@ class SinGANConfig:
     lambda_patch: float = 0.0  # weight of the 7×7 patch sliced-Wasserstein loss (GPDM) in the generator loss
     patch_directions: int = 64  # random projections of that loss, drawn afresh every step
     fine_iters: float = 1.0  # iteration multiplier at the finest scale, interpolated from 1 at the coarsest
+    coarsest_iters: int = 0  # iterations at the coarsest scale alone when > 0 (its ~25-px images are cheap)
     preset: str = "paper"
 
     def __post_init__(self) -> None:
@@ -78,6 +79,8 @@ class SinGANConfig:
             problems.append(f"lr_scale must be in (0, 1] (got {self.lr_scale})")
         if self.lambda_patch < 0 or self.patch_directions < 1:
             problems.append("lambda_patch must be ≥ 0 and patch_directions ≥ 1")
+        if self.coarsest_iters < 0:
+            problems.append(f"coarsest_iters must be ≥ 0 (got {self.coarsest_iters})")
         if not 0 < self.fine_iters <= 1:
             problems.append(f"fine_iters must be in (0, 1] (got {self.fine_iters})")
         if problems:
@@ -92,7 +95,10 @@ class SinGANConfig:
         return min(self.nfc * 2 ** (scale // self.nfc_double_every), self.max_nfc)
 
     def iters_at(self, scale: int, num_scales: int) -> int:
-        """Iterations for ``scale``: ``iters`` at the coarsest, ``iters · fine_iters`` at the finest."""
+        """Iterations for ``scale``: ``iters`` at the coarsest (or ``coarsest_iters``), ``iters · fine_iters``
+        at the finest."""
+        if scale == 0 and self.coarsest_iters:
+            return self.coarsest_iters
         t = scale / max(1, num_scales - 1)
         return max(1, round(self.iters * (1.0 + t * (self.fine_iters - 1.0))))
 

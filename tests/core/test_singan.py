@@ -424,3 +424,19 @@ def test_patch_swd_by_level_shows_a_moved_layout_at_the_coarsest_level(photo):
     assert len(moved) == 4
     assert moved[-1] > 3 * same[-1] and moved[-1] > 2 * moved[0]
     assert patch_swd([shifted], [big], directions=64) == pytest.approx(np.mean(moved))
+
+
+def test_coarsest_iters_trains_the_coarsest_scale_alone_longer_and_the_estimate_counts_it(photo, monkeypatch):
+    import core.singan.estimate as est
+
+    cfg = TINY.with_(iters=4, coarsest_iters=9)
+    totals: dict[int, int] = {}
+    model = train_singan(photo, cfg, seed=0, progress=lambda p: totals.setdefault(p.stage_index, p.total))
+    assert totals == {0: 9, **{n: 4 for n in range(1, model.num_scales)}}
+    assert [cfg.iters_at(n, 3) for n in range(3)] == [9, 4, 4]
+    assert TINY.with_(iters=4).iters_at(0, 3) == 4  # 0: the coarsest scale takes ``iters`` like the others
+    with pytest.raises(GanvasError, match="coarsest_iters"):
+        TINY.with_(coarsest_iters=-1)
+    monkeypatch.setattr(est, "_seconds_per_iteration", lambda c, shapes, n, dev: 1.0)  # 1 s per iteration
+    plain = est.estimate_training_seconds(TINY.with_(iters=4), 32, 48)
+    assert est.estimate_training_seconds(cfg, 32, 48) == pytest.approx(plain + 5)
