@@ -53,7 +53,8 @@ class FileCommands:
         except GanvasError as exc:
             self.show_error("Open", str(exc))
             return False
-        self._model_load += 1  # a model still loading belongs to what was open before
+        self._model_load += 1  # a model still loading belongs to what was open before: its result is dropped
+        self.model_job = None  # so nothing waits for it (the new photo's preview does not)
         self.doc.set_photo(loaded.rgb, p, loaded.notes)
         self.doc.set_model(None)
         self.canvas.zoom_fit()

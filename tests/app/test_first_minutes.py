@@ -229,3 +229,17 @@ def test_first_launch_shows_the_sample_models_own_image_and_a_failed_model_read_
     qtbot.waitUntil(lambda: window.doc.shown is not None and window.doc.shown.params.get("engine") == ENGINE_NAME,
                     timeout=20_000)
     assert window.doc.model is None and window.errors  # the error was shown, the photo still got its preview
+
+
+def test_a_photo_opened_while_the_samples_model_loads_still_gets_its_preview(window, qtbot, photo, tmp_path):
+    from core.images import encode_png
+    from core.patchnn import ENGINE_NAME
+
+    src = tmp_path / "mine.png"
+    src.write_bytes(encode_png(photo))
+    window.open_sample()  # its model now loads on a worker...
+    assert window.open_path(src)  # ...and the user opens a photo of their own meanwhile
+    qtbot.waitUntil(lambda: window.doc.shown is not None and window.doc.shown.params.get("engine") == ENGINE_NAME,
+                    timeout=20_000)
+    window.wait_idle()
+    assert window.doc.model is None and window.canvas.image().shape == photo.shape
