@@ -18,6 +18,7 @@ from core.images import encode_png
 from core.singan.config import PRESETS
 from core.singan.model import model_summary
 from core.singan.train import train_singan
+from tests.app.test_preview import shown_engine
 from tests.conftest import TINY_SINGAN
 
 TINY = TINY_SINGAN.with_(iters=20)
@@ -213,11 +214,10 @@ def test_first_launch_shows_the_sample_models_own_image_and_a_failed_model_read_
 
     window.open_sample()  # what `python main.py` does: the photo at once, its model from a worker
     window.wait_idle()
-    qtbot.waitUntil(lambda: window.doc.shown is not None and window.doc.shown.params.get("engine") is not None,
-                    timeout=20_000)
+    qtbot.waitUntil(lambda: shown_engine(window) is not None, timeout=20_000)
     window.wait_idle()
     assert window.doc.model is not None and window.errors == []
-    assert window.doc.shown.params["engine"] != ENGINE_NAME  # SinGAN's sample, not a patch-NN preview
+    assert shown_engine(window) != ENGINE_NAME  # SinGAN's sample, not a patch-NN preview
     assert window.canvas.image().shape == window.doc.model.image.shape
 
     broken = tmp_path / "broken.ganvas"
@@ -226,8 +226,7 @@ def test_first_launch_shows_the_sample_models_own_image_and_a_failed_model_read_
     monkeypatch.setattr(fc, "SAMPLE_MODEL", broken)
     window.errors.clear()
     window.open_sample()
-    qtbot.waitUntil(lambda: window.doc.shown is not None and window.doc.shown.params.get("engine") == ENGINE_NAME,
-                    timeout=20_000)
+    qtbot.waitUntil(lambda: shown_engine(window) == ENGINE_NAME, timeout=20_000)
     assert window.doc.model is None and window.errors  # the error was shown, the photo still got its preview
 
 
@@ -239,7 +238,6 @@ def test_a_photo_opened_while_the_samples_model_loads_still_gets_its_preview(win
     src.write_bytes(encode_png(photo))
     window.open_sample()  # its model now loads on a worker...
     assert window.open_path(src)  # ...and the user opens a photo of their own meanwhile
-    qtbot.waitUntil(lambda: window.doc.shown is not None and window.doc.shown.params.get("engine") == ENGINE_NAME,
-                    timeout=20_000)
+    qtbot.waitUntil(lambda: shown_engine(window) == ENGINE_NAME, timeout=20_000)
     window.wait_idle()
     assert window.doc.model is None and window.canvas.image().shape == photo.shape
