@@ -140,7 +140,8 @@ def main() -> None:
                 wall, cpu = results.get(key, {}).get("train_s", float("nan")), results.get(key, {}).get("cpu_s", float("nan"))
             else:
                 t0, c0 = time.perf_counter(), time.process_time()
-                model = train_singan(image, cfg, out_dir=folder, seed=args.seed, device="cpu")
+                model = train_singan(image, cfg, out_dir=folder, seed=args.seed, device="cpu",
+                                     progress=lambda p, run=key: p.warning and print(f"{run}: {p.warning}", flush=True))
                 wall, cpu = time.perf_counter() - t0, time.process_time() - c0
             figures, samples = measure(model, args.samples)
             results[key] = {"train_s": wall, "cpu_s": cpu, "scales": model.num_scales,

@@ -55,6 +55,7 @@ class Progress:
     eta_s: float | None = None  # seconds left for the whole job when known
     stage_index: int = 0
     stage_count: int = 1
+    warning: str = ""  # something the user should act on (the CLI prints it on its own line, the studio shows it)
 
     @property
     def fraction(self) -> float:
@@ -121,13 +122,14 @@ class ProgressReporter:
         stage_count: int = 1,
         remaining_steps_after: int = 0,
         force: bool = False,
+        warning: str = "",
     ) -> None:
         if self._progress is None:
             return
         if stage is not None and stage != self._stage:
             self.start_stage(stage)
         now = time.perf_counter()
-        if not (force or preview is not None or step >= total or now - self._last_emit >= self._interval):
+        if not (force or warning or preview is not None or step >= total or now - self._last_emit >= self._interval):
             return
         self._last_emit = now
         elapsed = now - self._stage_start
@@ -145,6 +147,7 @@ class ProgressReporter:
                 eta_s=eta,
                 stage_index=stage_index,
                 stage_count=stage_count,
+                warning=warning,
             )
         )
 

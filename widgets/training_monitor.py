@@ -199,6 +199,13 @@ class TrainingMonitor(QWidget):
         self.preview_caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.preview_caption.setWordWrap(True)
 
+        self.warning_label = QLabel("")
+        self.warning_label.setObjectName("trainingWarning")
+        self.warning_label.setWordWrap(True)
+        self.warning_label.setStyleSheet("color: #f0b44c;")
+        self.warning_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.warning_label.hide()
+
         self.note_label = QLabel("")
         self.note_label.setWordWrap(True)
         self.note_label.setStyleSheet("color: #9aa0a6;")
@@ -219,6 +226,7 @@ class TrainingMonitor(QWidget):
         top.addWidget(self.progress_bar)
         top.addWidget(self.status_label)
         top.addWidget(self.metrics_label)
+        top.addWidget(self.warning_label)
 
         plot_row = QHBoxLayout()
         plot_row.setSpacing(8)
@@ -269,6 +277,7 @@ class TrainingMonitor(QWidget):
         self._running = True
         self.title_label.setText(title)
         self.title_label.setStyleSheet("")
+        self.set_warning("")
         self.status_label.setText("Starting…")
         self.status_label.setStyleSheet("")
         self.metrics_label.setText("")
@@ -338,6 +347,11 @@ class TrainingMonitor(QWidget):
         sets of the same buttons, one of them greyed, confuses)."""
         self.cancel_button.setVisible(visible)
         self.resume_button.setVisible(visible)
+
+    def set_warning(self, text: str) -> None:
+        """Something the user should act on during the run (amber, stays until the next run); empty hides it."""
+        self.warning_label.setText(f"⚠ {text}" if text else "")
+        self.warning_label.setVisible(bool(text))
 
     def set_note(self, text: str) -> None:
         """A small grey note, e.g. 'longest GUI stall: 35 ms'; empty text hides it."""

@@ -331,6 +331,9 @@ class TrainPanel(Panel):
             self.status.emit("Cancelling training…")
 
     def _progress(self, p: Progress) -> None:
+        if p.warning:
+            self.monitor.set_warning(p.warning)
+            self.status.emit(f"Training: {p.warning}")
         if p.preview is not None:
             self.monitor.set_preview(p.preview, f"sample after scale {p.stage_index + 1}/{p.stage_count}")
         self.longest_stall_ms = max(self.longest_stall_ms, self.stall.longest_ms)

@@ -89,6 +89,10 @@ class TerminalProgress:
         key = (p.stage, p.stage_index, p.step, p.total)
         if done and key == self._finished:
             return  # the same final report again (e.g. a job that reports its end twice)
+        if p.warning:  # on its own line, whatever the bar does
+            sys.stdout.flush()
+            self.stream.write(("\n" if self.tty else "") + f"warning: {p.warning}\n")
+            self.stream.flush()
         line = self.line(p)
         if self.tty:
             sys.stdout.flush()

@@ -216,3 +216,39 @@ def reconstruct(model: SinGANModel, end_scale: int | None = None) -> torch.Tenso
     with torch.inference_mode():
         return run_scales(gens, model.noise_amps, model.shapes, noise, first=0, prev=None,
                           pad=model.config.pad, batch=1, device=model.device, noise_pad=model.config.noise_pad)
+
+
+#: A generator whose tanh is beyond ±0.99 on more than this share of its pixels has stopped learning.
+SATURATED_SHARE = 0.5
+
+
+def saturated_share(model: SinGANModel, scale: int) -> float:
+    """Share of scale ``scale``'s pixels where its generator's tanh is beyond ±0.99 on the reconstruction
+    path, where the photo is not black or white (the coarsest scale's output is the tanh itself, which
+    must reach ±1 there). Healthy models read ~0; a saturated generator passes (almost) no gradient, so
+    neither it nor the scales warm-started from it can learn, and the samples come out flat."""
+    prev = reconstruct(model, end_scale=scale - 1) if scale > 0 else None
+    h, w = model.shapes[scale]
+    pad, padded = model.config.pad, model.config.noise_pad and scale > 0
+    z = model.z_rec if scale == 0 else torch.zeros(1, 3, h + 2 * pad, w + 2 * pad)
+    noisy, _ = scale_inputs(prev, z, model.noise_amps[scale], (h, w), pad, padded, 1, model.device)
+    with torch.inference_mode():
+        out = torch.tanh(model.folded(scale).net(noisy.contiguous(memory_format=model.folded(scale).memory_format)))
+    grey = (model.reals[scale].abs() < 0.98).any(dim=1, keepdim=True)
+    return float(((out.abs() > 0.99) & grey).float().mean())
+
+
+def saturation_warning(model: SinGANModel, scales: Sequence[int]) -> str:
+    """A warning for the user naming those of ``scales`` whose generator is saturated, else ""."""
+    shares = {n: saturated_share(model, n) for n in scales}
+    bad = [n for n, share in shares.items() if share > SATURATED_SHARE]
+    if not bad:
+        return ""
+    which = ", ".join(str(n + 1) for n in bad)
+    worst = max(shares[n] for n in bad)
+    one = len(bad) == 1
+    subject = f"The generator of scale {which} is" if one else f"The generators of scales {which} are"
+    share = f"{worst:.0%}" if one else f"up to {worst:.0%}"
+    they, them = ("it", "it") if one else ("they", "them")
+    return (f"{subject} saturated (output stuck at ±1 on {share} of the pixels): {they} and the scales trained "
+            f"after {them} cannot learn, and the samples will come out flat. Cancel and train again with another seed.")

@@ -25,7 +25,7 @@ from core.images import as_rgb, image_hash, to_uint8
 from core.images import resize as resize_image
 from core.jobs import Cancelled, CancelToken, GanvasError, ProgressFn, ProgressReporter, check_cancel
 from core.singan.config import DEFAULT_PRESET, PRESETS, SinGANConfig
-from core.singan.generate import SampleSettings, reconstruct, run_scales, sample_tensor
+from core.singan.generate import SampleSettings, reconstruct, run_scales, sample_tensor, saturation_warning
 from core.singan.model import SinGANModel, load_model, save_model
 from core.singan.networks import Discriminator, Generator, make_networks
 from core.singan.pyramid import build_pyramid, pyramid_shapes, resize
@@ -131,7 +131,8 @@ def train_singan(
             save_model(model, out_dir, extra={f"D_last.{k}": v for k, v in d_state.items()})
         preview = to_uint8(sample_tensor(model, SampleSettings(seed=seed)))[0]
         reporter.report(iters, iters, preview=preview, stage_index=n, stage_count=model.num_scales,
-                        message=f"scale {n + 1} done in {model.scale_seconds[-1]:.0f} s", force=True)
+                        message=f"scale {n + 1} done in {model.scale_seconds[-1]:.0f} s", force=True,
+                        warning=saturation_warning(model, range(lo, n + 1)))
     return model
 
 

@@ -166,3 +166,21 @@ def test_spectrum_overlays_primitives_previews_while_their_panel_is_shown(window
     assert "training photo" in names()
     window.docks["Generate"].raise_()
     qtbot.waitUntil(lambda: not any(n.startswith("Primitives") for n in names()), timeout=30000)
+
+
+def test_a_saturated_scale_is_shown_in_the_train_dock_while_it_trains(window, qtbot, tmp_path):
+    """The settings of tests/core/test_singan.py under which the coarsest scale saturates."""
+    from tests.core.test_singan import CONCURRENT, _hubble_tiny
+
+    src = tmp_path / "hubble.png"
+    src.write_bytes(encode_png(_hubble_tiny()))
+    assert window.open_path(src)
+    panel = window.train_panel
+    panel.config = lambda: CONCURRENT.with_(lr_g=5e-3)
+    panel.out_dir = lambda: tmp_path / "autosave.ganvas"
+    with qtbot.waitSignal(window.doc.modelChanged, timeout=120_000):
+        panel.start()
+    window.wait_idle()
+    warning = panel.monitor.warning_label
+    assert warning.isVisibleTo(panel.monitor) and "scale 1 is saturated" in warning.text()
+    assert "another seed" in warning.text()

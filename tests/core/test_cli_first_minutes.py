@@ -210,3 +210,10 @@ def test_engine_sets_thread_and_kernel_cache_env_before_torch_loads_and_users_va
     env["ONEDNN_PRIMITIVE_CACHE_CAPACITY"] = "1024"
     out = subprocess.run([sys.executable, "-c", probe], env=env, cwd=root, capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["PASSIVE", "1024"]
+
+
+def test_terminal_progress_prints_a_warning_on_its_own_line():
+    log = io.StringIO()
+    bar = TerminalProgress(log, log_interval_s=5.0)
+    bar(Progress("Scale 1/4", 10, 10, warning="The generator of scale 1 is saturated"))
+    assert "warning: The generator of scale 1 is saturated\n" in log.getvalue()

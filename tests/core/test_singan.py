@@ -440,3 +440,44 @@ def test_coarsest_iters_trains_the_coarsest_scale_alone_longer_and_the_estimate_
     monkeypatch.setattr(est, "_seconds_per_iteration", lambda c, shapes, n, dev: 1.0)  # 1 s per iteration
     plain = est.estimate_training_seconds(TINY.with_(iters=4), 32, 48)
     assert est.estimate_training_seconds(cfg, 32, 48) == pytest.approx(plain + 5)
+
+
+#: Settings under which the coarsest generator of a tiny concurrent model on the (mostly black) Hubble
+#: photo saturates: ten times the learning rate, no BatchNorm. At the published rate it does not.
+def _hubble_tiny() -> np.ndarray:
+    from skimage import data
+
+    return cv2.resize(data.hubble_deep_field(), (48, 40), interpolation=cv2.INTER_AREA)
+
+
+def test_training_warns_when_a_scale_saturates_and_not_otherwise():
+    from core.singan.generate import saturated_share
+
+    for lr, expect_warning in ((5e-3, True), (5e-4, False)):
+        warnings = []
+        model = train_singan(_hubble_tiny(), CONCURRENT.with_(lr_g=lr), seed=0, device="cpu",
+                             progress=lambda p, w=warnings: p.warning and w.append((p.stage_index, p.warning)))
+        if expect_warning:
+            assert warnings and warnings[0][0] == 0, warnings
+            assert "scale 1 is saturated" in warnings[0][1] and "another seed" in warnings[0][1]
+        else:
+            assert warnings == [] and max(saturated_share(model, n) for n in range(model.num_scales)) < 0.05
+
+
+def test_saturation_names_the_stuck_scales_and_spares_a_black_photo(tiny_model):
+    import copy
+
+    from core.singan.generate import saturated_share, saturation_warning
+
+    model = copy.deepcopy(tiny_model)
+    assert saturation_warning(model, range(model.num_scales)) == ""
+    for n in (0, 2):
+        g = model.generators[n]
+        with torch.no_grad():
+            g.tail.bias.fill_(-20.0)  # tanh at −1 everywhere
+        model.set_generator(n, g)
+    warning = saturation_warning(model, range(model.num_scales))
+    assert warning.startswith("The generators of scales 1, 3 are saturated") and "100%" in warning
+    # a photo that is black at the coarsest scale needs its output at −1 there: not a saturation
+    model._reals = [torch.full_like(r, -1.0) if i == 0 else r for i, r in enumerate(model.reals)]
+    assert saturated_share(model, 0) == 0.0 and saturated_share(model, 2) == 1.0

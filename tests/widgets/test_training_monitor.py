@@ -96,8 +96,12 @@ def test_buttons_and_end_states(qtbot, monitor, photo):
     assert monitor.preview_caption.text() == "scale 3 sample"
     monitor.set_note("longest GUI stall: 31 ms")
     assert monitor.note_label.isVisibleTo(monitor)
+    monitor.set_warning("The generator of scale 2 is saturated")
     monitor.finish("Done in 4:05")
     assert monitor.progress_bar.value() == monitor.progress_bar.maximum()
+    assert monitor.warning_label.isVisibleTo(monitor) and "scale 2" in monitor.warning_label.text()  # outlives the run
+    monitor.start("Training again")
+    assert not monitor.warning_label.isVisibleTo(monitor)
 
 
 def test_view_range_moves_only_when_the_data_leaves_it(monitor):
