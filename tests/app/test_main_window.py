@@ -184,3 +184,4 @@ def test_a_saturated_scale_is_shown_in_the_train_dock_while_it_trains(window, qt
     warning = panel.monitor.warning_label
     assert warning.isVisibleTo(panel.monitor) and "scale 1 is saturated" in warning.text()
     assert "another seed" in warning.text()
+    assert "a scale saturated" in window.statusBar().currentMessage()
