@@ -225,8 +225,8 @@ SATURATED_SHARE = 0.5
 def saturated_share(model: SinGANModel, scale: int) -> float:
     """Share of scale ``scale``'s pixels where its generator's tanh is beyond ±0.99 on the reconstruction
     path, where the photo is not black or white (the coarsest scale's output is the tanh itself, which
-    must reach ±1 there). Healthy models read ~0; a saturated generator passes (almost) no gradient, so
-    neither it nor the scales warm-started from it can learn, and the samples come out flat."""
+    must reach ±1 there). Healthy models read ~0; a saturated generator passes almost no gradient, and
+    the scales warm-started from it tend to stay stuck too, so the samples come out flat."""
     prev = reconstruct(model, end_scale=scale - 1) if scale > 0 else None
     h, w = model.shapes[scale]
     pad, padded = model.config.pad, model.config.noise_pad and scale > 0
@@ -250,5 +250,6 @@ def saturation_warning(model: SinGANModel, scales: Sequence[int]) -> str:
     subject = f"The generator of scale {which} is" if one else f"The generators of scales {which} are"
     share = f"{worst:.0%}" if one else f"up to {worst:.0%}"
     they, them = ("it", "it") if one else ("they", "them")
-    return (f"{subject} saturated (output stuck at ±1 on {share} of the pixels): {they} and the scales trained "
-            f"after {them} cannot learn, and the samples will come out flat. Cancel and train again with another seed.")
+    return (f"{subject} saturated (output stuck at ±1 on {share} of the pixels): {they} pass{'es' if one else ''} "
+            f"almost no gradient, so the scales trained after {them} are likely to stay stuck and the samples to "
+            f"come out flat. Cancel and train again with another seed.")
