@@ -87,12 +87,13 @@ class TerminalProgress:
             self._last_stage, self._stage_start, self._stage_logged = stage, now, False
         done = p.step >= p.total
         key = (p.stage, p.stage_index, p.step, p.total)
+        if p.warning:  # on its own line (over a bar being redrawn), even on a report that repeats the last
+            sys.stdout.flush()
+            text = f"warning: {p.warning}"
+            self.stream.write(("\r" + text.ljust(120) if self.tty else text) + "\n")
+            self.stream.flush()
         if done and key == self._finished:
             return  # the same final report again (e.g. a job that reports its end twice)
-        if p.warning:  # on its own line, whatever the bar does
-            sys.stdout.flush()
-            self.stream.write(("\n" if self.tty else "") + f"warning: {p.warning}\n")
-            self.stream.flush()
         line = self.line(p)
         if self.tty:
             sys.stdout.flush()

@@ -8,7 +8,7 @@ start scale keeps the noise of the other scales unchanged.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -238,15 +238,19 @@ def saturated_share(model: SinGANModel, scale: int) -> float:
     return float(((out.abs() > 0.99) & grey).float().mean())
 
 
-def saturation_warning(model: SinGANModel, scales: Sequence[int]) -> str:
-    """A warning for the user naming those of ``scales`` whose generator is saturated, else ""."""
+def saturated_scales(model: SinGANModel, scales: Iterable[int]) -> dict[int, float]:
+    """Those of ``scales`` whose generator is saturated, with their saturated share."""
     shares = {n: saturated_share(model, n) for n in scales}
-    bad = [n for n, share in shares.items() if share > SATURATED_SHARE]
-    if not bad:
+    return {n: share for n, share in shares.items() if share > SATURATED_SHARE}
+
+
+def saturation_warning(stuck: dict[int, float]) -> str:
+    """The user's warning for :func:`saturated_scales`' answer; "" when it is empty."""
+    if not stuck:
         return ""
-    which = ", ".join(str(n + 1) for n in bad)
-    worst = max(shares[n] for n in bad)
-    one = len(bad) == 1
+    which = ", ".join(str(n + 1) for n in stuck)
+    worst = max(stuck.values())
+    one = len(stuck) == 1
     subject = f"The generator of scale {which} is" if one else f"The generators of scales {which} are"
     share = f"{worst:.0%}" if one else f"up to {worst:.0%}"
     they, them = ("it", "it") if one else ("they", "them")

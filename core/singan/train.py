@@ -25,7 +25,14 @@ from core.images import as_rgb, image_hash, to_uint8
 from core.images import resize as resize_image
 from core.jobs import Cancelled, CancelToken, GanvasError, ProgressFn, ProgressReporter, check_cancel
 from core.singan.config import DEFAULT_PRESET, PRESETS, SinGANConfig
-from core.singan.generate import SampleSettings, reconstruct, run_scales, sample_tensor, saturation_warning
+from core.singan.generate import (
+    SampleSettings,
+    reconstruct,
+    run_scales,
+    sample_tensor,
+    saturated_scales,
+    saturation_warning,
+)
 from core.singan.model import SinGANModel, load_model, save_model
 from core.singan.networks import Discriminator, Generator, make_networks
 from core.singan.pyramid import build_pyramid, pyramid_shapes, resize
@@ -113,6 +120,7 @@ def train_singan(
                             seed=int(seed)).to(dev)
     reporter = ProgressReporter(progress)
     cost = [config.iters_at(n, model.num_scales) * h * w for n, (h, w) in enumerate(shapes)]
+    warned: set[int] = set()  # scales already named as saturated: each is named once
     for n in range(model.num_trained, model.num_scales):
         t0 = time.perf_counter()
         iters = config.iters_at(n, model.num_scales)
@@ -130,9 +138,11 @@ def train_singan(
         if out_dir is not None:
             save_model(model, out_dir, extra={f"D_last.{k}": v for k, v in d_state.items()})
         preview = to_uint8(sample_tensor(model, SampleSettings(seed=seed)))[0]
+        stuck = saturated_scales(model, [k for k in range(lo, n + 1) if k not in warned])
+        warned.update(stuck)
         reporter.report(iters, iters, preview=preview, stage_index=n, stage_count=model.num_scales,
                         message=f"scale {n + 1} done in {model.scale_seconds[-1]:.0f} s", force=True,
-                        warning=saturation_warning(model, range(lo, n + 1)))
+                        warning=saturation_warning(stuck))
     return model
 
 

@@ -215,5 +215,7 @@ def test_engine_sets_thread_and_kernel_cache_env_before_torch_loads_and_users_va
 def test_terminal_progress_prints_a_warning_on_its_own_line():
     log = io.StringIO()
     bar = TerminalProgress(log, log_interval_s=5.0)
-    bar(Progress("Scale 1/4", 10, 10, warning="The generator of scale 1 is saturated"))
-    assert "warning: The generator of scale 1 is saturated\n" in log.getvalue()
+    bar._stage_start -= 2.0
+    bar(Progress("Scale 1/4", 10, 10))
+    bar(Progress("Scale 1/4", 10, 10, warning="The generator of scale 1 is saturated"))  # the scale's end, again
+    assert log.getvalue().splitlines()[-1] == "warning: The generator of scale 1 is saturated"

@@ -467,16 +467,16 @@ def test_training_warns_when_a_scale_saturates_and_not_otherwise():
 def test_saturation_names_the_stuck_scales_and_spares_a_black_photo(tiny_model):
     import copy
 
-    from core.singan.generate import saturated_share, saturation_warning
+    from core.singan.generate import saturated_scales, saturated_share, saturation_warning
 
     model = copy.deepcopy(tiny_model)
-    assert saturation_warning(model, range(model.num_scales)) == ""
+    assert saturated_scales(model, range(model.num_scales)) == {}
     for n in (0, 2):
         g = model.generators[n]
         with torch.no_grad():
             g.tail.bias.fill_(-20.0)  # tanh at −1 everywhere
         model.set_generator(n, g)
-    warning = saturation_warning(model, range(model.num_scales))
+    warning = saturation_warning(saturated_scales(model, range(model.num_scales)))
     assert warning.startswith("The generators of scales 1, 3 are saturated") and "100%" in warning
     # a photo that is black at the coarsest scale needs its output at −1 there: not a saturation
     model._reals = [torch.full_like(r, -1.0) if i == 0 else r for i, r in enumerate(model.reals)]
