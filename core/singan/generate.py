@@ -233,7 +233,7 @@ def saturated_share(model: SinGANModel, scale: int) -> float:
     z = model.z_rec if scale == 0 else torch.zeros(1, 3, h + 2 * pad, w + 2 * pad)
     noisy, _ = scale_inputs(prev, z, model.noise_amps[scale], (h, w), pad, padded, 1, model.device)
     with torch.inference_mode():
-        out = torch.tanh(model.folded(scale).net(noisy.contiguous(memory_format=model.folded(scale).memory_format)))
+        out = torch.tanh(model.folded(scale).net(noisy))
     grey = (model.reals[scale].abs() < 0.98).any(dim=1, keepdim=True)
     return float(((out.abs() > 0.99) & grey).float().mean())
 
