@@ -21,11 +21,18 @@ from app.workers import describe_error
 from core.checkpoints import MANIFEST_FILE, read_manifest
 from core.images import IMAGE_SUFFIXES, read_image, save_image
 from core.jobs import Cancelled, GanvasError
+from core.singan.generate import model_warning
 from core.singan.model import KIND as MODEL_KIND
 from core.singan.model import SinGANModel, load_model, save_model
 from widgets.gallery import caption_for
 
 IMAGE_FILTER = "Images (" + " ".join(f"*{s}" for s in IMAGE_SUFFIXES) + ")"
+
+
+def load_checked_model(path: Path) -> tuple[SinGANModel, str]:
+    """A model and its saturation warning ("" for a healthy one), both read on a worker."""
+    model = load_model(path)
+    return model, model_warning(model)
 
 
 def export_stem(params: dict) -> str:
@@ -72,9 +79,12 @@ class FileCommands:
         self._model_load += 1
         generation = self._model_load
 
-        def loaded(model: SinGANModel) -> None:
+        def loaded(result: tuple[SinGANModel, str]) -> None:
             if generation == self._model_load:
+                model, warning = result
                 then(model, path)
+                if warning:
+                    self.show_error("Open model", f"{path.name}: {warning}")
 
         def failed(exc: BaseException) -> None:
             if generation == self._model_load and not isinstance(exc, Cancelled):
@@ -87,8 +97,8 @@ class FileCommands:
                     self._auto_preview()
 
         self.show_status(f"Opening model {path.name}…")
-        self.model_job = self.jobs.submit(load_model, path, name="Open model", on_result=loaded, on_error=failed,
-                                          on_finished=finished)
+        self.model_job = self.jobs.submit(load_checked_model, path, name="Open model", on_result=loaded,
+                                          on_error=failed, on_finished=finished)
 
     @property
     def loading_model(self) -> bool:

@@ -168,11 +168,21 @@ def cmd_train(args, *, progress, cancel) -> None:
     print(f"trained {what} ({labels}) in {time.perf_counter() - t0:.0f} s -> {args.out}")
 
 
-def cmd_sample(args, *, progress, cancel) -> None:
-    from core.singan.generate import SampleSettings, sample
+def load_checked(path: str, device: str):
+    """The SinGAN model at ``path``; a saturated one is loaded too, with a warning on stderr."""
+    from core.singan.generate import model_warning
     from core.singan.model import load_model
 
-    model = load_model(args.model, args.device)
+    model = load_model(path, device)
+    if warning := model_warning(model):
+        print(f"warning: {path}: {warning}", file=sys.stderr)
+    return model
+
+
+def cmd_sample(args, *, progress, cancel) -> None:
+    from core.singan.generate import SampleSettings, sample
+
+    model = load_checked(args.model, args.device)
     settings = SampleSettings(start_scale=args.start_scale, diversity=args.diversity,
                               width_scale=args.width_scale, height_scale=args.height_scale, seed=args.seed)
     images = sample(model, settings, args.n, progress=progress, cancel=cancel)
@@ -187,10 +197,9 @@ def cmd_sample(args, *, progress, cancel) -> None:
 def cmd_evaluate(args, *, progress, cancel) -> None:
     from core.metrics import diversity, patch_swd
     from core.singan.generate import SampleSettings, sample
-    from core.singan.model import load_model
     from core.spectrum import spectral_distance
 
-    model = load_model(args.model, args.device)
+    model = load_checked(args.model, args.device)
     images = sample(model, SampleSettings(start_scale=args.start_scale, seed=args.seed), args.n,
                     progress=progress, cancel=cancel)
     result = {

@@ -86,11 +86,11 @@ def request_from_args(cls: type[TaskRequest], args: argparse.Namespace, model) -
 
 
 def cmd_apply(args, *, progress, cancel) -> None:
-    from core.singan.model import load_model
+    from core.cli.singan import load_checked
 
     cls = REQUESTS[args.task]
     out_path = Path(args.out or cls.default_out)
-    model = load_model(args.model, args.device)
+    model = load_checked(args.model, args.device)
     request = request_from_args(cls, args, model)
     request.check_output(out_path)
     for note in request.notes(model):

@@ -244,7 +244,7 @@ def saturated_scales(model: SinGANModel, scales: Iterable[int]) -> dict[int, flo
     return {n: share for n, share in shares.items() if share > SATURATED_SHARE}
 
 
-def saturation_warning(stuck: dict[int, float]) -> str:
+def saturation_warning(stuck: dict[int, float], advice: str = "Cancel and train again with another seed.") -> str:
     """The user's warning for :func:`saturated_scales`' answer; "" when it is empty."""
     if not stuck:
         return ""
@@ -256,4 +256,11 @@ def saturation_warning(stuck: dict[int, float]) -> str:
     they, them = ("it", "it") if one else ("they", "them")
     return (f"{subject} saturated (output stuck at ±1 on {share} of the pixels): {they} pass{'es' if one else ''} "
             f"almost no gradient, so the scales trained after {them} are likely to stay stuck and the samples to "
-            f"come out flat. Cancel and train again with another seed.")
+            f"come out flat. {advice}")
+
+
+def model_warning(model: SinGANModel) -> str:
+    """The saturation warning for a trained model as it is opened (models trained before training
+    checked for it, or whose warning went unread); "" for a healthy one."""
+    stuck = saturated_scales(model, range(model.num_trained))
+    return saturation_warning(stuck, f"It was trained with seed {model.seed}: train it again with another seed.")

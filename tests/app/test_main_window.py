@@ -185,3 +185,16 @@ def test_a_saturated_scale_is_shown_in_the_train_dock_while_it_trains(window, qt
     assert warning.isVisibleTo(panel.monitor) and "scale 1 is saturated" in warning.text()
     assert "another seed" in warning.text()
     assert "a scale saturated" in window.statusBar().currentMessage()
+
+
+def test_opening_a_saturated_model_opens_it_and_says_why_its_samples_are_flat(window, tmp_path, photo, tiny_singan):
+    from core.singan.model import save_model
+    from core.singan.train import train_singan
+    from tests.core.test_singan import _saturate
+
+    model = _saturate(train_singan(photo, tiny_singan.with_(iters=4), seed=5, device="cpu"), [2])
+    save_model(model, tmp_path / "stuck.ganvas")
+    assert window.open_model(tmp_path / "stuck.ganvas")
+    window.wait_idle()
+    assert window.doc.model is not None and window.doc.model.model_id == model.model_id
+    assert any("stuck.ganvas" in e and "scale 3 is saturated" in e and "seed 5" in e for e in window.errors), window.errors

@@ -471,13 +471,34 @@ def test_saturation_names_the_stuck_scales_and_spares_a_black_photo(tiny_model):
 
     model = copy.deepcopy(tiny_model)
     assert saturated_scales(model, range(model.num_scales)) == {}
-    for n in (0, 2):
-        g = model.generators[n]
-        with torch.no_grad():
-            g.tail.bias.fill_(-20.0)  # tanh at −1 everywhere
-        model.set_generator(n, g)
+    _saturate(model, [0, 2])
     warning = saturation_warning(saturated_scales(model, range(model.num_scales)))
     assert warning.startswith("The generators of scales 1, 3 are saturated") and "100%" in warning
     # a photo that is black at the coarsest scale needs its output at −1 there: not a saturation
     model._reals = [torch.full_like(r, -1.0) if i == 0 else r for i, r in enumerate(model.reals)]
     assert saturated_share(model, 0) == 0.0 and saturated_share(model, 2) == 1.0
+
+
+def _saturate(model, scales):
+    """``model`` with the generators of ``scales`` stuck at −1 (tanh far past its knee)."""
+    for n in scales:
+        g = model.generators[n]
+        with torch.no_grad():
+            g.tail.bias.fill_(-20.0)
+        model.set_generator(n, g)
+    return model
+
+
+def test_sampling_a_saturated_model_warns_and_still_samples(tiny_model, tmp_path, capsys):
+    import copy
+
+    import main
+
+    save_model(tiny_model, tmp_path / "ok.ganvas")
+    save_model(_saturate(copy.deepcopy(tiny_model), [1]), tmp_path / "stuck.ganvas")
+    assert main.main(["sample", str(tmp_path / "ok.ganvas"), "--n", "1", "--out", str(tmp_path / "a")]) == 0
+    assert "warning" not in capsys.readouterr().err
+    assert main.main(["sample", str(tmp_path / "stuck.ganvas"), "--n", "1", "--out", str(tmp_path / "b")]) == 0
+    err = capsys.readouterr().err
+    assert "stuck.ganvas" in err and "scale 2 is saturated" in err and "trained with seed 3" in err
+    assert len(list((tmp_path / "b").glob("*.png"))) == 1
