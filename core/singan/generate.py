@@ -222,26 +222,31 @@ def reconstruct(model: SinGANModel, end_scale: int | None = None) -> torch.Tenso
 SATURATED_SHARE = 0.5
 
 
-def saturated_share(model: SinGANModel, scale: int) -> float:
-    """Share of scale ``scale``'s pixels where its generator's tanh is beyond ±0.99 on the reconstruction
-    path, where the photo is not black or white (the coarsest scale's output is the tanh itself, which
-    must reach ±1 there). Healthy models read ~0; a saturated generator passes almost no gradient, and
-    the scales warm-started from it tend to stay stuck too, so the samples come out flat."""
-    prev = reconstruct(model, end_scale=scale - 1) if scale > 0 else None
-    h, w = model.shapes[scale]
-    pad, padded = model.config.pad, model.config.noise_pad and scale > 0
-    z = model.z_rec if scale == 0 else torch.zeros(1, 3, h + 2 * pad, w + 2 * pad)
-    noisy, _ = scale_inputs(prev, z, model.noise_amps[scale], (h, w), pad, padded, 1, model.device)
+def saturated_shares(model: SinGANModel, last: int) -> list[float]:
+    """For scales 0…``last``: the share of pixels where the generator's tanh is beyond ±0.99 on the
+    reconstruction path, counting only where the photo is not black or white (the coarsest scale's
+    output is the tanh itself, which must reach ±1 there). Healthy models read ~0; a saturated
+    generator passes almost no gradient, and the scales warm-started from it tend to stay stuck too,
+    so the samples come out flat. One pass up the path (the same steps as :func:`reconstruct`)."""
+    pad, x, shares = model.config.pad, None, []
     with torch.inference_mode():
-        out = torch.tanh(model.folded(scale).net(noisy))
-    grey = (model.reals[scale].abs() < 0.98).any(dim=1, keepdim=True)
-    return float(((out.abs() > 0.99) & grey).float().mean())
+        for n in range(last + 1):
+            h, w = model.shapes[n]
+            z = model.z_rec if n == 0 else torch.zeros(1, 3, h + 2 * pad, w + 2 * pad)
+            noisy, base = scale_inputs(x, z, model.noise_amps[n], (h, w), pad, model.config.noise_pad and n > 0, 1,
+                                       model.device)
+            out = torch.tanh(model.folded(n).net(noisy))
+            grey = (model.reals[n].abs() < 0.98).any(dim=1, keepdim=True)
+            shares.append(float(((out.abs() > 0.99) & grey).float().mean()))
+            x = out + base
+    return shares
 
 
 def saturated_scales(model: SinGANModel, scales: Iterable[int]) -> dict[int, float]:
     """Those of ``scales`` whose generator is saturated, with their saturated share."""
-    shares = {n: saturated_share(model, n) for n in scales}
-    return {n: share for n, share in shares.items() if share > SATURATED_SHARE}
+    scales = list(scales)
+    shares = saturated_shares(model, max(scales)) if scales else []
+    return {n: shares[n] for n in scales if shares[n] > SATURATED_SHARE}
 
 
 def saturation_warning(stuck: dict[int, float], advice: str = "Cancel and train again with another seed.") -> str:
