@@ -122,11 +122,16 @@ class TrainPanel(Panel):
         self.device = QComboBox()
         self.device.addItems(available_devices())
         self.device.setToolTip("CUDA appears only when torch sees a GPU")
+        self.seed = QSpinBox()
+        self.seed.setRange(0, 2**31 - 1)
+        self.seed.setToolTip("Seed of the networks' initialisation and the fixed noise: another seed trains "
+                             "another model of the same photo (try one when a scale saturates)")
         form = QFormLayout()
         form.addRow("Preset", self.preset)
         form.addRow("", self.preset_info)
         form.addRow("Max size", self.max_size)
         form.addRow("Device", self.device)
+        form.addRow("Seed", self.seed)
         form.addRow("Time", self.estimate)
 
         self.monitor = TrainingMonitor()
@@ -137,7 +142,7 @@ class TrainPanel(Panel):
         self.resume_btn = QPushButton("Resume")
         self.resume_btn.setToolTip("Continue an interrupted training from its last finished scale (Ctrl+Shift+T)")
         self.bar.add_button(self.resume_btn)
-        self.bar.lock(self.preset, self.max_size, self.device)
+        self.bar.lock(self.preset, self.max_size, self.device, self.seed)
         self.train_btn, self.cancel_btn = self.bar.start_button, self.bar.cancel_button
         lay = QVBoxLayout(self)
         lay.addLayout(form)
@@ -295,7 +300,7 @@ class TrainPanel(Panel):
     def start(self, resume: bool = False) -> None:
         if self.doc.photo is None or self.running:
             return
-        cfg, seed, out = self.config(), 0, self.out_dir()
+        cfg, seed, out = self.config(), self.seed.value(), self.out_dir()
         saved = self.autosaved()
         if saved is not None and not resume:  # Train over an interrupted run: ask, never silently start over
             choice = self.ask_start_over(int(saved["num_trained"]), len(saved["shapes"]))
@@ -332,7 +337,7 @@ class TrainPanel(Panel):
 
     def _progress(self, p: Progress) -> None:
         if p.warning:
-            self.monitor.set_warning(p.warning)
+            self.monitor.set_warning(f"{p.warning} The seed is set above, under Device.")
             self.status.emit(f"Training: {p.warning}")
         if p.preview is not None:
             self.monitor.set_preview(p.preview, f"sample after scale {p.stage_index + 1}/{p.stage_count}")

@@ -20,11 +20,12 @@ def test_open_train_generate_export_reopen(window, qtbot, tmp_path, photo, tiny_
     panel = window.train_panel
     panel.config = lambda: tiny_singan
     panel.out_dir = lambda: tmp_path / "autosave.ganvas"
+    panel.seed.setValue(6)
     with qtbot.waitSignal(window.doc.modelChanged, timeout=120_000):
         panel.start()
     window.wait_idle()
     model = window.doc.model
-    assert model is not None and model.complete
+    assert model is not None and model.complete and model.seed == 6  # the Train dock's seed
     # the training monitor showed the sample made after each scale; the last one stays
     caption = panel.monitor.preview_caption.text()
     assert caption.startswith("sample after scale") and not panel.monitor.preview.pixmap().isNull(), caption
