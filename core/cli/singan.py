@@ -7,12 +7,16 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from core.checkpoints import MANIFEST_FILE, CheckpointError
 from core.files import output_folder
 from core.images import IMAGE_SUFFIXES, read_image, save_image
 from core.jobs import GanvasError
 from core.singan.config import DEFAULT_PRESET, PRESET_DESCRIPTIONS
+
+if TYPE_CHECKING:  # torch loads only for the commands that need it
+    from core.singan.model import SinGANModel
 
 
 def _image_kinds() -> str:
@@ -168,7 +172,7 @@ def cmd_train(args, *, progress, cancel) -> None:
     print(f"trained {what} ({labels}) in {time.perf_counter() - t0:.0f} s -> {args.out}")
 
 
-def load_checked(path: str, device: str):
+def load_checked(path: str, device: str) -> SinGANModel:
     """The SinGAN model at ``path``; a saturated one is loaded too, with a warning on stderr."""
     from core.singan.generate import model_warning
     from core.singan.model import load_model
