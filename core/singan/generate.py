@@ -249,8 +249,9 @@ def saturated_scales(model: SinGANModel, scales: Iterable[int]) -> dict[int, flo
     return {n: shares[n] for n in scales if shares[n] > SATURATED_SHARE}
 
 
-def saturation_warning(stuck: dict[int, float], advice: str = "Cancel and train again with another seed.") -> str:
-    """The user's warning for :func:`saturated_scales`' answer; "" when it is empty."""
+def saturation_warning(model: SinGANModel, stuck: dict[int, float], *, opened: bool = False) -> str:
+    """The user's warning for :func:`saturated_scales`' answer (``opened``: for a trained model being
+    opened rather than a scale just trained); "" when it is empty."""
     if not stuck:
         return ""
     which = ", ".join(str(n + 1) for n in stuck)
@@ -259,13 +260,16 @@ def saturation_warning(stuck: dict[int, float], advice: str = "Cancel and train 
     subject = f"The generator of scale {which} is" if one else f"The generators of scales {which} are"
     share = f"{worst:.0%}" if one else f"up to {worst:.0%}"
     they, them = ("it", "it") if one else ("they", "them")
+    advice = (f"It was trained with seed {model.seed}: train it again with another seed" if opened else
+              "Cancel and train again with another seed")
+    if not model.config.batch_norm:
+        advice += " or the fast preset (its BatchNorm generators have not saturated in any run measured)"
     return (f"{subject} saturated (output stuck at ±1 on {share} of the pixels): {they} pass{'es' if one else ''} "
             f"almost no gradient, so the scales trained after {them} are likely to stay stuck and the samples to "
-            f"come out flat. {advice}")
+            f"come out flat. {advice}.")
 
 
 def model_warning(model: SinGANModel) -> str:
     """The saturation warning for a trained model as it is opened (models trained before training
     checked for it, or whose warning went unread); "" for a healthy one."""
-    stuck = saturated_scales(model, range(model.num_trained))
-    return saturation_warning(stuck, f"It was trained with seed {model.seed}: train it again with another seed.")
+    return saturation_warning(model, saturated_scales(model, range(model.num_trained)), opened=True)

@@ -142,7 +142,7 @@ def train_singan(
         warned.update(stuck)
         reporter.report(iters, iters, preview=preview, stage_index=n, stage_count=model.num_scales,
                         message=f"scale {n + 1} done in {model.scale_seconds[-1]:.0f} s", force=True,
-                        warning=saturation_warning(stuck))
+                        warning=saturation_warning(model, stuck))
     return model
 
 

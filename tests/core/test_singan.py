@@ -460,6 +460,7 @@ def test_training_warns_when_a_scale_saturates_and_not_otherwise():
         if expect_warning:
             assert warnings and warnings[0][0] == 0, warnings
             assert "scale 1 is saturated" in warnings[0][1] and "another seed" in warnings[0][1]
+            assert "or the fast preset" in warnings[0][1]  # a preset without BatchNorm: the one that has it
         else:
             assert warnings == [] and max(saturated_shares(model, model.num_scales - 1)) < 0.05
 
@@ -472,8 +473,9 @@ def test_saturation_names_the_stuck_scales_and_spares_a_black_photo(tiny_model):
     model = copy.deepcopy(tiny_model)
     assert saturated_scales(model, range(model.num_scales)) == {}
     _saturate(model, [0, 2])
-    warning = saturation_warning(saturated_scales(model, range(model.num_scales)))
+    warning = saturation_warning(model, saturated_scales(model, range(model.num_scales)))
     assert warning.startswith("The generators of scales 1, 3 are saturated") and "100%" in warning
+    assert "fast preset" not in warning  # it has BatchNorm already
     # a photo that is black at the coarsest scale needs its output at −1 there: not a saturation
     model._reals = [torch.full_like(r, -1.0) if i == 0 else r for i, r in enumerate(model.reals)]
     shares = saturated_shares(model, 2)
