@@ -218,7 +218,7 @@ def reconstruct(model: SinGANModel, end_scale: int | None = None) -> torch.Tenso
                           pad=model.config.pad, batch=1, device=model.device, noise_pad=model.config.noise_pad)
 
 
-#: A generator whose tanh is beyond ±0.99 on more than this share of its pixels has stopped learning.
+#: A generator whose tanh is beyond ±0.99 on more than this share of its pixels is saturated (almost no gradient).
 SATURATED_SHARE = 0.5
 
 
