@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from core.images import to_uint8
 from core.jobs import CancelToken, GanvasError, ProgressFn, ProgressReporter, check_cancel
 from core.singan.model import SinGANModel
+from core.singan.networks import FoldedGenerator
 from core.singan.pyramid import resize
 
 #: Largest output we generate in one go, in pixels (about 4K×4K), so a slip of a multiplier cannot eat all memory.
@@ -205,16 +206,21 @@ def sample(
     return np.stack(out)
 
 
-def reconstruct(model: SinGANModel, end_scale: int | None = None) -> torch.Tensor:
-    """The reconstruction x̃ from the fixed z* (zero noise above the coarsest scale): 1×3×H×W."""
-    last = model.num_trained - 1 if end_scale is None else end_scale
-    gens = [model.folded(i) for i in range(last + 1)]
+def rec_noise(model: SinGANModel) -> Callable[[int, int, int], torch.Tensor]:
+    """The reconstruction path's noise for :func:`run_scales`: z* at the coarsest scale, zeros above it."""
 
     def noise(s: int, h: int, w: int) -> torch.Tensor:
         return model.z_rec if s == 0 else torch.zeros(1, 3, 1, 1).expand(1, 3, h, w)
 
+    return noise
+
+
+def reconstruct(model: SinGANModel, end_scale: int | None = None) -> torch.Tensor:
+    """The reconstruction x̃ from the fixed z* (zero noise above the coarsest scale): 1×3×H×W."""
+    last = model.num_trained - 1 if end_scale is None else end_scale
+    gens = [model.folded(i) for i in range(last + 1)]
     with torch.inference_mode():
-        return run_scales(gens, model.noise_amps, model.shapes, noise, first=0, prev=None,
+        return run_scales(gens, model.noise_amps, model.shapes, rec_noise(model), first=0, prev=None,
                           pad=model.config.pad, batch=1, device=model.device, noise_pad=model.config.noise_pad)
 
 
@@ -227,19 +233,23 @@ def saturated_shares(model: SinGANModel, last: int) -> list[float]:
     reconstruction path, counting only where the photo is not black or white (the coarsest scale's
     output is the tanh itself, which must reach ±1 there). Healthy models read ~0; a saturated
     generator passes almost no gradient, and the scales warm-started from it tend to stay stuck too,
-    so the samples come out flat. One pass up the path (the same steps as :func:`reconstruct`)."""
-    pad, x, shares = model.config.pad, None, []
+    so the samples come out flat. One pass of :func:`reconstruct`'s path, keeping each generator's
+    own output (its result less the image it was added to)."""
+    outs: list[torch.Tensor] = []
+
+    def keeping_output(g: FoldedGenerator) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+        def run(noisy: torch.Tensor, base: torch.Tensor) -> torch.Tensor:
+            x = g(noisy, base)
+            outs.append(x - base)
+            return x
+        return run
+
+    gens = [keeping_output(model.folded(n)) for n in range(last + 1)]
     with torch.inference_mode():
-        for n in range(last + 1):
-            h, w = model.shapes[n]
-            z = model.z_rec if n == 0 else torch.zeros(1, 3, h + 2 * pad, w + 2 * pad)
-            noisy, base = scale_inputs(x, z, model.noise_amps[n], (h, w), pad, model.config.noise_pad and n > 0, 1,
-                                       model.device)
-            out = torch.tanh(model.folded(n).net(noisy))
-            grey = (model.reals[n].abs() < 0.98).any(dim=1, keepdim=True)
-            shares.append(float(((out.abs() > 0.99) & grey).float().mean()))
-            x = out + base
-    return shares
+        run_scales(gens, model.noise_amps, model.shapes, rec_noise(model), first=0, prev=None,
+                   pad=model.config.pad, batch=1, device=model.device, noise_pad=model.config.noise_pad)
+    grey = [(real.abs() < 0.98).any(dim=1, keepdim=True) for real in model.reals[: last + 1]]
+    return [float(((out.abs() > 0.99) & g).float().mean()) for out, g in zip(outs, grey)]
 
 
 def saturated_scales(model: SinGANModel, scales: Iterable[int]) -> dict[int, float]:

@@ -51,6 +51,7 @@ from core.singan.generate import (
     SampleSettings,
     noise_for,
     output_shapes,
+    rec_noise,
     run_scales,
     sample_tensor,
     scale_inputs,
@@ -594,7 +595,7 @@ def train_paint_scale(
     rng = torch.Generator().manual_seed(int(seed) * 31 + 11)
     with torch.no_grad():
         rec = run_scales(lower, model.noise_amps, model.shapes,
-                         lambda s, hh, ww: model.z_rec if s == 0 else torch.zeros(1, 3, hh, ww),
+                         rec_noise(model),
                          first=0, prev=None, pad=pad, batch=1, device=dev, noise_pad=noise_pad)
         z_prev = resize(rec, (h, w))
     amp = cfg.noise_amp_init * math.sqrt(F.mse_loss(real, z_prev).item())  # from the plain input, as published

@@ -12,7 +12,9 @@ import copy
 import math
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +29,7 @@ from core.jobs import Cancelled, CancelToken, GanvasError, ProgressFn, ProgressR
 from core.singan.config import DEFAULT_PRESET, PRESETS, SinGANConfig
 from core.singan.generate import (
     SampleSettings,
+    rec_noise,
     reconstruct,
     run_scales,
     sample_tensor,
@@ -211,8 +214,9 @@ class _Scale:
         return run_scales(self.gens[: last + 1], self.amps, m.shapes, noise, first=first, prev=prev,
                           pad=self.cfg.pad, batch=1, device=m.device, noise_pad=self.cfg.noise_pad)
 
-    def rec_noise(self, s: int, h: int, w: int) -> torch.Tensor:
-        return self.model.z_rec if s == 0 else torch.zeros(1, 3, 1, 1).expand(1, 3, h, w)
+    @cached_property
+    def rec_noise(self) -> Callable[[int, int, int], torch.Tensor]:
+        return rec_noise(self.model)
 
     def frozen_sample(self) -> torch.Tensor | None:
         """A fresh random image from the frozen scales, entering scale ``first`` (no gradients): from
