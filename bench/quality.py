@@ -103,6 +103,14 @@ def measure(model, n: int, seed: int = 1000) -> tuple[dict[str, float], np.ndarr
     return figures, samples
 
 
+def _log_scale(run: str, p) -> None:
+    """Print each finished scale (its time, and the tries a saturated one took) and every warning."""
+    if p.message.startswith("scale ") and " done in " in p.message:
+        print(f"{run}: {p.message}", flush=True)
+    if p.warning:
+        print(f"{run}: {p.warning}", flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--presets", nargs="+", default=["fast", "consingan"],
@@ -143,7 +151,7 @@ def main() -> None:
             else:
                 t0, c0 = time.perf_counter(), time.process_time()
                 model = train_singan(image, cfg, out_dir=folder, seed=args.seed, device="cpu",
-                                     progress=lambda p, run=key: p.warning and print(f"{run}: {p.warning}", flush=True))
+                                     progress=lambda p, run=key: _log_scale(run, p))
                 wall, cpu = time.perf_counter() - t0, time.process_time() - c0
             figures, samples = measure(model, args.samples)
             results[key] = {"train_s": wall, "cpu_s": cpu, "scales": model.num_scales,

@@ -336,6 +336,8 @@ class TrainPanel(Panel):
             self.status.emit("Cancelling training…")
 
     def _progress(self, p: Progress) -> None:
+        if p.preview is not None and p.message:  # a scale's end: "scale 2 done in 40 s (try 2: …)"
+            self.status.emit(f"Training: {p.message}")
         if p.warning:
             self.monitor.set_warning(f"{p.warning} The seed is set above, under Device.")
             self.status.emit(f"Training: {p.warning}")

@@ -259,9 +259,9 @@ def saturated_scales(model: SinGANModel, scales: Iterable[int]) -> dict[int, flo
     return {n: shares[n] for n in scales if shares[n] > SATURATED_SHARE}
 
 
-def saturation_warning(model: SinGANModel, stuck: dict[int, float], *, opened: bool = False) -> str:
+def saturation_warning(model: SinGANModel, stuck: dict[int, float], *, opened: bool = False, tries: int = 1) -> str:
     """The user's warning for :func:`saturated_scales`' answer (``opened``: for a trained model being
-    opened rather than a scale just trained); "" when it is empty."""
+    opened rather than a scale just trained; ``tries``: how often training tried that scale); "" when it is empty."""
     if not stuck:
         return ""
     which = ", ".join(str(n + 1) for n in stuck)
@@ -274,7 +274,8 @@ def saturation_warning(model: SinGANModel, stuck: dict[int, float], *, opened: b
               "Cancel and train again with another seed")
     if not model.config.batch_norm:
         advice += " or the fast preset (its BatchNorm generators have not saturated in any run measured)"
-    return (f"{subject} saturated (output stuck at ±1 on {share} of the pixels): {they} pass{'es' if one else ''} "
+    tried = f" after {tries} tries" if tries > 1 else ""
+    return (f"{subject} saturated{tried} (output stuck at ±1 on {share} of the pixels): {they} pass{'es' if one else ''} "
             f"almost no gradient, so the scales trained after {them} are likely to stay stuck and the samples to "
             f"come out flat. {advice}.")
 

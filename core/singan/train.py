@@ -46,6 +46,14 @@ from core.singan.pyramid import build_pyramid, pyramid_shapes, resize
 #: and a model trained with seed 0 sampled at seed 0 gave the photo back.
 _Z_REC_STREAM = 0x5EED_0000_0000
 
+#: A scale whose generator saturates (see ``saturated_scales``) is trained again, up to this many tries
+#: in all, each from another random start and with the generators' learning rate × ``RETRY_LR_FACTOR``
+#: once more: a saturation is an overshoot of Adam's steps. On the dark Hubble photo ConSinGAN's first
+#: stage ends saturated at two seeds in three at its own rate and at one in four at half of it.
+#: Autosave keeps only the kept try; resume repeats the same tries.
+SATURATION_ATTEMPTS = 3
+RETRY_LR_FACTOR = 0.5
+
 
 def gradient_penalty(d: Discriminator, real: torch.Tensor, fake: torch.Tensor, weight: float,
                      rng: torch.Generator | None = None) -> torch.Tensor:
@@ -128,25 +136,40 @@ def train_singan(
         t0 = time.perf_counter()
         iters = config.iters_at(n, model.num_scales)
         left_after = int(sum(cost[n + 1 :]) / (shapes[n][0] * shapes[n][1]))
-        try:
-            trained, d, amp = _train_scale(model, n, d_state, reporter, left_after, cancel)
-        except Cancelled as exc:
-            raise Cancelled(str(exc), kept=model) from None
+        lo = max(0, n - config.train_depth + 1)
+        tries = []  # (worst saturated share, try, its result, its stuck scales): the least stuck is kept
+        for attempt in range(SATURATION_ATTEMPTS):
+            try:
+                trained, d, amp = _train_scale(model, n, d_state, reporter, left_after, cancel, attempt=attempt)
+            except Cancelled as exc:
+                raise Cancelled(str(exc), kept=model) from None
+            stuck = saturated_scales(_with_scales(model, lo, trained, amp), [k for k in range(lo, n + 1) if k not in warned])
+            tries.append((max(stuck.values(), default=0.0), attempt, (trained, d, amp), stuck))
+            if not stuck:
+                break
+        _, kept, (trained, d, amp), stuck = min(tries, key=lambda t: t[:2])
         d_state = d.state_dict()
         model.critic = d_state
-        lo = n + 1 - len(trained)
         for k, g in enumerate(trained[:-1], start=lo):
             model.set_generator(k, g)
         model.add_scale(trained[-1], amp, time.perf_counter() - t0)
         if out_dir is not None:
             save_model(model, out_dir, extra={f"D_last.{k}": v for k, v in d_state.items()})
         preview = to_uint8(sample_tensor(model, SampleSettings(seed=seed)))[0]
-        stuck = saturated_scales(model, [k for k in range(lo, n + 1) if k not in warned])
         warned.update(stuck)
+        retried = ("" if len(tries) == 1 else f" (the least saturated of {len(tries)} tries)" if stuck else
+                   f" (try {kept + 1}: the {'one' if kept == 1 else 'ones'} before saturated)")
         reporter.report(iters, iters, preview=preview, stage_index=n, stage_count=model.num_scales,
-                        message=f"scale {n + 1} done in {model.scale_seconds[-1]:.0f} s", force=True,
-                        warning=saturation_warning(model, stuck))
+                        message=f"scale {n + 1} done in {model.scale_seconds[-1]:.0f} s{retried}", force=True,
+                        warning=saturation_warning(model, stuck, tries=len(tries)))
     return model
+
+
+def _with_scales(model: SinGANModel, lo: int, trained: list[Generator], amp: float) -> SinGANModel:
+    """``model`` as it would be with ``trained`` (scales ``lo``… , the last one new) in place: a view
+    for checking them before they are kept (the model itself is left as it was)."""
+    gens = [*model.generators[:lo], *(t.eval() for t in trained)]
+    return replace(model, generators=gens, noise_amps=[*model.noise_amps, amp], _folded={})
 
 
 def _z_rec(finest: np.ndarray, shapes: list[tuple[int, int]], config: SinGANConfig, seed: int) -> torch.Tensor:
@@ -234,18 +257,22 @@ class _Scale:
 
 def _train_scale(model: SinGANModel, n: int, d_state, reporter: ProgressReporter, left_after: int,
                  cancel: CancelToken | None, *, iters: int | None = None, depth: int | None = None,
-                 start: tuple[int, torch.Tensor] | None = None) -> tuple[list[Generator], Discriminator, float]:
+                 start: tuple[int, torch.Tensor] | None = None,
+                 attempt: int = 0) -> tuple[list[Generator], Discriminator, float]:
     """Train scale ``n`` (a new one, or one already trained: then it is trained further, starting from
     its generator, its noise amplitude and the critic ``d_state``) with the ``depth`` (default:
     ``train_depth``) scales below it, for ``iters`` (default: the config's) iterations. ``start``
-    (scale, image) makes the fakes start from that image entering that scale instead of from noise."""
+    (scale, image) makes the fakes start from that image entering that scale instead of from noise.
+    ``attempt`` > 0 draws another random start (init and noise) for a scale trained again after it
+    saturated, and scales the generators' learning rate by ``RETRY_LR_FACTOR ** attempt``."""
     cfg, dev = model.config, model.device
     real = model.reals[n]
     h, w = model.shapes[n]
     iters = cfg.iters_at(n, model.num_scales) if iters is None else int(iters)
     refine = n < model.num_trained
-    with torch.random.fork_rng(devices=[]):  # the init depends on (seed, scale) only, so resume is exact
-        torch.manual_seed(model.seed * 7919 + n)
+    key = model.seed * 7919 + n + attempt * 1_000_003
+    with torch.random.fork_rng(devices=[]):  # the init depends on (seed, scale, attempt) only, so resume is exact
+        torch.manual_seed(key)
         g, d = (net.to(dev) for net in make_networks(cfg, n))
     if refine:
         g = copy.deepcopy(model.generators[n])
@@ -259,13 +286,14 @@ def _train_scale(model: SinGANModel, n: int, d_state, reporter: ProgressReporter
     trained = [copy.deepcopy(model.generators[k]) for k in range(lo, n)] + [g]
     for t in trained:
         t.train().requires_grad_(True)
-    rng = torch.Generator().manual_seed(model.seed * 7919 + n)
+    rng = torch.Generator().manual_seed(key)
     amp = model.noise_amps[n] if refine else _noise_amp(model, n)
     sc = _Scale(model, n, lo, [model.folded(k) for k in range(lo)] + trained, [*model.noise_amps[:n], amp], rng,
                 *(start or (0, None)))
 
     opt_d = torch.optim.Adam(d.parameters(), lr=cfg.lr_d, betas=(cfg.beta1, cfg.beta2), foreach=True)
-    groups = [{"params": t.parameters(), "lr": cfg.lr_g * cfg.lr_scale ** (len(trained) - 1 - i)}
+    lr_g = cfg.lr_g * RETRY_LR_FACTOR ** attempt
+    groups = [{"params": t.parameters(), "lr": lr_g * cfg.lr_scale ** (len(trained) - 1 - i)}
               for i, t in enumerate(trained)]
     opt_g = torch.optim.Adam(groups, lr=cfg.lr_g, betas=(cfg.beta1, cfg.beta2), foreach=True)
     milestone = [max(1, int(iters * cfg.lr_decay_at))]
@@ -280,6 +308,8 @@ def _train_scale(model: SinGANModel, n: int, d_state, reporter: ProgressReporter
     # once per iteration, with its graph, and the generator step reuses it instead of running the scales again.
     one_fake = cfg.g_reuse_grad and not cfg.redraw_lower
     stage = f"Scale {n + 1}/{model.num_scales} ({w}×{h})"
+    if attempt:
+        stage += f", try {attempt + 1} of {SATURATION_ATTEMPTS} at generator lr ×{RETRY_LR_FACTOR ** attempt:g} (it saturated)"
     reporter.start_stage(stage)
     metrics: dict[str, float] = {}
     for it in range(iters):

@@ -1,6 +1,7 @@
 """SinGAN engine on tiny images: pyramid, networks, training, sampling, checkpoints, resume."""
 
 import json
+import re
 
 import cv2
 import numpy as np
@@ -453,16 +454,38 @@ def _hubble_tiny() -> np.ndarray:
 def test_training_warns_when_a_scale_saturates_and_not_otherwise():
     from core.singan.generate import saturated_shares
 
-    for lr, expect_warning in ((5e-3, True), (5e-4, False)):
+    for lr, expect_warning in ((3e-2, True), (5e-4, False)):  # at 3e-2 all three tries of scale 1 saturate
         warnings = []
         model = train_singan(_hubble_tiny(), CONCURRENT.with_(lr_g=lr), seed=0, device="cpu",
                              progress=lambda p, w=warnings: p.warning and w.append((p.stage_index, p.warning)))
         if expect_warning:
             assert warnings and warnings[0][0] == 0, warnings
-            assert "scale 1 is saturated" in warnings[0][1] and "another seed" in warnings[0][1]
+            assert "scale 1 is saturated after 3 tries" in warnings[0][1] and "another seed" in warnings[0][1]
             assert "or the fast preset" in warnings[0][1]  # a preset without BatchNorm: the one that has it
         else:
             assert warnings == [] and max(saturated_shares(model, model.num_scales - 1)) < 0.05
+
+
+def test_a_saturated_scale_is_trained_again_from_another_start_and_resumes_exactly(tmp_path):
+    from core.singan.generate import saturated_shares
+
+    cfg = CONCURRENT.with_(lr_g=5e-3)  # at seed 1 the first try of scale 1 saturates, the second does not
+    reports = []
+    straight = train_singan(_hubble_tiny(), cfg, seed=1, device="cpu", progress=reports.append)
+    assert any(p.stage.startswith("Scale 1/") and p.stage.endswith("try 2 of 3 at generator lr ×0.5 (it saturated)")
+               for p in reports)
+    assert any(re.fullmatch(r"scale 1 done in \d+ s \(try 2: the one before saturated\)", p.message) for p in reports)
+    assert not any(p.warning for p in reports) and max(saturated_shares(straight, straight.num_scales - 1)) < 0.5
+
+    token = CancelToken()
+    with pytest.raises(Cancelled):
+        train_singan(_hubble_tiny(), cfg, seed=1, device="cpu", out_dir=tmp_path / "m", cancel=token,
+                     progress=lambda p: p.stage_index >= 1 and token.set())
+    assert load_model(tmp_path / "m", "cpu").num_trained == 1  # the kept try was autosaved
+    resumed = train_singan(_hubble_tiny(), cfg, seed=1, device="cpu", out_dir=tmp_path / "m", resume=True)
+    for n in range(resumed.num_scales):
+        a, b = resumed.generators[n].state_dict(), straight.generators[n].state_dict()
+        assert all(torch.allclose(a[k], b[k], atol=1e-6) for k in a), f"scale {n} differs after resume"
 
 
 def test_saturation_names_the_stuck_scales_and_spares_a_black_photo(tiny_model):
