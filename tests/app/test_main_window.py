@@ -169,19 +169,28 @@ def test_spectrum_overlays_primitives_previews_while_their_panel_is_shown(window
     qtbot.waitUntil(lambda: not any(n.startswith("Primitives") for n in names()), timeout=30000)
 
 
-def test_a_saturated_scale_is_shown_in_the_train_dock_while_it_trains(window, qtbot, tmp_path):
-    """The settings of tests/core/test_singan.py under which every try of the coarsest scale saturates."""
+def _train_tiny_hubble(window, qtbot, tmp_path, lr: float, seed: int = 0, said: list | None = None):
+    """Train the tiny Hubble crop of tests/core/test_singan.py in the Train dock, at a raised generator
+    learning rate (there it saturates: at 3e-2 every try of the coarsest scale, at 5e-3 seed 1's first)."""
     from tests.core.test_singan import CONCURRENT, _hubble_tiny
 
     src = tmp_path / "hubble.png"
     src.write_bytes(encode_png(_hubble_tiny()))
     assert window.open_path(src)
     panel = window.train_panel
-    panel.config = lambda: CONCURRENT.with_(lr_g=3e-2)
+    panel.config = lambda: CONCURRENT.with_(lr_g=lr)
     panel.out_dir = lambda: tmp_path / "autosave.ganvas"
+    panel.seed.setValue(seed)
+    if said is not None:
+        window.statusBar().messageChanged.connect(said.append)
     with qtbot.waitSignal(window.doc.modelChanged, timeout=120_000):
         panel.start()
     window.wait_idle()
+    return panel
+
+
+def test_a_saturated_scale_is_shown_in_the_train_dock_while_it_trains(window, qtbot, tmp_path):
+    panel = _train_tiny_hubble(window, qtbot, tmp_path, 3e-2)
     warning = panel.monitor.warning_label
     assert warning.isVisibleTo(panel.monitor) and "is saturated after 3 tries" in warning.text()  # the latest named
     assert "another seed" in warning.text()
@@ -189,21 +198,8 @@ def test_a_saturated_scale_is_shown_in_the_train_dock_while_it_trains(window, qt
 
 
 def test_a_scale_trained_again_after_saturating_is_said_in_the_status_bar(window, qtbot, tmp_path):
-    """Seed 1 under the settings above: the first try of scale 1 saturates, the second is kept."""
-    from tests.core.test_singan import CONCURRENT, _hubble_tiny
-
-    src = tmp_path / "hubble.png"
-    src.write_bytes(encode_png(_hubble_tiny()))
-    assert window.open_path(src)
-    panel = window.train_panel
-    panel.config = lambda: CONCURRENT.with_(lr_g=5e-3)
-    panel.out_dir = lambda: tmp_path / "autosave.ganvas"
-    panel.seed.setValue(1)
     said = []
-    window.statusBar().messageChanged.connect(said.append)
-    with qtbot.waitSignal(window.doc.modelChanged, timeout=120_000):
-        panel.start()
-    window.wait_idle()
+    panel = _train_tiny_hubble(window, qtbot, tmp_path, 5e-3, seed=1, said=said)
     assert any(m.startswith("Training: scale 1 done in") and m.endswith("(try 2: the one before saturated)")
                for m in said), said
     assert not panel.monitor.warning_label.text()  # the kept try is healthy: nothing to act on
