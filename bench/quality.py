@@ -105,7 +105,7 @@ def measure(model, n: int, seed: int = 1000) -> tuple[dict[str, float], np.ndarr
 
 def _log_scale(run: str, p) -> None:
     """Print each finished scale (its time, and the tries a saturated one took) and every warning."""
-    if p.message.startswith("scale ") and " done in " in p.message:
+    if p.preview is not None and p.message:  # a scale's end carries its sample (as the Train dock reads it)
         print(f"{run}: {p.message}", flush=True)
     if p.warning:
         print(f"{run}: {p.warning}", flush=True)

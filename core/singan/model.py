@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -86,6 +86,14 @@ class SinGANModel:
         self.generators.append(g)
         self.noise_amps.append(float(noise_amp))
         self.scale_seconds.append(float(seconds))
+
+    def with_scales(self, lo: int, gens: list[Generator], noise_amp: float) -> SinGANModel:
+        """This model as it would be with ``gens`` as scales ``lo``… (the last one a new scale with
+        ``noise_amp``): a view for checking a training try before it is kept (this model is left as it
+        was). It shares the folded copies of the scales below ``lo``, which stay the same."""
+        folded = {k: f for k, f in self._folded.items() if k < lo}
+        return replace(self, generators=[*self.generators[:lo], *gens], noise_amps=[*self.noise_amps, noise_amp],
+                       _folded=folded)
 
     def to(self, device: torch.device | str) -> SinGANModel:
         self.device = torch.device(device)

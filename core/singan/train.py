@@ -136,14 +136,14 @@ def train_singan(
         t0 = time.perf_counter()
         iters = config.iters_at(n, model.num_scales)
         left_after = int(sum(cost[n + 1 :]) / (shapes[n][0] * shapes[n][1]))
-        lo = max(0, n - config.train_depth + 1)
         tries = []  # (worst saturated share, try, its result, its stuck scales): the least stuck is kept
         for attempt in range(SATURATION_ATTEMPTS):
             try:
                 trained, d, amp = _train_scale(model, n, d_state, reporter, left_after, cancel, attempt=attempt)
             except Cancelled as exc:
                 raise Cancelled(str(exc), kept=model) from None
-            stuck = saturated_scales(_with_scales(model, lo, trained, amp), [k for k in range(lo, n + 1) if k not in warned])
+            lo = n + 1 - len(trained)  # the lowest scale this try trained (ConSinGAN's trains the ones below too)
+            stuck = saturated_scales(model.with_scales(lo, trained, amp), [k for k in range(lo, n + 1) if k not in warned])
             tries.append((max(stuck.values(), default=0.0), attempt, (trained, d, amp), stuck))
             if not stuck:
                 break
@@ -163,13 +163,6 @@ def train_singan(
                         message=f"scale {n + 1} done in {model.scale_seconds[-1]:.0f} s{retried}", force=True,
                         warning=saturation_warning(model, stuck, tries=len(tries)))
     return model
-
-
-def _with_scales(model: SinGANModel, lo: int, trained: list[Generator], amp: float) -> SinGANModel:
-    """``model`` as it would be with ``trained`` (scales ``lo``… , the last one new) in place: a view
-    for checking them before they are kept (the model itself is left as it was)."""
-    gens = [*model.generators[:lo], *(t.eval() for t in trained)]
-    return replace(model, generators=gens, noise_amps=[*model.noise_amps, amp], _folded={})
 
 
 def _z_rec(finest: np.ndarray, shapes: list[tuple[int, int]], config: SinGANConfig, seed: int) -> torch.Tensor:
