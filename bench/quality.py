@@ -18,7 +18,9 @@ coarsest scale, and
 - diversity (SinGAN's: per-pixel std over samples / the photo's std);
 - near-copy rate (whole sample within 30/255 mean absolute difference of the photo) and copied area
   (blocks of 1/5 of the short side found verbatim in the photo, RMS < 4/255);
-- stuck scales: how many generators are saturated (tanh at ±1 on most pixels; training warns of it).
+- stuck scales: how many generators are saturated (tanh at ±1 on most pixels; training warns of it);
+- rec fit: the share of the photo's variance its reconstruction explains (below 0.4 training warns
+  that the model has not learnt its photo).
 A contact sheet per photo (the photo, then 7 samples per preset, one row each) and a JSON of all
 figures go to ``--out``; trained models too, so ``--reuse`` re-measures without retraining.
 """
@@ -48,7 +50,7 @@ from core.metrics import (  # noqa: E402
 )
 from core.presets import named_preset  # noqa: E402
 from core.singan.config import PRESETS, SinGANConfig, preset  # noqa: E402
-from core.singan.generate import SampleSettings, sample, saturated_scales  # noqa: E402
+from core.singan.generate import SampleSettings, reconstruction_fit, sample, saturated_scales  # noqa: E402
 from core.singan.model import load_model  # noqa: E402
 from core.singan.train import train_singan  # noqa: E402
 
@@ -99,6 +101,7 @@ def measure(model, n: int, seed: int = 1000) -> tuple[dict[str, float], np.ndarr
         "near_copy": near_copy_rate(samples, photo),
         "copied_area": copied_area(samples, photo),
         "stuck_scales": float(len(saturated_scales(model, range(model.num_trained)))),  # tanh at ±1: see README
+        "rec_fit": reconstruction_fit(model),
     }
     return figures, samples
 

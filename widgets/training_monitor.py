@@ -351,6 +351,7 @@ class TrainingMonitor(QWidget):
     def set_warning(self, text: str) -> None:
         """Something the user should act on during the run (amber, stays until the next run); empty hides it."""
         self.warning_label.setText(f"⚠ {text}" if text else "")
+        self.warning_label.setToolTip(text)  # whole, where a short dock clips the label
         self.warning_label.setVisible(bool(text))
 
     def set_note(self, text: str) -> None:

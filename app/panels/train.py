@@ -356,7 +356,7 @@ class TrainPanel(Panel):
         what = (f"scales {before + 1}–{model.num_scales} of {model.num_scales}" if before else
                 f"{model.num_scales} scales")
         self.monitor.finish(f"Done: trained {what} in {seconds:.0f} s")
-        warned = " Warning: a scale saturated (see the Train dock)." if self.monitor.warning_label.text() else ""
+        warned = " See the warning in the Train dock." if self.monitor.warning_label.text() else ""
         self.status.emit(f"Training done: {what} trained in {seconds:.0f} s.{warned}")
         self.modelTrained.emit(model, self.out_dir())
 

@@ -29,8 +29,10 @@ from core.jobs import Cancelled, CancelToken, GanvasError, ProgressFn, ProgressR
 from core.singan.config import DEFAULT_PRESET, PRESETS, SinGANConfig
 from core.singan.generate import (
     SampleSettings,
+    fit_warning,
     rec_noise,
     reconstruct,
+    reconstruction_fit,
     run_scales,
     sample_tensor,
     saturated_scales,
@@ -131,7 +133,7 @@ def train_singan(
                             seed=int(seed)).to(dev)
     reporter = ProgressReporter(progress)
     cost = [config.iters_at(n, model.num_scales) * h * w for n, (h, w) in enumerate(shapes)]
-    warned: set[int] = set()  # scales already named as saturated: each is named once
+    warned: dict[int, float] = {}  # scales named as saturated, with their share: each warning names them all
     for n in range(model.num_trained, model.num_scales):
         t0 = time.perf_counter()
         iters = config.iters_at(n, model.num_scales)
@@ -159,9 +161,12 @@ def train_singan(
         warned.update(stuck)
         retried = ("" if len(tries) == 1 else f" (the least saturated of {len(tries)} tries)" if stuck else
                    f" (try {kept + 1}: the {'one' if kept == 1 else 'ones'} before saturated)")
+        warning = saturation_warning(model, dict(sorted(warned.items())), tries=len(tries)) if stuck else ""
+        if n == model.num_scales - 1 and not warned:  # finished, and no saturation named the failure already
+            warning = fit_warning(model, reconstruction_fit(model))
         reporter.report(iters, iters, preview=preview, stage_index=n, stage_count=model.num_scales,
                         message=f"scale {n + 1} done in {model.scale_seconds[-1]:.0f} s{retried}", force=True,
-                        warning=saturation_warning(model, stuck, tries=len(tries)))
+                        warning=warning)
     return model
 
 

@@ -100,6 +100,7 @@ def test_buttons_and_end_states(qtbot, monitor, photo):
     monitor.finish("Done in 4:05")
     assert monitor.progress_bar.value() == monitor.progress_bar.maximum()
     assert monitor.warning_label.isVisibleTo(monitor) and "scale 2" in monitor.warning_label.text()  # outlives the run
+    assert monitor.warning_label.toolTip() == "The generator of scale 2 is saturated"  # whole, if the label is clipped
     monitor.start("Training again")
     assert not monitor.warning_label.isVisibleTo(monitor)
 
