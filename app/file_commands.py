@@ -30,7 +30,8 @@ IMAGE_FILTER = "Images (" + " ".join(f"*{s}" for s in IMAGE_SUFFIXES) + ")"
 
 
 def load_checked_model(path: Path) -> tuple[SinGANModel, str]:
-    """A model and its saturation warning ("" for a healthy one), both read on a worker."""
+    """A model and its warning (saturated, or not reconstructing its photo; "" for a healthy one), both read
+    on a worker."""
     model = load_model(path)
     return model, model_warning(model)
 

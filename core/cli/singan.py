@@ -173,7 +173,8 @@ def cmd_train(args, *, progress, cancel) -> None:
 
 
 def load_checked(path: str, device: str) -> SinGANModel:
-    """The SinGAN model at ``path``; a saturated one is loaded too, with a warning on stderr."""
+    """The SinGAN model at ``path``; a saturated or unfit one (see ``model_warning``) is loaded too, with a
+    warning on stderr."""
     from core.singan.generate import model_warning
     from core.singan.model import load_model
 

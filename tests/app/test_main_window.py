@@ -205,14 +205,22 @@ def test_a_scale_trained_again_after_saturating_is_said_in_the_status_bar(window
     assert "saturated" not in panel.monitor.warning_label.text()  # the kept try is not stuck: nothing to act on
 
 
-def test_opening_a_saturated_model_opens_it_and_says_why_its_samples_are_flat(window, tmp_path, photo, tiny_singan):
+def test_opening_a_saturated_or_unfit_model_opens_it_and_says_why_its_samples_are_flat(
+        window, tmp_path, photo, tiny_singan):
+    from core.singan.generate import UNFIT_SHARE, reconstruction_fit
     from core.singan.model import save_model
     from core.singan.train import train_singan
     from tests.core.test_singan import _saturate
 
-    model = _saturate(train_singan(photo, tiny_singan.with_(iters=4), seed=5, device="cpu"), [2])
-    save_model(model, tmp_path / "stuck.ganvas")
-    assert window.open_model(tmp_path / "stuck.ganvas")
+    model = train_singan(photo, tiny_singan.with_(iters=4), seed=5, device="cpu")  # too few iterations to fit
+    assert reconstruction_fit(model) < UNFIT_SHARE
+    save_model(model, tmp_path / "unfit.ganvas")
+    assert window.open_model(tmp_path / "unfit.ganvas")
     window.wait_idle()
     assert window.doc.model is not None and window.doc.model.model_id == model.model_id
+    assert any("unfit.ganvas" in e and "does not reconstruct its photo" in e and "seed 5" in e for e in window.errors)
+    save_model(_saturate(model, [2]), tmp_path / "stuck.ganvas")
+    assert window.open_model(tmp_path / "stuck.ganvas")
+    window.wait_idle()
+    assert window.doc.model.model_id == model.model_id
     assert any("stuck.ganvas" in e and "scale 3 is saturated" in e and "seed 5" in e for e in window.errors), window.errors
