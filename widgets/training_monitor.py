@@ -351,7 +351,10 @@ class TrainingMonitor(QWidget):
     def set_warning(self, text: str) -> None:
         """Something the user should act on during the run (amber, stays until the next run); empty hides it."""
         self.warning_label.setText(f"⚠ {text}" if text else "")
-        self.warning_label.setToolTip(text)  # whole, where a short dock clips the label
+        self.warning_label.setToolTip(text)
+        # every line of it, at the width it has now: the plot gives way (a wrapped label's own minimum is one line)
+        width = self.warning_label.width() if self.warning_label.isVisible() else self.width()
+        self.warning_label.setMinimumHeight(self.warning_label.heightForWidth(width) if text else 0)
         self.warning_label.setVisible(bool(text))
 
     def set_note(self, text: str) -> None:

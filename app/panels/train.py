@@ -154,6 +154,13 @@ class TrainPanel(Panel):
         self.memory_note.hide()
         lay.addWidget(self.memory_note)
         lay.addWidget(self.bar)
+        # After a warning (a saturated scale, a model that does not reconstruct its photo): the advice, one click.
+        self.next_seed_btn = QPushButton()
+        self.next_seed_btn.setToolTip("Start over with the next seed: another model of the same photo, with the "
+                                      "same preset and size (the autosave of this photo and settings is replaced)")
+        self.next_seed_btn.hide()
+        self._run_seed = 0  # the seed of the latest run
+        lay.addWidget(self.next_seed_btn)
         lay.addWidget(self.monitor, 1)
 
         # The expected training time, measured in a worker; coalesced: it runs once the settings have
@@ -169,6 +176,7 @@ class TrainPanel(Panel):
         self.bar.runningChanged.connect(self._running_changed)
         self.bar.said.connect(self.status)
         self.resume_btn.clicked.connect(lambda: self.start(resume=True))
+        self.next_seed_btn.clicked.connect(self.train_with_next_seed)
         self.preset.currentIndexChanged.connect(lambda _i: self._preset_changed(self.preset_name()))
         self.max_size.valueChanged.connect(lambda _v: self.refresh())
         self.device.currentIndexChanged.connect(lambda _i: self.refresh())
@@ -297,11 +305,19 @@ class TrainPanel(Panel):
         self.memory_note.setVisible(bool(message))
 
     # ------------------------------------------------------------ actions
-    def start(self, resume: bool = False) -> None:
+    def train_with_next_seed(self) -> None:
+        """What a training warning advises: the same settings, the next seed, from scratch (an interrupted
+        run of the old seed is not resumed: that would carry on with the seed that failed)."""
+        if self.running:
+            return
+        self.seed.setValue(self._run_seed + 1)
+        self.start(start_over=True)
+
+    def start(self, resume: bool = False, *, start_over: bool = False) -> None:
         if self.doc.photo is None or self.running:
             return
         cfg, seed, out = self.config(), self.seed.value(), self.out_dir()
-        saved = self.autosaved()
+        saved = None if start_over else self.autosaved()
         if saved is not None and not resume:  # Train over an interrupted run: ask, never silently start over
             choice = self.ask_start_over(int(saved["num_trained"]), len(saved["shapes"]))
             if choice == "cancel":
@@ -324,6 +340,8 @@ class TrainPanel(Panel):
             self.jobs.errorOccurred.emit("Training", str(exc))
             return
         self._estimate_timer.stop()
+        self._run_seed = seed  # a resumed run's own, which the Seed box may not show
+        self.next_seed_btn.hide()
         self.bar.run(train_job, self.doc.photo, cfg, out_dir=out, resume=resume, device=self.device.currentText(),
                      seed=seed, name="Training", title=f"{title} · {cfg.preset} · {cfg.max_size} px",
                      on_progress=self._progress, on_result=self._done, on_error=self._failed)
@@ -339,7 +357,9 @@ class TrainPanel(Panel):
         if p.preview is not None and p.message:  # a scale's end: "scale 2 done in 40 s (try 2: …)"
             self.status.emit(f"Training: {p.message}")
         if p.warning:
-            self.monitor.set_warning(f"{p.warning} The seed is set above, under Device.")
+            self.monitor.set_warning(p.warning)
+            self.next_seed_btn.setText(f"Train again with seed {self._run_seed + 1}")
+            self.next_seed_btn.show()
             self.status.emit(f"Training: {p.warning}")
         if p.preview is not None:
             self.monitor.set_preview(p.preview, f"sample after scale {p.stage_index + 1}/{p.stage_count}")
@@ -382,5 +402,6 @@ class TrainPanel(Panel):
         else:
             self.stall.stop()
             self.longest_stall_ms = max(self.longest_stall_ms, self.stall.longest_ms)
+        self.next_seed_btn.setEnabled(not running)  # during the run: Cancel (Esc) first
         self.trainingStateChanged.emit(running)
         self.refresh()

@@ -195,6 +195,12 @@ def test_a_saturated_scale_is_shown_in_the_train_dock_while_it_trains(window, qt
     assert warning.isVisibleTo(panel.monitor) and "scales 1, 2, 3, 4 are saturated after 3 tries" in warning.text()
     assert "another seed" in warning.text()
     assert "warning in the Train dock" in window.statusBar().currentMessage()
+    button = panel.next_seed_btn  # the advice, one click: same settings, the next seed, from scratch
+    assert button.isVisibleTo(panel) and button.isEnabled() and button.text() == "Train again with seed 1"
+    with qtbot.waitSignal(window.doc.modelChanged, timeout=120_000):
+        button.click()
+    window.wait_idle()
+    assert panel.seed.value() == 1 and window.doc.model.seed == 1
 
 
 def test_a_scale_trained_again_after_saturating_is_said_in_the_status_bar(window, qtbot, tmp_path):

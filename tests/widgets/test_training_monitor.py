@@ -100,7 +100,9 @@ def test_buttons_and_end_states(qtbot, monitor, photo):
     monitor.finish("Done in 4:05")
     assert monitor.progress_bar.value() == monitor.progress_bar.maximum()
     assert monitor.warning_label.isVisibleTo(monitor) and "scale 2" in monitor.warning_label.text()  # outlives the run
-    assert monitor.warning_label.toolTip() == "The generator of scale 2 is saturated"  # whole, if the label is clipped
+    assert monitor.warning_label.toolTip() == "The generator of scale 2 is saturated"
+    monitor.set_warning("The generator of scale 2 is saturated. " * 8)  # a long one keeps every line: the plot gives way
+    assert monitor.warning_label.minimumHeight() >= 3 * monitor.warning_label.fontMetrics().lineSpacing()
     monitor.start("Training again")
     assert not monitor.warning_label.isVisibleTo(monitor)
 
