@@ -306,9 +306,10 @@ def reconstruction_fit(model: SinGANModel) -> float:
 def fit_warning(model: SinGANModel, fit: float, *, opened: bool = False) -> str:
     """The user's warning for a finished model whose :func:`reconstruction_fit` is below
     :data:`UNFIT_SHARE`; "" otherwise."""
-    if fit >= UNFIT_SHARE:
+    if fit >= UNFIT_SHARE:  # NaN (weights gone NaN) is not, and warns
         return ""
-    return (f"The model does not reconstruct its photo (its reconstruction explains {max(fit, 0.0):.0%} of the "
+    shown = fit if fit > 0 else 0.0
+    return (f"The model does not reconstruct its photo (its reconstruction explains {shown:.0%} of the "
             f"photo's variation, a healthy model's two thirds or more): its samples are likely to be murky or "
             f"wrong. {_retrain_advice(model, opened, running=False)}")
 
