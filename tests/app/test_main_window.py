@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QScrollArea
 
@@ -201,6 +202,32 @@ def test_a_saturated_scale_is_shown_in_the_train_dock_while_it_trains(window, qt
         button.click()
     window.wait_idle()
     assert panel.seed.value() == 1 and window.doc.model.seed == 1
+
+
+def test_train_again_with_the_next_seed_starts_over_instead_of_resuming_the_failed_seed(window, qtbot, tmp_path):
+    from core.singan.model import load_model
+    from tests.core.test_singan import CONCURRENT, _hubble_tiny
+
+    src = tmp_path / "hubble.png"
+    src.write_bytes(encode_png(_hubble_tiny()))
+    assert window.open_path(src)
+    panel = window.train_panel
+    panel.config = lambda: CONCURRENT.with_(lr_g=3e-2, iters=40)  # scale 1 saturates; slow enough to cancel
+    panel.out_dir = lambda: tmp_path / "autosave.ganvas"
+    panel.start()
+    button = panel.next_seed_btn
+    qtbot.waitUntil(lambda: button.isVisibleTo(panel), timeout=120_000)  # the warning of scale 1
+    assert not button.isEnabled()  # while it trains: Cancel first
+    panel.cancel()
+    qtbot.waitUntil(lambda: not panel.running, timeout=120_000)
+    assert panel.resumable() and button.isEnabled()  # the failed seed's partial autosave is there
+    panel.ask_start_over = lambda *a: pytest.fail("asked to resume the seed that failed")
+    with qtbot.waitSignal(window.doc.modelChanged, timeout=120_000):
+        button.click()
+    qtbot.waitUntil(lambda: not panel.running, timeout=120_000)
+    window.wait_idle()
+    saved = load_model(tmp_path / "autosave.ganvas", "cpu")
+    assert saved.seed == 1 and saved.complete and window.doc.model.seed == 1
 
 
 def test_a_scale_trained_again_after_saturating_is_said_in_the_status_bar(window, qtbot, tmp_path):
