@@ -27,12 +27,12 @@ class ConvBlock(nn.Sequential):
 
 class _ConvStack(nn.Module):
     def __init__(self, channels: int, num_layers: int, out_channels: int, batch_norm: bool = True,
-                 slope: float = 0.2) -> None:
+                 slope: float = 0.2, generator: torch.Generator | None = None) -> None:
         super().__init__()
         self.head = ConvBlock(3, channels, batch_norm, slope)
         self.body = nn.Sequential(*[ConvBlock(channels, channels, batch_norm, slope) for _ in range(num_layers - 2)])
         self.tail = nn.Conv2d(channels, out_channels, 3, padding=0)
-        self.apply(init_weights)
+        self.apply(lambda m: init_weights(m, generator))
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         return self.tail(self.body(self.head(x)))
@@ -53,8 +53,9 @@ class Generator(_ConvStack):
     ``prev`` is either padded the same way (its centre is used) or already H×W.
     """
 
-    def __init__(self, channels: int, num_layers: int = 5, batch_norm: bool = True, slope: float = 0.2) -> None:
-        super().__init__(channels, num_layers, 3, batch_norm, slope)
+    def __init__(self, channels: int, num_layers: int = 5, batch_norm: bool = True, slope: float = 0.2,
+                 generator: torch.Generator | None = None) -> None:
+        super().__init__(channels, num_layers, 3, batch_norm, slope, generator)
         self.crop = num_layers
 
     def forward(self, noisy: torch.Tensor, prev: torch.Tensor) -> torch.Tensor:
@@ -65,29 +66,34 @@ class Generator(_ConvStack):
 class Discriminator(_ConvStack):
     """Markovian critic: one WGAN score per 11×11 patch, (N, 3, H, W) → (N, 1, H-2p, W-2p)."""
 
-    def __init__(self, channels: int, num_layers: int = 5, batch_norm: bool = True, slope: float = 0.2) -> None:
-        super().__init__(channels, num_layers, 1, batch_norm, slope)
+    def __init__(self, channels: int, num_layers: int = 5, batch_norm: bool = True, slope: float = 0.2,
+                 generator: torch.Generator | None = None) -> None:
+        super().__init__(channels, num_layers, 1, batch_norm, slope, generator)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.features(x)
 
 
-def init_weights(m: nn.Module) -> None:
+def init_weights(m: nn.Module, generator: torch.Generator | None = None) -> None:
     """The paper code's init: conv weights N(0, 0.02), BN weights N(1, 0.02), biases 0."""
     if isinstance(m, nn.Conv2d):
-        nn.init.normal_(m.weight, 0.0, 0.02)
+        nn.init.normal_(m.weight, 0.0, 0.02, generator=generator)
         if m.bias is not None:
             nn.init.zeros_(m.bias)
     elif isinstance(m, nn.BatchNorm2d):
-        nn.init.normal_(m.weight, 1.0, 0.02)
+        nn.init.normal_(m.weight, 1.0, 0.02, generator=generator)
         nn.init.zeros_(m.bias)
 
 
-def make_networks(config, scale: int) -> tuple[Generator, Discriminator]:
-    """The generator and critic a :class:`~core.singan.config.SinGANConfig` prescribes for ``scale``."""
+def make_networks(config, scale: int, seed: int | None = None) -> tuple[Generator, Discriminator]:
+    """The generator and critic a :class:`~core.singan.config.SinGANConfig` prescribes for ``scale``.
+    With ``seed`` their weights come from a generator of their own: seeding torch's global one instead
+    let any other thread that draws from it meanwhile (the Train dock's time estimate, another job)
+    change a training's start, so one seed trained two different models."""
     ch = config.channels_at(scale)
-    return (Generator(ch, config.num_layers, config.batch_norm, config.lrelu),
-            Discriminator(ch, config.num_layers, config.d_batch_norm, config.lrelu))
+    gen = None if seed is None else torch.Generator().manual_seed(int(seed))
+    return (Generator(ch, config.num_layers, config.batch_norm, config.lrelu, gen),
+            Discriminator(ch, config.num_layers, config.d_batch_norm, config.lrelu, gen))
 
 
 class FoldedGenerator(nn.Module):

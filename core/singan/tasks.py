@@ -610,9 +610,7 @@ def train_paint_scale(
                            first=0, prev=None, pad=pad, batch=1, device=dev, noise_pad=noise_pad)
             return _quantize_tensor(resize(x, (h, w)), pal_t)
 
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(model.seed * 7919 + 1000 + n)
-        g, d = (net.to(dev) for net in make_networks(cfg, n))
+    g, d = (net.to(dev) for net in make_networks(cfg, n, seed=model.seed * 7919 + 1000 + n))
     g.train().requires_grad_(True)
     opt_d = torch.optim.Adam(d.parameters(), lr=cfg.lr_d, betas=(cfg.beta1, cfg.beta2))
     opt_g = torch.optim.Adam(g.parameters(), lr=cfg.lr_g, betas=(cfg.beta1, cfg.beta2))

@@ -269,9 +269,7 @@ def _train_scale(model: SinGANModel, n: int, d_state, reporter: ProgressReporter
     iters = cfg.iters_at(n, model.num_scales) if iters is None else int(iters)
     refine = n < model.num_trained
     key = model.seed * 7919 + n + attempt * 1_000_003
-    with torch.random.fork_rng(devices=[]):  # the init depends on (seed, scale, attempt) only, so resume is exact
-        torch.manual_seed(key)
-        g, d = (net.to(dev) for net in make_networks(cfg, n))
+    g, d = (net.to(dev) for net in make_networks(cfg, n, seed=key))  # (seed, scale, try) only: resume is exact
     if refine:
         g = copy.deepcopy(model.generators[n])
         if d_state is not None:
