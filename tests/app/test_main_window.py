@@ -170,18 +170,25 @@ def test_spectrum_overlays_primitives_previews_while_their_panel_is_shown(window
     qtbot.waitUntil(lambda: not any(n.startswith("Primitives") for n in names()), timeout=30000)
 
 
-def _train_tiny_hubble(window, qtbot, tmp_path, lr: float, seed: int = 0, said: list | None = None):
-    """Train the tiny Hubble crop of tests/core/test_singan.py in the Train dock, at a raised generator
-    learning rate (there it saturates: at 3e-2 every try of the coarsest scale, at 5e-3 seed 1's first)."""
+def _tiny_hubble_in_train_dock(window, tmp_path, lr: float, seed: int = 0, **settings):
+    """The Train dock with the tiny Hubble crop of tests/core/test_singan.py open, set to train it at a
+    raised generator learning rate (there it saturates: at 3e-2 every try of the coarsest scale, at 5e-3
+    seed 1's first), autosaving into ``tmp_path``."""
     from tests.core.test_singan import CONCURRENT, _hubble_tiny
 
     src = tmp_path / "hubble.png"
     src.write_bytes(encode_png(_hubble_tiny()))
     assert window.open_path(src)
     panel = window.train_panel
-    panel.config = lambda: CONCURRENT.with_(lr_g=lr)
+    panel.config = lambda: CONCURRENT.with_(lr_g=lr, **settings)
     panel.out_dir = lambda: tmp_path / "autosave.ganvas"
     panel.seed.setValue(seed)
+    return panel
+
+
+def _train_tiny_hubble(window, qtbot, tmp_path, lr: float, seed: int = 0, said: list | None = None):
+    """Train the tiny Hubble crop in the Train dock (see :func:`_tiny_hubble_in_train_dock`) to the end."""
+    panel = _tiny_hubble_in_train_dock(window, tmp_path, lr, seed)
     if said is not None:
         window.statusBar().messageChanged.connect(said.append)
     with qtbot.waitSignal(window.doc.modelChanged, timeout=120_000):
@@ -206,14 +213,8 @@ def test_a_saturated_scale_is_shown_in_the_train_dock_while_it_trains(window, qt
 
 def test_train_again_with_the_next_seed_starts_over_instead_of_resuming_the_failed_seed(window, qtbot, tmp_path):
     from core.singan.model import load_model
-    from tests.core.test_singan import CONCURRENT, _hubble_tiny
 
-    src = tmp_path / "hubble.png"
-    src.write_bytes(encode_png(_hubble_tiny()))
-    assert window.open_path(src)
-    panel = window.train_panel
-    panel.config = lambda: CONCURRENT.with_(lr_g=3e-2, iters=40)  # scale 1 saturates; slow enough to cancel
-    panel.out_dir = lambda: tmp_path / "autosave.ganvas"
+    panel = _tiny_hubble_in_train_dock(window, tmp_path, 3e-2, iters=40)  # scale 1 saturates; slow enough to cancel
     panel.start()
     button = panel.next_seed_btn
     qtbot.waitUntil(lambda: button.isVisibleTo(panel), timeout=120_000)  # the warning of scale 1
