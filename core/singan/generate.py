@@ -268,9 +268,11 @@ def _retrain_advice(model: SinGANModel, opened: bool, *, running: bool) -> str:
     return advice + "."
 
 
-def saturation_warning(model: SinGANModel, stuck: dict[int, float], *, opened: bool = False, tries: int = 1) -> str:
+def saturation_warning(model: SinGANModel, stuck: dict[int, float], *, opened: bool = False, tries: int = 1,
+                       running: bool = False) -> str:
     """The user's warning for :func:`saturated_scales`' answer (``opened``: for a trained model being
-    opened rather than a scale just trained; ``tries``: how often training tried that scale); "" when it is empty."""
+    opened; ``tries``: how often training tried that scale; ``running``: scales are still to be trained,
+    so cancelling saves their time); "" when it is empty."""
     if not stuck:
         return ""
     which = ", ".join(str(n + 1) for n in stuck)
@@ -278,11 +280,12 @@ def saturation_warning(model: SinGANModel, stuck: dict[int, float], *, opened: b
     one = len(stuck) == 1
     subject = f"The generator of scale {which} is" if one else f"The generators of scales {which} are"
     share = f"{worst:.0%}" if one else f"up to {worst:.0%}"
-    they, them = ("it", "it") if one else ("they", "them")
+    they = "it" if one else "they"
     tried = f" after {tries} tries" if tries > 1 else ""
+    then = ("the scales still to train are likely to stay stuck and the samples to come out flat" if running else
+            "the samples are likely to come out flat")
     return (f"{subject} saturated{tried} (output stuck at ±1 on {share} of the pixels): {they} pass{'es' if one else ''} "
-            f"almost no gradient, so the scales trained after {them} are likely to stay stuck and the samples to "
-            f"come out flat. {_retrain_advice(model, opened, running=True)}")
+            f"almost no gradient, so {then}. {_retrain_advice(model, opened, running=running)}")
 
 
 #: A finished model whose reconstruction explains less than this share of its photo's variance has not

@@ -161,7 +161,8 @@ def train_singan(
         warned.update(stuck)
         retried = ("" if len(tries) == 1 else f" (the least saturated of {len(tries)} tries)" if stuck else
                    f" (try {kept + 1}: the {'one' if kept == 1 else 'ones'} before saturated)")
-        warning = saturation_warning(model, dict(sorted(warned.items())), tries=len(tries)) if stuck else ""
+        warning = saturation_warning(model, dict(sorted(warned.items())), tries=len(tries),
+                                     running=n < model.num_scales - 1) if stuck else ""
         if n == model.num_scales - 1 and not warned:  # finished, and no saturation named the failure already
             warning = fit_warning(model, reconstruction_fit(model))
         reporter.report(iters, iters, preview=preview, stage_index=n, stage_count=model.num_scales,

@@ -502,6 +502,10 @@ def test_saturation_names_the_stuck_scales_and_spares_a_black_photo(tiny_model):
     warning = saturation_warning(model, saturated_scales(model, range(model.num_scales)))
     assert warning.startswith("The generators of scales 1, 3 are saturated") and "100%" in warning
     assert "fast preset" not in warning  # it has BatchNorm already
+    # after the last scale there is nothing left to cancel, nor scales still to train
+    assert "Train it again with another seed" in warning and "still to train" not in warning
+    mid_run = saturation_warning(model, saturated_scales(model, range(model.num_scales)), running=True)
+    assert "the scales still to train are likely to stay stuck" in mid_run and "Cancel and train again" in mid_run
     # a photo that is black at the coarsest scale needs its output at −1 there: not a saturation
     model._reals = [torch.full_like(r, -1.0) if i == 0 else r for i, r in enumerate(model.reals)]
     shares = saturated_shares(model, 2)
