@@ -16,11 +16,9 @@ while a job runs, since there one spinning thread beat two (0.5-0.6 against 0.05
 from __future__ import annotations
 
 import os
-import random
 import threading
 import time
 
-import numpy as np
 import torch
 
 from core.jobs import GanvasError
@@ -54,12 +52,6 @@ def pick_device(name: str | None = None) -> torch.device:
 
 def is_cuda(device: torch.device | str) -> bool:
     return torch.device(device).type == "cuda"
-
-
-def seed_everything(seed: int) -> None:
-    random.seed(seed)
-    np.random.seed(seed % (2**32))
-    torch.manual_seed(seed)
 
 
 def make_generator(seed: int, device: torch.device | str = "cpu") -> torch.Generator:

@@ -1,6 +1,10 @@
 """Shared test setup: headless Qt, few threads, fixed seeds, tiny real photos."""
 
 import os
+import random
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # One OpenMP thread that sleeps when idle: tiny tensors gain nothing from a second thread, and
@@ -31,3 +35,33 @@ TINY_SINGAN = SinGANConfig(max_size=32, min_size=12, iters=30, d_steps=1, g_step
 @pytest.fixture(scope="session")
 def tiny_singan() -> SinGANConfig:
     return TINY_SINGAN
+
+
+@pytest.fixture
+def others_drawing() -> Callable[[], object]:
+    """A context in which another thread keeps seeding and drawing from torch's and Python's global
+    generators, as the Train dock's time estimate and a second studio job do on their threads."""
+    import torch
+
+    @contextmanager
+    def drawing() -> Iterator[None]:
+        stop = threading.Event()
+
+        def draw() -> None:
+            k = 0
+            while not stop.is_set():
+                torch.manual_seed(k)
+                random.seed(k)
+                torch.randn(64)
+                random.random()
+                k += 1
+
+        other = threading.Thread(target=draw)
+        other.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            other.join()
+
+    return drawing

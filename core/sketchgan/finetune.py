@@ -25,7 +25,6 @@ from __future__ import annotations
 import copy
 import math
 import os
-import random
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -37,6 +36,7 @@ from core.device import pick_device
 from core.images import image_hash, make_grid
 from core.jobs import GanvasError, Progress
 from core.presets import named_preset
+from core.sketchgan import draws
 from core.sketchgan.augment import diff_augment
 from core.sketchgan.evaluate import edge_match
 from core.sketchgan.loop import run_steps, training_record
@@ -460,11 +460,12 @@ def sketch_tune(
         seed = config.seed + attempt
         run = _TuneRun(base, config, seed, real_sketches, real_images)
         stage = "sketch fine-tuning" if attempt == 0 else f"sketch fine-tuning, try {attempt + 1} (seed {seed})"
-        run_steps(
-            run.step, start=0, iters=config.iters, stage=stage, preview_every=config.preview_every,
-            autosave_every=config.autosave_every, save=lambda st, fin, r=run: save(r, st, fin),
-            preview=run.preview, progress=progress, cancel=cancel,
-        )
+        with draws.drawing_from(run.draws):
+            run_steps(
+                run.step, start=0, iters=config.iters, stage=stage, preview_every=config.preview_every,
+                autosave_every=config.autosave_every, save=lambda st, fin, r=run: save(r, st, fin),
+                preview=run.preview, progress=progress, cancel=cancel,
+            )
         if not checked:
             best = (0.0, run)
             break
@@ -522,13 +523,13 @@ class _TuneRun:
                  real_images: torch.Tensor | None) -> None:
         self.config, self.seed, self.real_sketches, self.real_images = config, seed, real_sketches, real_images
         self.device = device = base.generator.device
-        torch.manual_seed(seed)
-        random.seed(seed)
+        self.draws = draws.Draws(seed, device)  # its initial weights, latents and noise (draws.py says why)
         self.gen = torch.Generator().manual_seed(seed)
         self.g0 = g0 = base.generator.eval().requires_grad_(False)  # the original model: frozen
         g = copy.deepcopy(g0)
         if config.trainable == "w_shift" and not g.config.w_shift:
-            g = _with_w_shift(g)
+            with draws.drawing_from(self.draws):
+                g = _with_w_shift(g)
         self.g = g.train().requires_grad_(False)
         self.params = params = _trainable_params(g, config.trainable)
         for p in params:
@@ -541,7 +542,8 @@ class _TuneRun:
         ]
         self.g_opt = torch.optim.Adam([gr for gr in groups if gr["params"]], lr=config.lr, betas=config.betas)
 
-        self.d_sketch = Discriminator(base.config).to(device)
+        with draws.drawing_from(self.draws):
+            self.d_sketch = Discriminator(base.config).to(device)
         if config.sketch_d_from_image_d:
             self.d_sketch.load_state_dict(base.discriminator.state_dict())
         self.d_image = None
@@ -575,7 +577,7 @@ class _TuneRun:
         b = self.config.batch
         if self.real_images is None:  # samples of the frozen base
             with torch.no_grad():
-                return self.g0(torch.randn(b, self.g0.style_dim, device=self.device))
+                return self.g0(draws.randn(b, self.g0.style_dim, device=self.device))
         idx = torch.randint(0, len(self.real_images), (b,), generator=self.gen).tolist()
         return self.real_images[idx].to(self.device)
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 import os
-import random
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ from core.device import pick_device
 from core.images import centre_square, image_hash, list_images, load_image, make_grid
 from core.jobs import GanvasError, ProgressReporter, check_cancel
 from core.presets import named_preset
+from core.sketchgan import draws
 from core.sketchgan.augment import diff_augment
 from core.sketchgan.loop import run_steps, training_record
 from core.sketchgan.model import (
@@ -45,6 +45,9 @@ from core.sketchgan.model import (
 from core.sketchgan.stylegan import Discriminator, Generator, StyleGANConfig
 
 PREVIEW_SEEDS = list(range(16))
+#: Offset of the training's draws (latents, noise, mixing, flips) from the batches' stream, which is
+#: keyed by seed × 1000 + rank + step too: the two should not be the same numbers.
+_TRAINING_DRAWS = 0x5EED_D0
 
 
 class PretrainError(GanvasError):
@@ -168,7 +171,7 @@ class ImageFolderData(torch.utils.data.Dataset):
 
     def __getitem__(self, i: int) -> torch.Tensor:
         x = self.images[i]
-        if self.flip and random.random() < 0.5:
+        if self.flip and draws.uniform() < 0.5:
             x = x.flip(-1)
         return x
 
@@ -212,7 +215,7 @@ def r1_penalty(real_pred: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
 def path_length_penalty(
     fake: torch.Tensor, latents: torch.Tensor, mean_path: torch.Tensor, decay: float = 0.01
 ):
-    noise = torch.randn_like(fake) / math.sqrt(fake.shape[2] * fake.shape[3])
+    noise = draws.randn(*fake.shape, device=fake.device) / math.sqrt(fake.shape[2] * fake.shape[3])
     (grad,) = autograd.grad(outputs=(fake * noise).sum(), inputs=latents, create_graph=True)
     lengths = torch.sqrt(grad.pow(2).sum(2).mean(1))
     new_mean = mean_path + decay * (lengths.mean().detach() - mean_path)
@@ -220,9 +223,9 @@ def path_length_penalty(
 
 
 def mixing_latents(batch: int, dim: int, prob: float, device) -> list[torch.Tensor]:
-    if prob > 0 and random.random() < prob:
-        return list(torch.randn(2, batch, dim, device=device).unbind(0))
-    return [torch.randn(batch, dim, device=device)]
+    if prob > 0 and draws.uniform() < prob:
+        return list(draws.randn(2, batch, dim, device=device).unbind(0))
+    return [draws.randn(batch, dim, device=device)]
 
 
 def lazy_adam(params, lr: float, betas: tuple[float, float], reg_every: int) -> torch.optim.Adam:
@@ -304,11 +307,10 @@ def train_gan(
             f"Training images are {tuple(sample.shape)}, but the model is {mc.size}×{mc.size}: "
             "resize the data or change the model size."
         )
-    torch.manual_seed(config.seed)  # same initial weights on every rank (DDP also broadcasts them)
-    random.seed(config.seed + rank)
-    g = Generator(mc).to(device)
-    d = Discriminator(mc).to(device)
-    g_ema = Generator(mc).to(device)
+    with draws.drawing_from(draws.Draws(config.seed)):  # same initial weights on every rank (DDP also broadcasts them)
+        g = Generator(mc).to(device)
+        d = Discriminator(mc).to(device)
+        g_ema = Generator(mc).to(device)
     g_ema.load_state_dict(g.state_dict())
     g_ema.eval().requires_grad_(False)
     g_opt = lazy_adam(
@@ -425,11 +427,12 @@ def train_gan(
         accumulate(g_ema, g, ema_decay)
         return metrics
 
-    step = run_steps(
-        one_step, start=start, iters=config.iters, stage="pretraining", preview_every=config.preview_every,
-        autosave_every=config.autosave_every, save=save, preview=lambda: _preview(g_ema, mc.size),
-        after_save=barrier, progress=progress if rank == 0 else None, cancel=cancel,
-    )
+    with draws.drawing_from(draws.Draws(_TRAINING_DRAWS + config.seed * 1000 + rank + start, device)):
+        step = run_steps(
+            one_step, start=start, iters=config.iters, stage="pretraining", preview_every=config.preview_every,
+            autosave_every=config.autosave_every, save=save, preview=lambda: _preview(g_ema, mc.size),
+            after_save=barrier, progress=progress if rank == 0 else None, cancel=cancel,
+        )
     barrier()
     return StyleGANModel(g_ema, d, mc, {"source": "pretrain", "data": info, "model_id": f"{out.name}-{step}"}, out)
 

@@ -13,7 +13,6 @@ which is rosinality's table for ``max_channels=512``; a small ``max_channels`` g
 from __future__ import annotations
 
 import math
-import random
 from dataclasses import asdict, dataclass
 
 import torch
@@ -21,6 +20,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from core.jobs import GanvasError
+from core.sketchgan import draws
 
 BLUR_KERNEL = (1, 3, 3, 1)
 SQRT2 = math.sqrt(2.0)
@@ -159,7 +159,7 @@ class EqualConv2d(nn.Module):
 
     def __init__(self, in_ch: int, out_ch: int, k: int, stride: int = 1, padding: int = 0, bias: bool = True):
         super().__init__()
-        self.weight = nn.Parameter(torch.randn(out_ch, in_ch, k, k))
+        self.weight = nn.Parameter(draws.randn(out_ch, in_ch, k, k))
         self.scale = 1 / math.sqrt(in_ch * k * k)
         self.stride = stride
         self.padding = padding
@@ -175,7 +175,7 @@ class EqualLinear(nn.Module):
     def __init__(self, in_dim: int, out_dim: int, bias: bool = True, bias_init: float = 0.0, lr_mul: float = 1.0,
                  activation: str | None = None) -> None:
         super().__init__()
-        self.weight = nn.Parameter(torch.randn(out_dim, in_dim).div_(lr_mul))
+        self.weight = nn.Parameter(draws.randn(out_dim, in_dim).div_(lr_mul))
         self.bias = nn.Parameter(torch.zeros(out_dim).fill_(bias_init)) if bias else None
         self.activation = activation
         self.scale = (1 / math.sqrt(in_dim)) * lr_mul
@@ -213,7 +213,7 @@ class ModulatedConv2d(nn.Module):
             self.blur = Blur(blur_kernel, pad=((p + 1) // 2, p // 2))
         self.scale = 1 / math.sqrt(in_ch * k * k)
         self.padding = k // 2
-        self.weight = nn.Parameter(torch.randn(1, out_ch, in_ch, k, k))
+        self.weight = nn.Parameter(draws.randn(1, out_ch, in_ch, k, k))
         self.modulation = EqualLinear(style_dim, in_ch, bias_init=1)
         self.demodulate = demodulate
 
@@ -270,14 +270,14 @@ class NoiseInjection(nn.Module):
 
     def forward(self, x: torch.Tensor, noise: torch.Tensor | None = None) -> torch.Tensor:
         if noise is None:
-            noise = x.new_empty(x.shape[0], 1, x.shape[2], x.shape[3]).normal_()
+            noise = draws.randn(x.shape[0], 1, x.shape[2], x.shape[3], device=x.device).to(x.dtype)
         return x + self.weight * noise
 
 
 class ConstantInput(nn.Module):
     def __init__(self, channel: int, size: int = 4) -> None:
         super().__init__()
-        self.input = nn.Parameter(torch.randn(1, channel, size, size))
+        self.input = nn.Parameter(draws.randn(1, channel, size, size))
 
     def forward(self, batch: int) -> torch.Tensor:
         return self.input.expand(batch, -1, -1, -1)
@@ -354,7 +354,7 @@ class Generator(nn.Module):
         self.noises = nn.Module()
         for i in range(self.num_layers):
             res = 2 ** ((i + 5) // 2)
-            self.noises.register_buffer(f"noise_{i}", torch.randn(1, 1, res, res))
+            self.noises.register_buffer(f"noise_{i}", draws.randn(1, 1, res, res))
         in_ch = c.channels(4)
         for i in range(3, self.log_size + 1):
             out_ch = c.channels(2**i)
@@ -417,7 +417,7 @@ class Generator(nn.Module):
             latent = s if s.ndim == 3 else s.unsqueeze(1).expand(-1, self.n_latent, -1)
         else:
             if inject_index is None:
-                inject_index = random.randint(1, self.n_latent - 1)
+                inject_index = draws.randint(1, self.n_latent - 1)
             latent = torch.cat(
                 [
                     styles[0].unsqueeze(1).expand(-1, inject_index, -1),

@@ -560,27 +560,11 @@ def test_a_finished_model_that_does_not_reconstruct_its_photo_is_named_when_trai
     assert model_warning(partial) == ""  # an autosave mid-run may still catch up: not judged
 
 
-def test_one_seed_trains_one_model_while_other_threads_draw_from_torchs_global_generator(photo):
-    import threading
-
+def test_one_seed_trains_one_model_while_other_threads_draw_from_torchs_global_generator(photo, others_drawing):
     cfg = TINY.with_(iters=4)
     quiet = train_singan(photo, cfg, seed=2, device="cpu")
-    stop = threading.Event()
-
-    def draw() -> None:  # as the Train dock's time estimate and other jobs do on their own threads
-        k = 0
-        while not stop.is_set():
-            torch.manual_seed(k)
-            torch.randn(64)
-            k += 1
-
-    other = threading.Thread(target=draw)
-    other.start()
-    try:
+    with others_drawing():
         busy = train_singan(photo, cfg, seed=2, device="cpu")
-    finally:
-        stop.set()
-        other.join()
     for n in range(quiet.num_scales):
         a, b = quiet.generators[n].state_dict(), busy.generators[n].state_dict()
         assert all(torch.equal(a[k], b[k]) for k in a), f"scale {n + 1} started elsewhere"

@@ -366,6 +366,24 @@ def test_pretrain_autosaves_and_resumes_where_it_stopped(tmp_path):
                   out_dir=tmp_path / "m")
 
 
+def test_one_seed_pretrains_and_tunes_one_model_while_other_threads_draw_from_the_global_generators(tmp_path,
+                                                                                                   others_drawing):
+    data = torch.rand(10, 3, 32, 32) * 2 - 1
+    sketch, tune = [circle_sketch(32)], tune_preset("cpu", iters=3, l_image=0.0, retries=0, seed=4)
+
+    def both(out: Path) -> tuple[StyleGANModel, StyleGANModel]:
+        base = train_gan(data, tiny_pretrain(mixing=0.9, seed=3), out_dir=out)
+        return base, sketch_tune(base, sketch, tune)
+
+    quiet = both(tmp_path / "quiet")
+    with others_drawing():
+        busy = both(tmp_path / "busy")
+    for a, b in zip(quiet, busy):
+        wa, wb = a.generator.state_dict(), b.generator.state_dict()
+        assert all(torch.equal(wa[k], wb[k]) for k in wa)
+        assert np.array_equal(generate_images(a, [1, 2]), generate_images(b, [1, 2]))
+
+
 def test_save_load_round_trip_keeps_samples(tmp_path):
     model = tiny_model()
     save_model(tmp_path / "m", model.generator, model.discriminator, {"source": "test"})
