@@ -53,6 +53,7 @@ class SinGANConfig:
     patch_directions: int = 64  # random projections of that loss, drawn afresh every step
     fine_iters: float = 1.0  # iteration multiplier at the finest scale, interpolated from 1 at the coarsest
     coarsest_iters: int = 0  # iterations at the coarsest scale alone when > 0 (its ~25-px images are cheap)
+    ema_share: float = 0.0  # > 0: the kept generators are their weights' running average, half-life this share of the iterations so far
     preset: str = "paper"
 
     def __post_init__(self) -> None:
@@ -79,6 +80,8 @@ class SinGANConfig:
             problems.append(f"lr_scale must be in (0, 1] (got {self.lr_scale})")
         if self.lambda_patch < 0 or self.patch_directions < 1:
             problems.append("lambda_patch must be ≥ 0 and patch_directions ≥ 1")
+        if not 0 <= self.ema_share <= 1:
+            problems.append(f"ema_share must be in [0, 1] (got {self.ema_share})")
         if self.coarsest_iters < 0:
             problems.append(f"coarsest_iters must be ≥ 0 (got {self.coarsest_iters})")
         if not 0 < self.fine_iters <= 1:
@@ -125,8 +128,9 @@ class SinGANConfig:
 #: ``fast``: the CPU recipe chosen with bench/quality.py (README has the table and what else was tried):
 #: SinGAN's 32-channel BatchNorm networks trained one scale at a time on a pyramid at scale factor 0.65
 #: from a 25-px coarsest side (4 scales for a 128×85 photo, 5 for a square one), 2 critic and 2
-#: generator steps, 250 iterations at the coarsest scale falling to 125 at the finest, and a weak patch
-#: sliced-Wasserstein loss (GPDM) next to the adversarial one. Denser pyramids, concurrent scales,
+#: generator steps, 250 iterations at the coarsest scale falling to 125 at the finest, a weak patch
+#: sliced-Wasserstein loss (GPDM) next to the adversarial one, and each scale's generator kept as the
+#: running average of its weights (half-life 8 % of the iterations so far). Denser pyramids, concurrent scales,
 #: noise padding and a stronger patch loss scored better on patch SWD but left grain and smears the eye
 #: and a patch classifier see (README).
 PRESETS: dict[str, SinGANConfig] = {
@@ -140,6 +144,7 @@ PRESETS: dict[str, SinGANConfig] = {
         d_steps=2,
         g_steps=2,
         lambda_patch=30.0,
+        ema_share=0.08,
     ),
     "consingan": SinGANConfig(
         preset="consingan",
@@ -163,7 +168,7 @@ PRESETS: dict[str, SinGANConfig] = {
 
 #: One line per preset for the studio's Train dock and ``--help``.
 PRESET_DESCRIPTIONS: dict[str, str] = {
-    "fast": "CPU recipe: SinGAN on 4–5 scales + a weak patch loss, 128 px, one thread; 3–5 min on 2 cores",
+    "fast": "CPU recipe: SinGAN on 4–5 scales, a weak patch loss, averaged weights; 128 px, one thread; 3–5 min on 2 cores",
     "consingan": "ConSinGAN (WACV 2021) as published: 6 stages, 3 concurrent; tens of minutes on a CPU",
     "paper": "SinGAN (ICCV 2019) as published: 250 px, 2000 iterations per scale; hours on a CPU",
 }

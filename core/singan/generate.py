@@ -289,7 +289,7 @@ def saturation_warning(model: SinGANModel, stuck: dict[int, float], *, opened: b
 
 
 #: A finished model whose reconstruction explains less than this share of its photo's variance has not
-#: learnt the photo. Every healthy model measured explains 72 % or more (fast on 6 photos, ConSinGAN on
+#: learnt the photo. Every healthy model measured explains 70 % or more (fast on 6 photos, ConSinGAN on
 #: chelsea and brick, 128 px); the ConSinGAN runs of Hubble whose samples came out as murk, dark bubbles
 #: or one flat colour explain 10 % or less.
 UNFIT_SHARE = 0.4

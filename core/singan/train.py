@@ -192,9 +192,14 @@ def _resume(out_dir, finest: np.ndarray, config: SinGANConfig, dev: torch.device
     if image_hash(model.image) != image_hash(finest):
         raise GanvasError(f"Cannot resume '{out_dir}': it was trained on a different image. Choose another output folder.")
     if model.config != config:
+        was, now = model.config.to_dict(), config.to_dict()
+        changed = ", ".join(f"{k} {was[k]!r} there, {now[k]!r} now" for k in now if k != "preset" and was.get(k) != now[k])
+        same_name = model.config.preset == config.preset
         raise GanvasError(
-            f"Cannot resume '{out_dir}': it was trained with other settings (preset '{model.config.preset}', "
-            f"max size {model.config.max_size}). Use the same settings or another output folder."
+            f"Cannot resume '{out_dir}': it was trained with other settings (preset '{model.config.preset}'"
+            f"{' of an earlier version' if same_name else ''}: {changed}). "
+            + ("Train it again from the start, or choose another output folder." if same_name else
+               "Use the same settings or another output folder.")
         )
     try:
         tensors = load_checkpoint(out_dir).tensors
@@ -308,6 +313,7 @@ def _train_scale(model: SinGANModel, n: int, d_state, reporter: ProgressReporter
     if attempt:
         stage += f", try {attempt + 1} of {SATURATION_ATTEMPTS} at generator lr ×{RETRY_LR_FACTOR ** attempt:g} (it saturated)"
     reporter.start_stage(stage)
+    ema = _WeightAverage(trained, cfg.ema_share) if cfg.ema_share > 0 else None
     metrics: dict[str, float] = {}
     for it in range(iters):
         check_cancel(cancel)
@@ -346,6 +352,8 @@ def _train_scale(model: SinGANModel, n: int, d_state, reporter: ProgressReporter
             loss.backward()
             for _ in range(cfg.g_steps if cfg.g_reuse_grad else 1):
                 opt_g.step()
+        if ema is not None:
+            ema.update(it)
         sched_d.step()
         sched_g.step()
         if it % 10 == 0 or it == iters - 1:
@@ -354,7 +362,48 @@ def _train_scale(model: SinGANModel, n: int, d_state, reporter: ProgressReporter
                 metrics["patch"] = patch.item()
         reporter.report(it + 1, iters, stage=stage, metrics=metrics, stage_index=n,
                         stage_count=model.num_scales, remaining_steps_after=left_after)
+    if ema is not None:
+        ema.apply()
+        _recalibrate_batch_norm(trained, lambda: sc.run(sc.first, n, sc.frozen_sample(), sc.noise))
     return [t.eval() for t in trained], d, amp
+
+
+class _WeightAverage:
+    """An exponential moving average of generators' weights whose half-life grows with training: a
+    ``share`` of the iterations so far (StyleGAN2-ADA ramps its G_ema so), so the random start fades
+    fast and the average covers the end of training. BatchNorm's running statistics are not averaged:
+    they are measured again for the averaged weights (``_recalibrate_batch_norm``)."""
+
+    def __init__(self, nets: list[torch.nn.Module], share: float) -> None:
+        self.params = [p for net in nets for p in net.parameters()]
+        self.avg = [p.detach().clone() for p in self.params]
+        self.share = share
+
+    def update(self, it: int) -> None:
+        decay = 0.5 ** (1.0 / max(1.0, self.share * (it + 1)))
+        with torch.no_grad():
+            torch._foreach_lerp_(self.avg, [p.detach() for p in self.params], 1.0 - decay)
+
+    def apply(self) -> None:
+        with torch.no_grad():
+            for p, a in zip(self.params, self.avg):
+                p.copy_(a)
+
+
+def _recalibrate_batch_norm(nets: list[torch.nn.Module], forward: Callable[[], torch.Tensor], passes: int = 16) -> None:
+    """BatchNorm's running statistics measured anew as the plain mean over ``passes`` training-mode
+    forward passes (the weights just changed under them)."""
+    norms = [m for net in nets for m in net.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    if not norms:
+        return
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None  # cumulative average
+    with torch.no_grad():
+        for _ in range(passes):
+            forward()
+    for m in norms:
+        m.momentum = 0.1
 
 
 def finetune_finest(model: SinGANModel, start: torch.Tensor, entry: int, *, iters: int, depth: int,

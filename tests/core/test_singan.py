@@ -191,11 +191,47 @@ def test_cancel_autosaves_and_resume_matches_uninterrupted(photo, tmp_path):
     assert np.abs(sample(resumed, s).astype(int) - sample(straight, s).astype(int)).max() <= 1
 
 
+def test_averaged_weights_are_kept_and_a_cancelled_run_resumes_to_the_same_model(photo, tmp_path):
+    cfg = TINY.with_(iters=6, ema_share=0.5)
+    straight = train_singan(photo, cfg, seed=4, device="cpu")
+    last_step = train_singan(photo, cfg.with_(ema_share=0.0), seed=4, device="cpu")
+    for n in range(straight.num_scales):  # the average, not the last step's weights
+        a, b = straight.generators[n].state_dict(), last_step.generators[n].state_dict()
+        assert not torch.equal(a["head.0.weight"], b["head.0.weight"]), f"scale {n + 1} kept its last step"
+    token = CancelToken()
+    with pytest.raises(Cancelled):
+        train_singan(photo, cfg, seed=4, device="cpu", out_dir=tmp_path / "m", cancel=token,
+                     progress=lambda p: p.stage_index >= 1 and token.set())
+    resumed = train_singan(photo, cfg, seed=4, device="cpu", out_dir=tmp_path / "m", resume=True)
+    for n in range(resumed.num_scales):
+        a, b = resumed.generators[n].state_dict(), straight.generators[n].state_dict()
+        assert all(torch.allclose(a[k], b[k], atol=1e-6) for k in a), f"scale {n + 1} differs after resume"
+
+
+def test_batchnorm_statistics_are_measured_again_for_the_averaged_weights():
+    from core.singan.train import _recalibrate_batch_norm
+
+    g = Generator(8, 5)
+    g.train()
+    inputs = [torch.randn(1, 3, 20, 20, generator=torch.Generator().manual_seed(k)) + k for k in range(4)]
+    feed = iter(inputs)
+    _recalibrate_batch_norm([g], lambda: g.head(next(feed)), passes=4)
+    bn = g.head[1]
+    with torch.no_grad():
+        means = [g.head[0](x).mean(dim=(0, 2, 3)) for x in inputs]
+    assert torch.allclose(bn.running_mean, torch.stack(means).mean(0), atol=1e-5)  # the plain mean of all passes
+    assert bn.momentum == 0.1  # training's own momentum again
+
+
 def test_resume_refuses_other_image(photo, tmp_path):
     cfg = TINY.with_(iters=3)
     train_singan(photo, cfg, device="cpu", out_dir=tmp_path / "m")
     with pytest.raises(GanvasError, match="different image"):
         train_singan(photo[::-1].copy(), cfg, device="cpu", out_dir=tmp_path / "m", resume=True)
+    # a preset that changed since (as `fast` did when it began averaging its weights) names what changed
+    with pytest.raises(GanvasError, match=r"preset 'tiny' of an earlier version: ema_share 0.0 there, 0.08 now\)\. "
+                                          r"Train it again from the start"):
+        train_singan(photo, cfg.with_(ema_share=0.08), device="cpu", out_dir=tmp_path / "m", resume=True)
 
 
 def test_progress_reports_scales_eta_and_previews(photo):
