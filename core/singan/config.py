@@ -168,7 +168,7 @@ PRESETS: dict[str, SinGANConfig] = {
 
 #: One line per preset for the studio's Train dock and ``--help``.
 PRESET_DESCRIPTIONS: dict[str, str] = {
-    "fast": "CPU recipe: SinGAN on 4–5 scales, a weak patch loss, averaged weights; 128 px, one thread; 3–5 min on 2 cores",
+    "fast": "CPU recipe: SinGAN on 4–5 scales, weak patch loss, averaged weights; 128 px, 3–5 min on 2 cores",
     "consingan": "ConSinGAN (WACV 2021) as published: 6 stages, 3 concurrent; tens of minutes on a CPU",
     "paper": "SinGAN (ICCV 2019) as published: 250 px, 2000 iterations per scale; hours on a CPU",
 }
