@@ -396,14 +396,15 @@ def _recalibrate_batch_norm(nets: list[torch.nn.Module], forward: Callable[[], t
     norms = [m for net in nets for m in net.modules() if isinstance(m, torch.nn.BatchNorm2d)]
     if not norms:
         return
+    momenta = [m.momentum for m in norms]
     for m in norms:
         m.reset_running_stats()
         m.momentum = None  # cumulative average
     with torch.no_grad():
         for _ in range(passes):
             forward()
-    for m in norms:
-        m.momentum = 0.1
+    for m, momentum in zip(norms, momenta):
+        m.momentum = momentum
 
 
 def finetune_finest(model: SinGANModel, start: torch.Tensor, entry: int, *, iters: int, depth: int,

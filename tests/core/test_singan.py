@@ -220,7 +220,7 @@ def test_batchnorm_statistics_are_measured_again_for_the_averaged_weights():
     with torch.no_grad():
         means = [g.head[0](x).mean(dim=(0, 2, 3)) for x in inputs]
     assert torch.allclose(bn.running_mean, torch.stack(means).mean(0), atol=1e-5)  # the plain mean of all passes
-    assert bn.momentum == 0.1  # training's own momentum again
+    assert bn.momentum == 0.1  # its own momentum again
 
 
 def test_resume_refuses_other_image(photo, tmp_path):
