@@ -21,6 +21,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from core.averaging import accumulate
 from core.checkpoints import CheckpointError, load_checkpoint
 from core.device import pick_device
 from core.images import as_rgb, image_hash, to_uint8
@@ -369,25 +370,25 @@ def _train_scale(model: SinGANModel, n: int, d_state, reporter: ProgressReporter
 
 
 class _WeightAverage:
-    """An exponential moving average of generators' weights whose half-life grows with training: a
-    ``share`` of the iterations so far (StyleGAN2-ADA ramps its G_ema so), so the random start fades
-    fast and the average covers the end of training. BatchNorm's running statistics are not averaged:
-    they are measured again for the averaged weights (``_recalibrate_batch_norm``)."""
+    """The running average of generators' weights (:func:`~core.averaging.accumulate`) whose half-life
+    grows with training: a ``share`` of the iterations so far (StyleGAN2-ADA ramps its G_ema so), so the
+    random start fades fast and the average covers the end of training. BatchNorm's running statistics
+    are not averaged: they are measured again for the averaged weights (``_recalibrate_batch_norm``)."""
 
     def __init__(self, nets: list[torch.nn.Module], share: float) -> None:
-        self.params = [p for net in nets for p in net.parameters()]
-        self.avg = [p.detach().clone() for p in self.params]
-        self.share = share
+        self.nets, self.share = nets, share
+        self.averages = [copy.deepcopy(net).requires_grad_(False) for net in nets]
 
     def update(self, it: int) -> None:
         decay = 0.5 ** (1.0 / max(1.0, self.share * (it + 1)))
-        with torch.no_grad():
-            torch._foreach_lerp_(self.avg, [p.detach() for p in self.params], 1.0 - decay)
+        for avg, net in zip(self.averages, self.nets):
+            accumulate(avg, net, decay)
 
     def apply(self) -> None:
         with torch.no_grad():
-            for p, a in zip(self.params, self.avg):
-                p.copy_(a)
+            for avg, net in zip(self.averages, self.nets):
+                for p, a in zip(net.parameters(), avg.parameters()):
+                    p.copy_(a)
 
 
 def _recalibrate_batch_norm(nets: list[torch.nn.Module], forward: Callable[[], torch.Tensor], passes: int = 16) -> None:

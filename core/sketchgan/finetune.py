@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from core.averaging import accumulate
 from core.device import pick_device
 from core.images import image_hash, make_grid
 from core.jobs import GanvasError, Progress
@@ -51,7 +52,6 @@ from core.sketchgan.model import (
 )
 from core.sketchgan.pretrain import (
     ImageFolderData,
-    accumulate,
     d_logistic_loss,
     g_nonsaturating_loss,
     lazy_adam,

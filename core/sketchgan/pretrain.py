@@ -24,6 +24,7 @@ import torch
 from torch import autograd
 from torch.nn import functional as F
 
+from core.averaging import accumulate
 from core.checkpoints import CheckpointError, checkpoint_dir
 from core.device import pick_device
 from core.images import centre_square, image_hash, list_images, load_image, make_grid
@@ -235,12 +236,6 @@ def lazy_adam(params, lr: float, betas: tuple[float, float], reg_every: int) -> 
 
 
 @torch.no_grad()
-def accumulate(ema: torch.nn.Module, model: torch.nn.Module, decay: float) -> None:
-    ep = dict(ema.named_parameters())
-    for k, p in model.named_parameters():
-        ep[k].mul_(decay).add_(p.detach(), alpha=1 - decay)
-
-
 # ---------------------------------------------------------------------------------------------
 
 
