@@ -193,21 +193,29 @@ def _resume(out_dir, finest: np.ndarray, config: SinGANConfig, dev: torch.device
     if image_hash(model.image) != image_hash(finest):
         raise GanvasError(f"Cannot resume '{out_dir}': it was trained on a different image. Choose another output folder.")
     if model.config != config:
-        was, now = model.config.to_dict(), config.to_dict()
-        changed = ", ".join(f"{k} {was[k]!r} there, {now[k]!r} now" for k in now if k != "preset" and was.get(k) != now[k])
-        same_name = model.config.preset == config.preset
-        raise GanvasError(
-            f"Cannot resume '{out_dir}': it was trained with other settings (preset '{model.config.preset}'"
-            f"{' of an earlier version' if same_name else ''}: {changed}). "
-            + ("Train it again from the start, or choose another output folder." if same_name else
-               "Use the same settings or another output folder.")
-        )
+        raise GanvasError(f"Cannot resume '{out_dir}': it was trained with other settings "
+                          f"({_settings_change(model.config, config)}). "
+                          + ("Train it again from the start, or choose another output folder."
+                             if model.config.preset == config.preset else
+                             "Use the same settings or another output folder."))
     try:
         tensors = load_checkpoint(out_dir).tensors
     except CheckpointError:
         tensors = {}
     d_state = {k[len("D_last."):]: v for k, v in tensors.items() if k.startswith("D_last.")} or None
     return model, d_state
+
+
+def _settings_change(was: SinGANConfig, now: SinGANConfig, most: int = 4) -> str:
+    """What differs between a saved run's settings and these, for the resume error: each setting when
+    few differ (the same preset of an earlier version, a changed option), else just the two presets."""
+    old, new = was.to_dict(), now.to_dict()
+    changed = [f"{k} {old[k]!r} there, {new[k]!r} now" for k in new if k != "preset" and old.get(k) != new[k]]
+    if was.preset == now.preset:
+        return f"preset '{was.preset}' with " + ", ".join(changed)
+    if len(changed) > most:
+        return f"preset '{was.preset}', not '{now.preset}': {len(changed)} settings differ"
+    return f"preset '{was.preset}', not '{now.preset}'" + "".join(f", {c}" for c in changed)
 
 
 @dataclass

@@ -229,9 +229,13 @@ def test_resume_refuses_other_image(photo, tmp_path):
     with pytest.raises(GanvasError, match="different image"):
         train_singan(photo[::-1].copy(), cfg, device="cpu", out_dir=tmp_path / "m", resume=True)
     # a preset that changed since (as `fast` did when it began averaging its weights) names what changed
-    with pytest.raises(GanvasError, match=r"preset 'tiny' of an earlier version: ema_share 0.0 there, 0.08 now\)\. "
+    with pytest.raises(GanvasError, match=r"preset 'tiny' with ema_share 0.0 there, 0.08 now\)\. "
                                           r"Train it again from the start"):
         train_singan(photo, cfg.with_(ema_share=0.08), device="cpu", out_dir=tmp_path / "m", resume=True)
+    # another preset names the two presets, not each of its many differing settings
+    other = cfg.with_(preset="other", nfc=16, lrelu=0.1, d_steps=1, g_steps=1, lambda_patch=1.0)
+    with pytest.raises(GanvasError, match=r"\(preset 'tiny', not 'other': 5 settings differ\)\. Use the same"):
+        train_singan(photo, other, device="cpu", out_dir=tmp_path / "m", resume=True)
 
 
 def test_progress_reports_scales_eta_and_previews(photo):
