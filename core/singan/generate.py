@@ -217,24 +217,17 @@ def rec_noise(model: SinGANModel) -> Callable[[int, int, int], torch.Tensor]:
 
 def reconstruct(model: SinGANModel, end_scale: int | None = None) -> torch.Tensor:
     """The reconstruction x̃ from the fixed z* (zero noise above the coarsest scale): 1×3×H×W."""
-    last = model.num_trained - 1 if end_scale is None else end_scale
-    gens = [model.folded(i) for i in range(last + 1)]
-    with torch.inference_mode():
-        return run_scales(gens, model.noise_amps, model.shapes, rec_noise(model), first=0, prev=None,
-                          pad=model.config.pad, batch=1, device=model.device, noise_pad=model.config.noise_pad)
+    return _reconstruction_pass(model, model.num_trained - 1 if end_scale is None else end_scale)[0]
 
 
 #: A generator whose tanh is beyond ±0.99 on more than this share of its pixels is saturated (almost no gradient).
 SATURATED_SHARE = 0.5
 
 
-def saturated_shares(model: SinGANModel, last: int) -> list[float]:
-    """For scales 0…``last``: the share of pixels where the generator's tanh is beyond ±0.99 on the
-    reconstruction path, counting only where the photo is not black or white (the coarsest scale's
-    output is the tanh itself, which must reach ±1 there). Healthy models read ~0; a saturated
-    generator passes almost no gradient, and the scales warm-started from it tend to stay stuck too,
-    so the samples come out flat. One pass of :func:`reconstruct`'s path, keeping each generator's
-    own output (its result less the image it was added to)."""
+def _reconstruction_pass(model: SinGANModel, last: int) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    """:func:`reconstruct`'s path through scales 0…``last``, keeping each generator's own output too (its
+    result less the image it was added to): the image and the outputs, so that opening a model checks
+    saturation and fit from one pass."""
     outs: list[torch.Tensor] = []
 
     def keeping_output(g: FoldedGenerator) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
@@ -246,16 +239,33 @@ def saturated_shares(model: SinGANModel, last: int) -> list[float]:
 
     gens = [keeping_output(model.folded(n)) for n in range(last + 1)]
     with torch.inference_mode():
-        run_scales(gens, model.noise_amps, model.shapes, rec_noise(model), first=0, prev=None,
-                   pad=model.config.pad, batch=1, device=model.device, noise_pad=model.config.noise_pad)
-    grey = [(real.abs() < 0.98).any(dim=1, keepdim=True) for real in model.reals[: last + 1]]
+        image = run_scales(gens, model.noise_amps, model.shapes, rec_noise(model), first=0, prev=None,
+                           pad=model.config.pad, batch=1, device=model.device, noise_pad=model.config.noise_pad)
+    return image, outs
+
+
+def _shares_beyond(model: SinGANModel, outs: list[torch.Tensor]) -> list[float]:
+    """Each output's share of pixels beyond ±0.99, where the photo is not black or white."""
+    grey = [(real.abs() < 0.98).any(dim=1, keepdim=True) for real in model.reals[: len(outs)]]
     return [float(((out.abs() > 0.99) & g).float().mean()) for out, g in zip(outs, grey)]
+
+
+def saturated_shares(model: SinGANModel, last: int) -> list[float]:
+    """For scales 0…``last``: the share of pixels where the generator's tanh is beyond ±0.99 on the
+    reconstruction path, counting only where the photo is not black or white (the coarsest scale's
+    output is the tanh itself, which must reach ±1 there). Healthy models read ~0; a saturated
+    generator passes almost no gradient, and the scales warm-started from it tend to stay stuck too,
+    so the samples come out flat."""
+    return _shares_beyond(model, _reconstruction_pass(model, last)[1])
 
 
 def saturated_scales(model: SinGANModel, scales: Iterable[int]) -> dict[int, float]:
     """Those of ``scales`` whose generator is saturated, with their saturated share."""
     scales = list(scales)
-    shares = saturated_shares(model, max(scales)) if scales else []
+    return _stuck(saturated_shares(model, max(scales)) if scales else [], scales)
+
+
+def _stuck(shares: list[float], scales: Iterable[int]) -> dict[int, float]:
     return {n: shares[n] for n in scales if shares[n] > SATURATED_SHARE}
 
 
@@ -300,10 +310,12 @@ def reconstruction_fit(model: SinGANModel) -> float:
     scale: 1 − MSE(x̃, photo) / var(photo); negative when x̃ is farther off than the photo's mean colour.
     Every preset trains x̃ towards the photo, so a low fit means the generators did not learn it, even
     where none is saturated and the samples' statistics look plausible."""
-    last = model.num_trained - 1
-    real = model.reals[last]
-    err = reconstruct(model, last) - real
-    return 1.0 - float(err.square().mean() / real.var().clamp_min(1e-8))
+    return _fit_of(model, reconstruct(model))
+
+
+def _fit_of(model: SinGANModel, image: torch.Tensor) -> float:
+    real = model.reals[model.num_trained - 1]
+    return 1.0 - float((image - real).square().mean() / real.var().clamp_min(1e-8))
 
 
 def fit_warning(model: SinGANModel, fit: float, *, opened: bool = False) -> str:
@@ -321,8 +333,12 @@ def model_warning(model: SinGANModel) -> str:
     """The warnings for a trained model as it is opened (models trained before training checked, or
     whose warning went unread): saturated scales, and a finished model that does not reconstruct its
     photo (unless a saturation names the failure already); "" for a healthy one."""
-    if found := saturation_warning(model, saturated_scales(model, range(model.num_trained)), opened=True):
+    if not model.num_trained:
+        return ""
+    image, outs = _reconstruction_pass(model, model.num_trained - 1)
+    scales = range(model.num_trained)
+    if found := saturation_warning(model, _stuck(_shares_beyond(model, outs), scales), opened=True):
         return found
     if not model.complete:  # a partial one may catch up: ConSinGAN's brick fits 6 % at stage 4, 74 % at 6
         return ""
-    return fit_warning(model, reconstruction_fit(model), opened=True)
+    return fit_warning(model, _fit_of(model, image), opened=True)

@@ -534,7 +534,7 @@ def test_a_saturated_scale_is_trained_again_from_another_start_and_resumes_exact
 def test_saturation_names_the_stuck_scales_and_spares_a_black_photo(tiny_model):
     import copy
 
-    from core.singan.generate import saturated_scales, saturated_shares, saturation_warning
+    from core.singan.generate import model_warning, saturated_scales, saturated_shares, saturation_warning
 
     model = copy.deepcopy(tiny_model)
     assert saturated_scales(model, range(model.num_scales)) == {}
@@ -542,6 +542,7 @@ def test_saturation_names_the_stuck_scales_and_spares_a_black_photo(tiny_model):
     warning = saturation_warning(model, saturated_scales(model, range(model.num_scales)))
     assert warning.startswith("The generators of scales 1, 3 are saturated") and "100%" in warning
     assert "fast preset" not in warning  # it has BatchNorm already
+    assert model_warning(model).startswith("The generators of scales 1, 3 are saturated")  # as it is opened
     # after the last scale there is nothing left to cancel, nor scales still to train
     assert "Train it again with another seed" in warning and "still to train" not in warning
     mid_run = saturation_warning(model, saturated_scales(model, range(model.num_scales)), running=True)
