@@ -1,5 +1,5 @@
-"""The Train dock: preset (with its description and the time it should take here), size, device,
-Train / Resume / Cancel (a :class:`~app.panels.base.JobBar`), and the training monitor."""
+"""The Train dock: preset (with its description and the time it should take here), size, coarsest
+side, device, Train / Resume / Cancel (a :class:`~app.panels.base.JobBar`), and the training monitor."""
 
 from __future__ import annotations
 
@@ -44,10 +44,18 @@ from core.singan.train import train_singan
 from widgets.training_monitor import TrainingMonitor
 
 
-def autosave_dir(photo_hash: str, preset_name: str, max_size: int) -> Path:
-    """Where a training run of this photo and these settings autosaves (so Resume finds it after a crash)."""
+def own_coarsest(preset_name: str, min_size: int | None) -> bool:
+    """Whether ``min_size`` is a coarsest side of the user's, not the preset's own."""
+    return min_size is not None and (preset_name not in PRESETS or min_size != PRESETS[preset_name].min_size)
+
+
+def autosave_dir(photo_hash: str, preset_name: str, max_size: int, min_size: int | None = None) -> Path:
+    """Where a training run of this photo and these settings autosaves (so Resume finds it after a crash).
+    A coarsest side other than the preset's has its own place; the preset's keeps the key it always had,
+    so runs interrupted before the dock offered the setting still resume."""
     base = Path(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)) / "autosave"
-    key = hashlib.sha256(f"{photo_hash}-{preset_name}-{max_size}".encode()).hexdigest()[:16]
+    settings = f"{photo_hash}-{preset_name}-{max_size}" + (f"-{min_size}" if own_coarsest(preset_name, min_size) else "")
+    key = hashlib.sha256(settings.encode()).hexdigest()[:16]
     return base / f"{key}.ganvas"
 
 
@@ -119,6 +127,14 @@ class TrainPanel(Panel):
         self.max_size.setSingleStep(16)
         self.max_size.setSuffix(" px")
         self.max_size.setToolTip("Longer side of the finest scale (the paper uses 250 px)")
+        self.min_size = QSpinBox()
+        self.min_size.setRange(11, 2048)  # 11 px: the generator's receptive field (SinGANConfig checks it)
+        self.min_size.setSuffix(" px")
+        self.min_size.setToolTip(
+            "Shorter side of the coarsest scale, where the layout is drawn (the presets use 25 px).\n"
+            "Smaller (12–16 px): the coarsest generator sees most of the picture, so a scene holds\n"
+            "together (sky above, ground below), with less variety and more copying of the photo.\n"
+            "Larger: more new arrangements of the photo's parts. Training time hardly changes.")
         self.device = QComboBox()
         self.device.addItems(available_devices())
         self.device.setToolTip("CUDA appears only when torch sees a GPU")
@@ -130,6 +146,7 @@ class TrainPanel(Panel):
         form.addRow("Preset", self.preset)
         form.addRow("", self.preset_info)
         form.addRow("Max size", self.max_size)
+        form.addRow("Coarsest", self.min_size)
         form.addRow("Device", self.device)
         form.addRow("Seed", self.seed)
         form.addRow("Time", self.estimate)
@@ -142,7 +159,7 @@ class TrainPanel(Panel):
         self.resume_btn = QPushButton("Resume")
         self.resume_btn.setToolTip("Continue an interrupted training from its last finished scale (Ctrl+Shift+T)")
         self.bar.add_button(self.resume_btn)
-        self.bar.lock(self.preset, self.max_size, self.device, self.seed)
+        self.bar.lock(self.preset, self.max_size, self.min_size, self.device, self.seed)
         self.train_btn, self.cancel_btn = self.bar.start_button, self.bar.cancel_button
         lay = QVBoxLayout(self)
         lay.addLayout(form)
@@ -178,7 +195,9 @@ class TrainPanel(Panel):
         self.resume_btn.clicked.connect(lambda: self.start(resume=True))
         self.next_seed_btn.clicked.connect(self.train_with_next_seed)
         self.preset.currentIndexChanged.connect(lambda _i: self._preset_changed(self.preset_name()))
+        self.max_size.valueChanged.connect(self.min_size.setMaximum)  # the coarsest side is never the larger
         self.max_size.valueChanged.connect(lambda _v: self.refresh())
+        self.min_size.valueChanged.connect(lambda _v: self.refresh())
         self.device.currentIndexChanged.connect(lambda _i: self.refresh())
         self.doc.photoChanged.connect(self.refresh)
         self._last_device = ""
@@ -198,19 +217,24 @@ class TrainPanel(Panel):
 
     def _preset_changed(self, name: str) -> None:
         if name in PRESETS:
-            blocked = self.max_size.blockSignals(True)  # one refresh below, not two
+            boxes = (self.max_size, self.min_size)
+            blocked = [box.blockSignals(True) for box in boxes]  # one refresh below, not three
             self.max_size.setValue(PRESETS[name].max_size)
-            self.max_size.blockSignals(blocked)
+            self.min_size.setMaximum(self.max_size.value())
+            self.min_size.setValue(PRESETS[name].min_size)
+            for box, was in zip(boxes, blocked):
+                box.blockSignals(was)
         self.preset_info.setText(PRESET_DESCRIPTIONS.get(name, ""))
         self.refresh()
 
     def config(self) -> SinGANConfig:
-        return preset(self.preset_name(), max_size=self.max_size.value())
+        return preset(self.preset_name(), max_size=self.max_size.value(), min_size=self.min_size.value())
 
     def out_dir(self) -> Path | None:
         if self.doc.photo is None:
             return None
-        return autosave_dir(image_hash(self.doc.photo), self.preset_name(), self.max_size.value())
+        return autosave_dir(image_hash(self.doc.photo), self.preset_name(), self.max_size.value(),
+                            self.min_size.value())
 
     def autosaved(self) -> dict | None:
         """The manifest of an interrupted (partial) training of this photo with these settings, or None."""
@@ -340,10 +364,11 @@ class TrainPanel(Panel):
             self.jobs.errorOccurred.emit("Training", str(exc))
             return
         self._estimate_timer.stop()
+        coarsest = f" · coarsest {cfg.min_size} px" if own_coarsest(cfg.preset, cfg.min_size) else ""
         self._run_seed = seed  # a resumed run's own, which the Seed box may not show
         self.next_seed_btn.hide()
         self.bar.run(train_job, self.doc.photo, cfg, out_dir=out, resume=resume, device=self.device.currentText(),
-                     seed=seed, name="Training", title=f"{title} · {cfg.preset} · {cfg.max_size} px",
+                     seed=seed, name="Training", title=f"{title} · {cfg.preset} · {cfg.max_size} px{coarsest}",
                      on_progress=self._progress, on_result=self._done, on_error=self._failed)
         self.status.emit(f"{title}: autosaving after every scale." if resume else
                          "Training started: autosaving after every scale.")

@@ -13,6 +13,7 @@ from app.documents import Document
 from app.panels.base import JobBar, Panel
 from app.panels.train import TrainPanel, estimate_text
 from app.workers import JobRunner, describe_error
+from core.images import image_hash
 from core.jobs import ProgressReporter, check_cancel
 from core.singan.config import DEFAULT_PRESET, PRESET_DESCRIPTIONS, PRESETS
 
@@ -110,6 +111,7 @@ def test_train_dock_shows_the_measured_training_time_and_recomputes_coalesced(qt
     qtbot.addWidget(panel)
     assert "Open a photo" in panel.estimate.text()
     panel.max_size.setValue(32)
+    panel.min_size.setValue(tiny_singan.min_size)  # the dock passes its coarsest side to the preset
     doc.set_photo(photo, None)
     qtbot.waitUntil(lambda: not panel.estimating and "estimated on this machine" in panel.estimate.text(),
                     timeout=30000)
@@ -122,6 +124,31 @@ def test_train_dock_shows_the_measured_training_time_and_recomputes_coalesced(qt
     panel.max_size.setValue(32)  # measured before: shown from the cache at once
     qtbot.waitUntil(lambda: not panel.estimating, timeout=30000)
     assert calls == [32, 48]
+
+
+def test_train_dock_coarsest_side_trains_that_layout_scale_in_its_own_autosave(qtbot, jobs, photo, tiny_singan,
+                                                                                monkeypatch, tmp_path):
+    monkeypatch.setattr(train_module, "preset", lambda name, **kw: tiny_singan.with_(**kw))
+    doc = Document()
+    panel = TrainPanel(jobs, doc)
+    qtbot.addWidget(panel)
+    assert panel.min_size.value() == PRESETS[DEFAULT_PRESET].min_size  # the preset's, until the user changes it
+    panel.max_size.setValue(32)
+    assert panel.min_size.maximum() == 32  # never larger than the finest side
+    doc.set_photo(photo, None)
+    preset_place = panel.out_dir()
+    # the preset's own coarsest side keeps the autosave key runs had before the dock offered it
+    assert preset_place == train_module.autosave_dir(image_hash(photo), DEFAULT_PRESET, 32)
+    panel.min_size.setValue(16)
+    assert panel.config().min_size == 16 and panel.out_dir() != preset_place  # never resumes the 25-px run
+    monkeypatch.setattr(panel, "out_dir", lambda: tmp_path / "coarse16.ganvas")
+    with qtbot.waitSignal(panel.modelTrained, timeout=120_000) as trained:
+        panel.start()
+        assert not panel.min_size.isEnabled()  # locked while it trains
+    model = trained.args[0]
+    assert model.complete and min(model.shapes[0]) == 16
+    assert panel.monitor.title_label.text().endswith("coarsest 16 px")
+    qtbot.waitUntil(panel.min_size.isEnabled)
 
 
 @pytest.mark.parametrize(("seconds", "text"), [(12.4, "≈ 12 s"), (250, "≈ 4 min"), (7800, "≈ 2 h 10 min")])

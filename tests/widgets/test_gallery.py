@@ -98,3 +98,23 @@ def test_a_full_gallery_drops_its_oldest_image(qtbot):
         g.add_image(np.full((8, 8, 3), seed, np.uint8), {"seed": seed})
     assert g.count() == 3 and [g.params(i)["seed"] for i in range(3)] == [2, 3, 4]
     assert dropped == [[0], [0]] and g.label(0) == "seed 2"
+
+
+def test_captions_of_a_batch_with_long_seeds_stay_apart(qtbot, photo):
+    """Generate 8 draws consecutive ten-digit seeds; cut at the end, every caption read "seed 1650508…"."""
+    from widgets.gallery import THUMB
+
+    g = Gallery()
+    qtbot.addWidget(g)
+    g.resize(420, 200)
+    for seed in (1650508820, 1650508821):  # the same picture: only the captions can differ
+        g.add_image(photo, {"seed": seed})
+    g.show()
+    qtbot.waitExposed(g)
+    shot = g.viewport().grab().toImage()
+    captions = []
+    for i in range(2):
+        r = g.visualItemRect(g.item(i))
+        strip = shot.copy(r.x(), r.y() + THUMB + 4, r.width(), r.height() - THUMB - 4)
+        captions.append(bytes(strip.constBits())[: strip.sizeInBytes()])
+    assert g.label(0) != g.label(1) and captions[0] != captions[1]
