@@ -53,6 +53,7 @@ class SinGANConfig:
     patch_directions: int = 64  # random projections of that loss, drawn afresh every step
     fine_iters: float = 1.0  # iteration multiplier at the finest scale, interpolated from 1 at the coarsest
     coarsest_iters: int = 0  # iterations at the coarsest scale alone when > 0 (its ~25-px images are cheap)
+    per_image_norm: bool = False  # sampling normalises each image by its own statistics, as training does (else BatchNorm's running averages)
     ema_share: float = 0.0  # > 0: the kept generators are their weights' running average, half-life this share of the iterations so far
     preset: str = "paper"
 
@@ -130,7 +131,8 @@ class SinGANConfig:
 #: from a 25-px coarsest side (4 scales for a 128×85 photo, 5 for a square one), 2 critic and 2
 #: generator steps, 250 iterations at the coarsest scale falling to 125 at the finest, a weak patch
 #: sliced-Wasserstein loss (GPDM) next to the adversarial one, and each scale's generator kept as the
-#: running average of its weights (half-life 8 % of the iterations so far). Denser pyramids, concurrent scales,
+#: running average of its weights (half-life 8 % of the iterations so far), sampled with each image
+#: normalised by its own statistics as in training (not BatchNorm's running averages). Denser pyramids, concurrent scales,
 #: noise padding and a stronger patch loss scored better on patch SWD but left grain and smears the eye
 #: and a patch classifier see (README).
 PRESETS: dict[str, SinGANConfig] = {
@@ -145,6 +147,7 @@ PRESETS: dict[str, SinGANConfig] = {
         g_steps=2,
         lambda_patch=30.0,
         ema_share=0.08,
+        per_image_norm=True,
     ),
     "consingan": SinGANConfig(
         preset="consingan",

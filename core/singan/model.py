@@ -70,9 +70,9 @@ class SinGANModel:
         return self._reals
 
     def folded(self, n: int) -> FoldedGenerator:
-        """Inference copy of generator ``n`` (BatchNorm folded), built once and reused."""
+        """Inference copy of generator ``n`` (BatchNorm folded, or per image), built once and reused."""
         if n not in self._folded:
-            self._folded[n] = FoldedGenerator(self.generators[n])
+            self._folded[n] = FoldedGenerator(self.generators[n], per_image=self.config.per_image_norm)
         return self._folded[n]
 
     def set_generator(self, n: int, g: Generator) -> None:

@@ -7,6 +7,7 @@ once by the receptive field instead, as in the paper's code.
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 
@@ -96,20 +97,43 @@ def make_networks(config, scale: int, seed: int | None = None) -> tuple[Generato
             Discriminator(ch, config.num_layers, config.d_batch_norm, config.lrelu, gen))
 
 
+class PerImageNorm(nn.Module):
+    """A trained BatchNorm layer that normalises each image by its own mean and variance over the
+    pixels, as training-mode BatchNorm does for SinGAN's batches of one image, then applies its
+    learnt scale and shift. Its running averages are not used."""
+
+    def __init__(self, bn: nn.BatchNorm2d) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(bn.weight.detach().clone(), requires_grad=False)
+        self.bias = nn.Parameter(bn.bias.detach().clone(), requires_grad=False)
+        self.eps = bn.eps
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.shape[0] == 1:  # training-mode batch_norm is that, and 4× faster than instance_norm channels-last
+            return F.batch_norm(x, None, None, self.weight, self.bias, training=True, eps=self.eps)
+        return F.instance_norm(x, weight=self.weight, bias=self.bias, eps=self.eps)
+
+
 class FoldedGenerator(nn.Module):
     """Inference-only copy of a trained :class:`Generator` with BatchNorm (if any) folded into the convs.
 
-    Same outputs as ``Generator.eval()`` (up to float rounding), one op fewer per layer. On the
-    CPU it runs channels-last (NHWC), which oneDNN's 3×3 convolutions run ~20–25 % faster at 64
+    Same outputs as ``Generator.eval()`` (up to float rounding), one op fewer per layer. With
+    ``per_image`` the BatchNorm layers become :class:`PerImageNorm` instead: the same outputs, image
+    by image, as the training-mode generator that was trained (``SinGANConfig.per_image_norm``). On
+    the CPU it runs channels-last (NHWC), which oneDNN's 3×3 convolutions run ~20–25 % faster at 64
     channels (bench/studio.py).
     """
 
-    def __init__(self, g: Generator) -> None:
+    def __init__(self, g: Generator, per_image: bool = False) -> None:
         super().__init__()
         layers: list[nn.Module] = []
         for block in [g.head, *g.body]:
             conv, act = block[0], block[-1]
             fused = nn.Conv2d(conv.in_channels, conv.out_channels, 3, padding=0)
+            if isinstance(block[1], nn.BatchNorm2d) and per_image:
+                fused.load_state_dict(conv.state_dict())
+                layers += [fused, PerImageNorm(block[1]), nn.LeakyReLU(act.negative_slope, inplace=True)]
+                continue
             if isinstance(block[1], nn.BatchNorm2d):
                 bn = block[1]
                 scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)

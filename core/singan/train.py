@@ -373,7 +373,8 @@ def _train_scale(model: SinGANModel, n: int, d_state, reporter: ProgressReporter
                         stage_count=model.num_scales, remaining_steps_after=left_after)
     if ema is not None:
         ema.apply()
-        _recalibrate_batch_norm(trained, lambda: sc.run(sc.first, n, sc.frozen_sample(), sc.noise))
+        if not cfg.per_image_norm:  # per-image normalisation never reads the running statistics
+            _recalibrate_batch_norm(trained, lambda: sc.run(sc.first, n, sc.frozen_sample(), sc.noise))
     return [t.eval() for t in trained], d, amp
 
 

@@ -73,6 +73,39 @@ def test_networks_shapes_and_folding():
         assert torch.allclose(FoldedGenerator(g)(x, x), g(x, x), atol=1e-5)
 
 
+def test_per_image_normalisation_samples_each_image_as_the_training_generator_made_it():
+    """SinGAN trains on batches of one image, so training-mode BatchNorm normalises each image by its own
+    statistics; its running averages (``eval()``) are another network, which over-contrasted photo-start
+    samples (README ▸ Normalisation per image)."""
+    g = Generator(8, 5)
+    for m in g.modules():  # running averages unlike any one image's statistics
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.uniform_(-0.2, 0.2)
+            m.running_var.uniform_(0.5, 2.0)
+            m.weight.data.uniform_(0.5, 1.5)
+            m.bias.data.uniform_(-0.2, 0.2)
+    x = torch.randn(2, 3, 31, 27)
+    per_image = FoldedGenerator(g, per_image=True)
+    with torch.no_grad():
+        trained_way = torch.cat([g.train()(x[i : i + 1], x[i : i + 1]) for i in range(2)])
+        assert torch.allclose(per_image(x, x), trained_way, atol=1e-5)  # each image alone, even in a batch
+        assert torch.allclose(per_image(x[:1], x[:1]), trained_way[:1], atol=1e-5)
+        assert not torch.allclose(per_image(x, x), g.eval()(x, x), atol=1e-3)
+
+
+def test_a_per_image_model_round_trips_and_older_models_keep_their_running_averages(photo, tmp_path):
+    assert preset("fast").per_image_norm and not preset("paper").per_image_norm
+    model = train_singan(photo, TINY.with_(per_image_norm=True), seed=3, device="cpu")
+    loaded = load_model(save_model(model, tmp_path / "m.ganvas"), "cpu")
+    s = SampleSettings(seed=9, start_scale=1)
+    assert loaded.config.per_image_norm and np.array_equal(sample(loaded, s), sample(model, s))
+    manifest = json.loads((tmp_path / "m.ganvas" / "manifest.json").read_text())
+    del manifest["config"]["per_image_norm"]  # a model saved before the setting existed
+    (tmp_path / "m.ganvas" / "manifest.json").write_text(json.dumps(manifest))
+    older = load_model(tmp_path / "m.ganvas", "cpu")
+    assert not older.config.per_image_norm and not np.array_equal(sample(older, s), sample(model, s))
+
+
 def test_trained_model_samples(tiny_model):
     m = tiny_model
     assert m.complete and m.num_scales == 3
