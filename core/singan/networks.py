@@ -129,19 +129,16 @@ class FoldedGenerator(nn.Module):
         layers: list[nn.Module] = []
         for block in [g.head, *g.body]:
             conv, act = block[0], block[-1]
+            bn = block[1] if isinstance(block[1], nn.BatchNorm2d) else None
             fused = nn.Conv2d(conv.in_channels, conv.out_channels, 3, padding=0)
-            if isinstance(block[1], nn.BatchNorm2d) and per_image:
-                fused.load_state_dict(conv.state_dict())
-                layers += [fused, PerImageNorm(block[1]), nn.LeakyReLU(act.negative_slope, inplace=True)]
-                continue
-            if isinstance(block[1], nn.BatchNorm2d):
-                bn = block[1]
+            if bn is not None and not per_image:
                 scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
                 fused.weight.data = conv.weight.detach() * scale[:, None, None, None]
                 fused.bias.data = (conv.bias.detach() - bn.running_mean) * scale + bn.bias.detach()
             else:
                 fused.load_state_dict(conv.state_dict())
-            layers += [fused, nn.LeakyReLU(act.negative_slope, inplace=True)]
+            norm = [PerImageNorm(bn)] if bn is not None and per_image else []
+            layers += [fused, *norm, nn.LeakyReLU(act.negative_slope, inplace=True)]
         tail = nn.Conv2d(g.tail.in_channels, 3, 3, padding=0)
         tail.load_state_dict(g.tail.state_dict())
         layers.append(tail)

@@ -382,7 +382,8 @@ class _WeightAverage:
     """The running average of generators' weights (:func:`~core.averaging.accumulate`) whose half-life
     grows with training: a ``share`` of the iterations so far (StyleGAN2-ADA ramps its G_ema so), so the
     random start fades fast and the average covers the end of training. BatchNorm's running statistics
-    are not averaged: they are measured again for the averaged weights (``_recalibrate_batch_norm``)."""
+    are not averaged: they are measured again for the averaged weights (``_recalibrate_batch_norm``),
+    unless the model samples with per-image normalisation, which never reads them."""
 
     def __init__(self, nets: list[torch.nn.Module], share: float) -> None:
         self.nets, self.share = nets, share
