@@ -54,7 +54,7 @@ class MainWindow(FileCommands, WindowActions, QMainWindow):
 
         self.canvas = ImageCanvas()
         self.setCentralWidget(self.canvas)
-        self.train_panel = TrainPanel(self.jobs, self.doc)
+        self.train_panel = TrainPanel(self.jobs, self.doc, self.settings)
         self.generate_panel = GeneratePanel(self.jobs)
         self.gallery = Gallery()
         self.sketch_pad = SketchPad(256, 256, own_shortcuts=False)

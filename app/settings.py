@@ -7,6 +7,9 @@ from pathlib import Path
 from PySide6.QtCore import QSettings
 
 MAX_RECENT = 10
+#: The Train dock's choices kept between sessions (a size equal to the preset's own is not stored, so a
+#: preset whose default changes in a later version is not pinned to the old value).
+TRAIN_KEYS = ("preset", "max_size", "min_size", "seed")
 
 
 class Settings:
@@ -34,6 +37,18 @@ class Settings:
         items = [p] + [r for r in self.recent_files() if r != p]
         self.q.setValue("recent_files", items[:MAX_RECENT])
         return items[:MAX_RECENT]
+
+    def train_choices(self) -> dict[str, str]:
+        """The Train dock's last choices that were stored (values as the settings file holds them)."""
+        return {k: v for k in TRAIN_KEYS if (v := self.q.value(f"train/{k}")) is not None}
+
+    def set_train_choices(self, choices: dict[str, object]) -> None:
+        """Store the Train dock's choices; ``None`` removes a key (the preset's own value)."""
+        for key, value in choices.items():
+            if value is None:
+                self.q.remove(f"train/{key}")
+            else:
+                self.q.setValue(f"train/{key}", value)
 
     def last_dir(self, kind: str) -> str:
         return str(self.q.value(f"last_dir/{kind}", str(Path.home())))

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 from app.documents import Document
 from app.panels.base import JobBar, Panel
 from app.responsiveness import StallMeter
+from app.settings import Settings
 from app.workers import JobRunner, LatestOnly, describe_error
 from core.checkpoints import CheckpointError
 from core.cli.singan import resume_settings
@@ -102,9 +103,11 @@ class TrainPanel(Panel):
     trainingStateChanged = Signal(bool)
     deviceChanged = Signal(str)  # 'CPU · 1 thread' when the thread policy changes the count
 
-    def __init__(self, jobs: JobRunner, document: Document, parent: QWidget | None = None) -> None:
+    def __init__(self, jobs: JobRunner, document: Document, settings: Settings | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.jobs, self.doc = jobs, document
+        self._settings: Settings | None = None  # set once the saved choices are restored (the defaults are not saved)
         self.stall = StallMeter(self)
         self.longest_stall_ms = 0.0
 
@@ -199,10 +202,14 @@ class TrainPanel(Panel):
         self.max_size.valueChanged.connect(lambda _v: self.refresh())
         self.min_size.valueChanged.connect(lambda _v: self.refresh())
         self.device.currentIndexChanged.connect(lambda _i: self.refresh())
+        self.seed.valueChanged.connect(lambda _v: self._remember())
         self.doc.photoChanged.connect(self.refresh)
         self._last_device = ""
         self.preset.setCurrentIndex(self.preset.findData(DEFAULT_PRESET))
         self._preset_changed(DEFAULT_PRESET)
+        if settings is not None:
+            self._restore(settings.train_choices())
+            self._settings = settings
 
     def heightForWidth(self, width: int) -> int:  # Qt override
         """Only the minimum: the dock's scroll area asks this (the monitor's word-wrapped labels make
@@ -226,6 +233,28 @@ class TrainPanel(Panel):
                 box.blockSignals(was)
         self.preset_info.setText(PRESET_DESCRIPTIONS.get(name, ""))
         self.refresh()
+
+    def _restore(self, saved: dict[str, str]) -> None:
+        """The last session's preset, sizes and seed, so that Resume finds a run made at a size of the
+        user's after a restart. A value the settings file garbles is skipped (the preset's stays)."""
+        if saved.get("preset") in PRESETS:
+            self.preset.setCurrentIndex(self.preset.findData(saved["preset"]))  # resets the sizes to its own
+        for box, key in ((self.max_size, "max_size"), (self.min_size, "min_size"), (self.seed, "seed")):
+            try:
+                box.setValue(int(saved[key]))
+            except (KeyError, TypeError, ValueError):
+                pass
+
+    def _remember(self) -> None:
+        if self._settings is None:
+            return
+        own = PRESETS.get(self.preset_name())
+        self._settings.set_train_choices({
+            "preset": self.preset_name(),
+            "max_size": None if own and self.max_size.value() == own.max_size else self.max_size.value(),
+            "min_size": None if own and self.min_size.value() == own.min_size else self.min_size.value(),
+            "seed": self.seed.value() or None,
+        })
 
     def config(self) -> SinGANConfig:
         return preset(self.preset_name(), max_size=self.max_size.value(), min_size=self.min_size.value())
@@ -274,6 +303,7 @@ class TrainPanel(Panel):
         return self.bar.running
 
     def refresh(self) -> None:
+        self._remember()
         running = self.running
         has_photo = self.doc.photo is not None
         self.bar.set_ready(has_photo)

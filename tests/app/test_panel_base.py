@@ -5,13 +5,14 @@ from __future__ import annotations
 import time
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QSpinBox
 
 import app.panels.train as train_module
 from app.documents import Document
 from app.panels.base import JobBar, Panel
 from app.panels.train import TrainPanel, estimate_text
+from app.settings import Settings
 from app.workers import JobRunner, describe_error
 from core.images import image_hash
 from core.jobs import ProgressReporter, check_cancel
@@ -149,6 +150,37 @@ def test_train_dock_coarsest_side_trains_that_layout_scale_in_its_own_autosave(q
     assert model.complete and min(model.shapes[0]) == 16
     assert panel.monitor.title_label.text().endswith("coarsest 16 px")
     qtbot.waitUntil(panel.min_size.isEnabled)
+
+
+def test_train_dock_remembers_its_choices_so_resume_finds_a_run_after_a_restart(qtbot, jobs, photo, tmp_path):
+    def settings() -> Settings:  # a new session reads the same file
+        return Settings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+
+    doc = Document()
+    doc.set_photo(photo, None)
+    first = TrainPanel(jobs, doc, settings())
+    qtbot.addWidget(first)
+    assert first.min_size.value() == PRESETS[DEFAULT_PRESET].min_size  # a first start: the preset's own
+    first.max_size.setValue(96)
+    first.min_size.setValue(14)
+    first.seed.setValue(7)
+    place = first.out_dir()
+
+    again = TrainPanel(jobs, doc, settings())
+    qtbot.addWidget(again)
+    assert (again.preset_name(), again.max_size.value(), again.min_size.value(), again.seed.value()) == \
+        (DEFAULT_PRESET, 96, 14, 7)
+    assert again.out_dir() == place  # the interrupted run's autosave, not the preset's
+
+    other = next(name for name in PRESETS if name != DEFAULT_PRESET)
+    again.preset.setCurrentIndex(again.preset.findData(other))  # its own sizes; they are not stored
+    assert {k: str(v) for k, v in settings().train_choices().items()} == {"preset": other, "seed": "7"}
+    garbled = settings()
+    garbled.set_train_choices({"preset": "no such preset", "max_size": "ninety", "seed": "3"})
+    third = TrainPanel(jobs, doc, garbled)
+    qtbot.addWidget(third)
+    assert (third.preset_name(), third.max_size.value(), third.seed.value()) == \
+        (DEFAULT_PRESET, PRESETS[DEFAULT_PRESET].max_size, 3)
 
 
 @pytest.mark.parametrize(("seconds", "text"), [(12.4, "≈ 12 s"), (250, "≈ 4 min"), (7800, "≈ 2 h 10 min")])
