@@ -38,7 +38,7 @@ class Settings:
         self.q.setValue("recent_files", items[:MAX_RECENT])
         return items[:MAX_RECENT]
 
-    def train_choices(self) -> dict[str, str]:
+    def train_choices(self) -> dict[str, object]:
         """The Train dock's last choices that were stored (values as the settings file holds them)."""
         return {k: v for k in TRAIN_KEYS if (v := self.q.value(f"train/{k}")) is not None}
 

@@ -204,7 +204,8 @@ class TrainPanel(Panel):
         self.max_size.valueChanged.connect(lambda _v: self.refresh())
         self.min_size.valueChanged.connect(lambda _v: self.refresh())
         self.device.currentIndexChanged.connect(lambda _i: self.refresh())
-        self.seed.valueChanged.connect(lambda _v: self._remember())
+        for box in (self.max_size, self.min_size, self.seed):
+            box.valueChanged.connect(lambda _v: self._remember())
         self.doc.photoChanged.connect(self.refresh)
         self._last_device = ""
         self.preset.setCurrentIndex(self.preset.findData(DEFAULT_PRESET))
@@ -234,9 +235,10 @@ class TrainPanel(Panel):
             for box, was in zip(boxes, blocked):
                 box.blockSignals(was)
         self.preset_info.setText(PRESET_DESCRIPTIONS.get(name, ""))
+        self._remember()
         self.refresh()
 
-    def _restore(self, saved: dict[str, str]) -> None:
+    def _restore(self, saved: dict[str, object]) -> None:
         """The last session's preset, sizes and seed, so that Resume finds a run made at a size of the
         user's after a restart. A value the settings file garbles is skipped (the preset's stays)."""
         if saved.get("preset") in PRESETS:
@@ -248,13 +250,14 @@ class TrainPanel(Panel):
                 pass
 
     def _remember(self) -> None:
+        """Store the choices when one changes (sizes only where they differ from the preset's)."""
         if self._settings is None:
             return
-        own = PRESETS.get(self.preset_name())
+        name, own = self.preset_name(), PRESETS.get(self.preset_name())
         self._settings.set_train_choices({
-            "preset": self.preset_name(),
+            "preset": name,
             "max_size": None if own and self.max_size.value() == own.max_size else self.max_size.value(),
-            "min_size": None if own and self.min_size.value() == own.min_size else self.min_size.value(),
+            "min_size": self.min_size.value() if own_coarsest(name, self.min_size.value()) else None,
             "seed": self.seed.value() or None,
         })
 
@@ -305,7 +308,6 @@ class TrainPanel(Panel):
         return self.bar.running
 
     def refresh(self) -> None:
-        self._remember()
         running = self.running
         has_photo = self.doc.photo is not None
         self.bar.set_ready(has_photo)
