@@ -181,6 +181,8 @@ def test_train_dock_remembers_its_choices_so_resume_finds_a_run_after_a_restart(
     qtbot.addWidget(third)
     assert (third.preset_name(), third.max_size.value(), third.seed.value()) == \
         (DEFAULT_PRESET, PRESETS[DEFAULT_PRESET].max_size, 3)
+    # the photo set each dock measuring its training time: let that end before the docks are deleted
+    qtbot.waitUntil(lambda: not any(panel.estimating for panel in (first, again, third)), timeout=60_000)
 
 
 @pytest.mark.parametrize(("seconds", "text"), [(12.4, "≈ 12 s"), (250, "≈ 4 min"), (7800, "≈ 2 h 10 min")])

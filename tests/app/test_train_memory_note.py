@@ -21,3 +21,4 @@ def test_train_dock_shows_the_memory_warning(qtbot, monkeypatch, photo):
     text = panel.memory_note.text()
     assert "memory" in text and "0.1 GB" in text
     panel.grab().save("/tmp/train_memory_note.png")
+    qtbot.waitUntil(lambda: not panel.estimating, timeout=60_000)  # its time estimate ends before the dock goes
