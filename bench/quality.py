@@ -17,7 +17,9 @@ coarsest scale, and
   averages away;
 - diversity (SinGAN's: per-pixel std over samples / the photo's std);
 - near-copy rate (whole sample within 30/255 mean absolute difference of the photo) and copied area
-  (blocks of 1/5 of the short side found verbatim in the photo, RMS < 4/255);
+  (blocks of 1/5 of the short side found verbatim in the photo, RMS < 4/255), and the same share of
+  the textured blocks alone (``copied_textured``: spatial std ≥ 8/255; a flat block of sky matches any
+  flat part of the photo, so on a photo with open sky the plain figure counts sky as copies);
 - stuck scales: how many generators are saturated (tanh at ±1 on most pixels; training warns of it);
 - rec fit: the share of the photo's variance its reconstruction explains (below 0.4 training warns
   that the model has not learnt its photo).
@@ -78,6 +80,8 @@ def recipe(name: str, max_size: int, iters: int | None) -> SinGANConfig:
 
 #: Scenes and textures with edges, stripes and lattices (all CC0 / public domain, shipped with scikit-image).
 PHOTOS = ("rocket", "chelsea", "brick", "hubble_deep_field")
+#: Spatial std (0–255) below which a block is flat (sky) for ``copied_textured``.
+TEXTURED_STD = 8.0
 
 
 def load_photo(name: str) -> np.ndarray:
@@ -100,6 +104,7 @@ def measure(model, n: int, seed: int = 1000) -> tuple[dict[str, float], np.ndarr
         "diversity": diversity(samples, photo),
         "near_copy": near_copy_rate(samples, photo),
         "copied_area": copied_area(samples, photo),
+        "copied_textured": copied_area(samples, photo, min_std=TEXTURED_STD),
         "stuck_scales": float(len(saturated_scales(model, range(model.num_trained)))),  # tanh at ±1: see README
         "rec_fit": reconstruction_fit(model),
     }
@@ -174,7 +179,8 @@ def main() -> None:
 
 
 def print_table(results: dict, presets: list[str], photos: list[str]) -> None:
-    cols = ["train_s", "cpu_s", "swd", "swd_layout", "swd_floor", "swd11", "classifier", "diversity", "near_copy", "copied_area"]
+    cols = ["train_s", "cpu_s", "swd", "swd_layout", "swd_floor", "swd11", "classifier", "diversity", "near_copy", "copied_area",
+            "copied_textured"]
 
     def complete(r: dict) -> bool:  # runs of older bench versions lack some columns
         return all(c in r for c in cols)

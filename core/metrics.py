@@ -135,12 +135,15 @@ def near_copy_rate(samples: Sequence[np.ndarray] | np.ndarray, photo: np.ndarray
 
 
 def copied_area(samples: Sequence[np.ndarray] | np.ndarray, photo: np.ndarray, *, block_frac: float = 0.2,
-                rms: float = 4.0) -> float:
+                rms: float = 4.0, min_std: float = 0.0) -> float:
     """Fraction of sample area made of blocks found verbatim in ``photo``.
 
     Each sample is cut into square blocks whose side is ``block_frac`` of the photo's shorter side; a
     block counts as copied when some position of the photo matches it with RMS difference below
-    ``rms`` (0–255 scale), found exhaustively with OpenCV's template matching.
+    ``rms`` (0–255 scale), found exhaustively with OpenCV's template matching. ``min_std`` > 0 counts
+    only blocks whose spatial std (per channel, averaged) is at least that (0–255): a flat patch of sky matches any flat patch
+    of the photo, so the share of *textured* blocks copied is the figure that means copying there
+    (0.0 when no block is textured).
     """
     s = list(samples)
     if not s:
@@ -148,18 +151,21 @@ def copied_area(samples: Sequence[np.ndarray] | np.ndarray, photo: np.ndarray, *
     ref = np.ascontiguousarray(photo, dtype=np.float32)
     side = max(3, int(round(min(ref.shape[:2]) * block_frac)))
     limit = rms * rms * side * side * 3
-    copied = total = 0
+    copied = total = flat = 0
     for x in s:
         x = np.asarray(x, dtype=np.float32)
         for y0 in range(0, x.shape[0] - side + 1, side):
             for x0 in range(0, x.shape[1] - side + 1, side):
                 block = np.ascontiguousarray(x[y0:y0 + side, x0:x0 + side])
+                total += 1
+                if min_std > 0 and float(block.reshape(-1, block.shape[-1]).std(0).mean()) < min_std:
+                    flat += 1
+                    continue
                 best = float(cv2.matchTemplate(ref, block, cv2.TM_SQDIFF).min())
                 copied += best < limit
-                total += 1
     if total == 0:
         raise GanvasError(f"The samples are smaller than one {side}-px block; copied area cannot be measured.")
-    return copied / total
+    return copied / (total - flat) if total > flat else 0.0
 
 
 def patch_classifier_accuracy(samples: Sequence[np.ndarray] | np.ndarray, photo: np.ndarray, *, patch: int = 16,

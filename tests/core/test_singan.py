@@ -642,3 +642,19 @@ def test_one_seed_trains_one_model_while_other_threads_draw_from_torchs_global_g
     for n in range(quiet.num_scales):
         a, b = quiet.generators[n].state_dict(), busy.generators[n].state_dict()
         assert all(torch.equal(a[k], b[k]) for k in a), f"scale {n + 1} started elsewhere"
+
+
+def test_copied_area_of_textured_blocks_leaves_out_flat_sky_that_matches_anywhere():
+    """A sample whose flat half is the photo's flat half and whose textured half is new 'copies' half its
+    area by the plain rule, but none of its textured blocks; the photo itself copies every textured block."""
+    from core.metrics import copied_area
+
+    rng = np.random.default_rng(0)
+    photo = np.full((40, 40, 3), (90, 140, 200), np.uint8)
+    photo[:, 24:] = rng.integers(0, 256, (40, 16, 3))  # 8-px blocks: three flat columns, two textured
+    sample = photo.copy()
+    sample[:, 24:] = rng.integers(0, 256, (40, 16, 3))
+    assert copied_area([sample], photo) == pytest.approx(0.6)
+    assert copied_area([sample], photo, min_std=8) == 0.0
+    assert copied_area([photo], photo, min_std=8) == 1.0
+    assert copied_area([np.full_like(photo, 90)], photo, min_std=8) == 0.0
