@@ -140,10 +140,11 @@ def copied_area(samples: Sequence[np.ndarray] | np.ndarray, photo: np.ndarray, *
 
     Each sample is cut into square blocks whose side is ``block_frac`` of the photo's shorter side; a
     block counts as copied when some position of the photo matches it with RMS difference below
-    ``rms`` (0–255 scale), found exhaustively with OpenCV's template matching. ``min_std`` > 0 counts
-    only blocks whose spatial std (per channel, averaged) is at least that (0–255): a flat patch of sky matches any flat patch
-    of the photo, so the share of *textured* blocks copied is the figure that means copying there
-    (0.0 when no block is textured).
+    ``rms`` (0–255 scale), found exhaustively with OpenCV's template matching.
+
+    ``min_std`` > 0 counts only blocks whose spatial std (per channel, averaged; 0–255) is at least
+    that: a flat patch of sky matches any flat patch of the photo, so the share of *textured* blocks
+    copied is the figure that means copying there (0.0 when no block is textured).
     """
     s = list(samples)
     if not s:

@@ -645,8 +645,8 @@ def test_one_seed_trains_one_model_while_other_threads_draw_from_torchs_global_g
 
 
 def test_copied_area_of_textured_blocks_leaves_out_flat_sky_that_matches_anywhere():
-    """A sample whose flat half is the photo's flat half and whose textured half is new 'copies' half its
-    area by the plain rule, but none of its textured blocks; the photo itself copies every textured block."""
+    """A sample whose flat part is the photo's and whose textured part is new 'copies' 60 % of its area by
+    the plain rule, but none of its textured blocks; the photo itself copies every textured block."""
     from core.metrics import copied_area
 
     rng = np.random.default_rng(0)
