@@ -237,7 +237,9 @@ class SpectrumView(QWidget):
         rp.setLabel("bottom", "frequency (cycles/px)", color=PLOT_FG)
         rp.setLabel("left", "power", color=PLOT_FG)
         rp.setRange(xRange=(-2.5, math.log10(0.5)), yRange=(-6.0, 2.0), padding=0.02)
-        self.legend = rp.addLegend(offset=(-8, 8), labelTextColor=PLOT_FG, brush=pg.mkBrush(27, 29, 33, 210))
+        # Bottom left: power spectra fall with frequency, so on log-log axes that corner stays empty
+        # (at the top the legend hid the curves' low-frequency end).
+        self.legend = rp.addLegend(offset=(8, -8), labelTextColor=PLOT_FG, brush=pg.mkBrush(27, 29, 33, 210))
 
         # ---- crosshairs and read-out
         cross_pen = pg.mkPen(color=(220, 220, 220, 110), width=1)
