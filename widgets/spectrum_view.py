@@ -238,7 +238,8 @@ class SpectrumView(QWidget):
         rp.setLabel("left", "power", color=PLOT_FG)
         rp.setRange(xRange=(-2.5, math.log10(0.5)), yRange=(-6.0, 2.0), padding=0.02)
         # Bottom left: power spectra fall with frequency, so on log-log axes that corner stays empty
-        # (at the top the legend hid the curves' low-frequency end).
+        # (at the top the legend hid the curves' low-frequency end). Residual spectra are flat, and
+        # there no corner is always empty: the legend may cover a curve's lowest bins.
         self.legend = rp.addLegend(offset=(8, -8), labelTextColor=PLOT_FG, brush=pg.mkBrush(27, 29, 33, 210))
 
         # ---- crosshairs and read-out
