@@ -54,7 +54,6 @@ class SinGANConfig:
     fine_iters: float = 1.0  # iteration multiplier at the finest scale, interpolated from 1 at the coarsest
     coarsest_iters: int = 0  # iterations at the coarsest scale alone when > 0 (its ~25-px images are cheap)
     per_image_norm: bool = False  # sampling normalises each image by its own statistics, as training does (else BatchNorm's running averages)
-    crop_size: int = 0  # > 0: a scale with a side above it trains on random crops of that side (whole images at sampling)
     ema_share: float = 0.0  # > 0: the kept generators are their weights' running average, half-life this share of the iterations so far
     preset: str = "paper"
 
@@ -82,9 +81,6 @@ class SinGANConfig:
             problems.append(f"lr_scale must be in (0, 1] (got {self.lr_scale})")
         if self.lambda_patch < 0 or self.patch_directions < 1:
             problems.append("lambda_patch must be ≥ 0 and patch_directions ≥ 1")
-        if self.crop_size and self.crop_size < 2 * self.num_layers + 1:
-            problems.append(f"crop_size must be 0 (whole images) or at least {2 * self.num_layers + 1} px, "
-                            f"the critic's patch (got {self.crop_size})")
         if not 0 <= self.ema_share <= 1:
             problems.append(f"ema_share must be in [0, 1] (got {self.ema_share})")
         if self.coarsest_iters < 0:

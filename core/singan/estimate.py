@@ -3,8 +3,7 @@
 A cost model written for one CPU is wrong on the next one, and wrong on the same one when other
 work shares it. So the estimate runs the real training step on random networks for a few
 iterations at the coarsest and the finest scale, right now, and interpolates the scales between
-by their pixel count (a step costs a fixed overhead plus work proportional to its area, or to its
-crop's with ``crop_size``).
+by their pixel count (a step costs a fixed overhead plus work proportional to its area).
 """
 
 from __future__ import annotations
@@ -28,8 +27,7 @@ def estimate_training_seconds(config: SinGANConfig, height: int, width: int,
     ``fast`` preset at 128 px on 2 cores). An estimate: the machine's load may change.
     """
     shapes = pyramid_shapes(height, width, config)
-    side = config.crop_size or max(height, width)
-    areas = [min(h, side) * min(w, side) for h, w in shapes]  # what a training step works on: its crop
+    areas = [h * w for h, w in shapes]
     ends = sorted({0, len(shapes) - 1})
     per_iter = {n: _seconds_per_iteration(config, shapes, n, torch.device(device)) for n in ends}
     t0, t1 = per_iter[ends[0]], per_iter[ends[-1]]
