@@ -26,8 +26,7 @@ from app.bundled import RESOURCES, SKETCH_BASE
 from app.panels.base import JobBar, Panel
 from app.panels.sketch_groups import ExploreGroup, PretrainGroup, SketchSetGroup, TuneGroup
 from app.workers import JobRunner, LatestOnly
-from core.device import use_thread_policy
-from core.jobs import Cancelled, GanvasError, Progress, format_duration
+from core.jobs import Cancelled, Progress, format_duration
 from core.sketchgan.explore import (
     export_model,
     export_samples,
@@ -39,22 +38,14 @@ from core.sketchgan.explore import (
 )
 from core.sketchgan.finetune import (
     PRESETS,
-    SketchTuneConfig,
     estimate_cpu_seconds,
-    sketch_tune,
     trained_on_figures,
     tries_summary,
 )
 from core.sketchgan.imports import import_rosinality
 from core.sketchgan.model import StyleGANModel, interpolate, load_model
-from core.sketchgan.pretrain import (
-    PretrainConfig,
-    folder_data,
-    primitives_data,
-    primitives_preset_of,
-    train_gan,
-)
-from core.sketchgan.stylegan import training_threads
+from core.sketchgan.pretrain import primitives_preset_of
+from core.sketchgan.requests import PretrainRequest, TuneRequest
 from widgets.training_monitor import TrainingMonitor
 
 #: A tune longer than this on the CPU gets a warning under the base model.
@@ -65,34 +56,14 @@ def _interp_frame(model: StyleGANModel, seed_a: int, seed_b: int, t: float, trun
     return interpolate(model, seed_a, seed_b, [t], truncation=truncation)[0]
 
 
-def _tune(base: StyleGANModel, sketches: list[np.ndarray], cfg: SketchTuneConfig, *, out_dir: str | None,
-          progress=None, cancel=None) -> StyleGANModel:
-    """Worker job: fine-tune; when stopped, the last autosave is read back here (not on the GUI thread)
-    and travels as ``Cancelled.kept``."""
-    progress = use_thread_policy(cfg.device, progress, training_threads(base.config))
-    try:
-        return sketch_tune(base, sketches, cfg, out_dir=out_dir, progress=progress, cancel=cancel)
-    except Cancelled as exc:
-        kept = None
-        if out_dir:
-            try:
-                kept = load_model(out_dir)
-            except GanvasError:
-                pass  # stopped before the first autosave
-        raise Cancelled(str(exc), kept=kept) from exc
+def _tune(request: TuneRequest, *, progress=None, cancel=None) -> StyleGANModel:
+    """Worker job: fine-tune (a stopped tune's last autosave travels as ``Cancelled.kept``)."""
+    return request.run(progress, cancel)
 
 
-def _pretrain(source: tuple[str, str | None], folder: str, cfg: PretrainConfig, out: str, *, progress=None,
-              cancel=None) -> StyleGANModel:
+def _pretrain(request: PretrainRequest, *, progress=None, cancel=None) -> StyleGANModel:
     """Worker job: render or read the data, train, and read the saved model back (with its path)."""
-    kind, primitives_preset = source
-    progress = use_thread_policy(cfg.device, progress, training_threads(cfg.model))
-    if kind == "folder":
-        data, info = folder_data(folder, cfg.model.size)
-    else:
-        data, info = primitives_data(cfg.model.size, 4000, preset=primitives_preset, progress=progress, cancel=cancel)
-    trained = train_gan(data, cfg, out_dir=out, data_info=info, progress=progress, cancel=cancel)
-    return load_model(trained.path)
+    return load_model(request.run(progress, cancel).path)
 
 
 def _import(path: str) -> StyleGANModel:
@@ -240,8 +211,10 @@ class SketchPanel(Panel):
             self.status.emit("Choose a folder to save the base model in.")
             return
         cfg = self.pretrain.config()
-        self.pretrain_bar.run(_pretrain, self.pretrain.data_source(), self.pretrain.folder.text().strip(), cfg, out,
-                              name="Pretraining", title=f"Pretraining a {cfg.model.size}px base",
+        kind, primitives = self.pretrain.data_source()
+        folder = self.pretrain.folder.text().strip() if kind == "folder" else None
+        request = PretrainRequest(config=cfg, out=out, images=folder, primitives=primitives)
+        self.pretrain_bar.run(_pretrain, request, name="Pretraining", title=f"Pretraining a {cfg.model.size}px base",
                               on_progress=self._on_progress, on_result=self._on_pretrained,
                               on_error=self._on_pretrain_error)
 
@@ -270,7 +243,8 @@ class SketchPanel(Panel):
             self.status.emit("Add at least one sketch (4–8 work best).")
             return
         out = self.tune.out.text().strip() or None
-        self.tune_bar.run(_tune, self.base, sketches, self.tune.config(), out_dir=out, name="Sketch fine-tuning",
+        request = TuneRequest(base=self.base, sketches=sketches, config=self.tune.config(), out_dir=out)
+        self.tune_bar.run(_tune, request, name="Sketch fine-tuning",
                           title=f"Fine-tuning on {len(sketches)} sketches", on_progress=self._on_progress,
                           on_result=self._on_tuned, on_error=self._on_tune_error)
 
