@@ -42,22 +42,23 @@ def measure(preset: str, size: int) -> tuple[int, int]:
 
 
 def terms(preset: str, size: int) -> tuple[float, float]:
-    """The two terms of core/memory.py's model: conv activations and patch-loss pixels."""
+    """The conv-activation term of core/memory.py's model, and the finest scale's pixels when the preset
+    has a patch loss (the model has no term for it: the fit says whether it should)."""
     import core.memory as mem
     from bench.singan import photo
     from core.singan.config import preset as make
+    from core.singan.pyramid import pyramid_shapes
 
     cfg = make(preset, max_size=size)
     h, w = photo(size).shape[:2]
-    saved = mem.BASE_BYTES, mem.CONV_BYTES, mem.PATCH_BYTES
+    saved = mem.BASE_BYTES, mem.CONV_BYTES
     try:
-        mem.BASE_BYTES, mem.CONV_BYTES, mem.PATCH_BYTES = 0, 1.0, 0.0
+        mem.BASE_BYTES, mem.CONV_BYTES = 0, 1.0
         conv = mem.estimate_training_bytes(cfg, h, w)
-        mem.CONV_BYTES, mem.PATCH_BYTES = 0.0, 1.0
-        patch = mem.estimate_training_bytes(cfg, h, w)
     finally:
-        mem.BASE_BYTES, mem.CONV_BYTES, mem.PATCH_BYTES = saved
-    return conv, patch
+        mem.BASE_BYTES, mem.CONV_BYTES = saved
+    fh, fw = pyramid_shapes(h, w, cfg)[-1]
+    return conv, float(fh * fw) if cfg.lambda_patch > 0 else 0.0
 
 
 def main() -> None:
@@ -86,7 +87,8 @@ def main() -> None:
         a = np.array([[r[4], r[5]] for r in rows])
         y = np.array([r[3] - base for r in rows])
         (conv, patch), *_ = np.linalg.lstsq(a, y, rcond=None)
-        print(f"\nfit: BASE_BYTES ≈ {base / 2**20:.0f} MB, CONV_BYTES ≈ {conv:.1f}, PATCH_BYTES ≈ {patch:.0f}")
+        print(f"\nfit: BASE_BYTES ≈ {base / 2**20:.0f} MB, CONV_BYTES ≈ {conv:.1f}, bytes per patch-loss pixel ≈ {patch:.0f} "
+              "(the model has none: add one if this is not ≈ 0)")
 
 
 if __name__ == "__main__":

@@ -57,6 +57,9 @@ _Z_REC_STREAM = 0x5EED_0000_0000
 SATURATION_ATTEMPTS = 3
 RETRY_LR_FACTOR = 0.5
 
+#: Random projections of the patch sliced-Wasserstein loss (``lambda_patch``), drawn afresh every step.
+PATCH_DIRECTIONS = 64
+
 
 def gradient_penalty(d: Discriminator, real: torch.Tensor, fake: torch.Tensor, weight: float,
                      rng: torch.Generator | None = None) -> torch.Tensor:
@@ -356,7 +359,7 @@ def _train_scale(model: SinGANModel, n: int, d_state, reporter: ProgressReporter
             rec_loss = cfg.alpha * F.mse_loss(sc.run(lo, n, rec_prev, sc.rec_noise), real)
             loss = err_g + rec_loss
             if cfg.lambda_patch > 0:
-                patch = cfg.lambda_patch * patch_swd_loss(fake, real, cfg.patch_directions, rng)
+                patch = cfg.lambda_patch * patch_swd_loss(fake, real, PATCH_DIRECTIONS, rng)
                 loss = loss + patch
             loss.backward()
             for _ in range(cfg.g_steps if cfg.g_reuse_grad else 1):

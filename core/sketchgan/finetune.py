@@ -87,6 +87,9 @@ FILL_CONTRAST = 0.5
 EMA_RAMPUP = 0.1
 #: Seeds on which a finished tune's shape is checked (see ``SketchTuneConfig.retries``).
 CHECK_SEEDS = list(range(9000, 9064))
+#: A tune of a figures base is run again (``retries``) when its samples' outline came closer to the
+#: sketches by less than this share.
+RETRY_BELOW = 0.45
 
 
 @dataclass(frozen=True)
@@ -117,11 +120,10 @@ class SketchTuneConfig:
     ema_half_life: float = 0.0
     # a GAN tune now and then locks into a mode that misses the sketched shape (a two-tone split instead
     # of a tall box). For a base of solid figures the finished tune's samples are checked: when the
-    # outline of their foreground has come closer to the sketches by less than ``retry_below`` (on
+    # outline of their foreground has come closer to the sketches by less than ``RETRY_BELOW`` (on
     # CHECK_SEEDS, not the seeds README's evaluation uses), the tune is run again from the base with the
     # next seed, up to ``retries`` times, and the best run is kept
     retries: int = 0
-    retry_below: float = 0.45
     # what the sketch critic sees as real: "drawn" = the user's strokes (the paper's); "filled" = each
     # closed outline filled and redrawn by F, so real and fake sketches share F's line style and only
     # their shape tells them apart; "auto" = filled for a base trained on solid figures (Primitives
@@ -136,7 +138,6 @@ class SketchTuneConfig:
     # that stands out, moved by up to 2 px), so the critic that keeps the samples realistic also shows
     # what a realistic sample of the sketched shape looks like. 0 = off (the paper's data only)
     figure_renders: float = 0.0
-    sketch_d_from_image_d: bool = True  # initialise D_sketch from the base model's D
     xdog: XDoGConfig = field(default_factory=XDoGConfig)
     preview_every: int = 2500
     autosave_every: int = 2500
@@ -156,9 +157,8 @@ class SketchTuneConfig:
             problems.append(f"batch and iters must be at least 1 (got {self.batch}, {self.iters})")
         if self.l_image < 0 or self.l_weight < 0 or self.r1 < 0:
             problems.append("l_image, l_weight and r1 must be 0 (off) or more")
-        if self.retries < 0 or not 0 < self.retry_below < 1:
-            problems.append(f"retries must be 0 or more and retry_below within (0, 1) (got {self.retries}, "
-                            f"{self.retry_below})")
+        if self.retries < 0:
+            problems.append(f"retries must be 0 or more (got {self.retries})")
         if not 0 <= self.figure_renders < 1:
             problems.append(f"figure_renders must be within [0, 1) (got {self.figure_renders})")
         if self.ema_half_life < 0:
@@ -476,12 +476,12 @@ def sketch_tune(
         tries.append({"seed": seed, "outline_change": round(change, 3)})
         if best is None or change < best[0]:
             best = (change, run)
-        if change <= -config.retry_below:
+        if change <= -RETRY_BELOW:
             break
         if attempt < config.retries and progress is not None:
             progress(Progress(stage, config.iters, config.iters, message=(
                 f"the samples did not take the shape of the sketches (outline {round(100 * change):+d} %, aim "
-                f"{round(-100 * config.retry_below):+d} %): tuning again with seed {seed + 1}")))
+                f"{round(-100 * RETRY_BELOW):+d} %): tuning again with seed {seed + 1}")))
     assert best is not None
     _, run = best
     step = config.iters  # a run stopped early raised Cancelled out of run_steps
@@ -544,8 +544,7 @@ class _TuneRun:
 
         with draws.drawing_from(self.draws):
             self.d_sketch = Discriminator(base.config).to(device)
-        if config.sketch_d_from_image_d:
-            self.d_sketch.load_state_dict(base.discriminator.state_dict())
+        self.d_sketch.load_state_dict(base.discriminator.state_dict())  # D_sketch starts as the base's D
         self.d_image = None
         self.d_params = list(self.d_sketch.parameters())
         if config.l_image > 0:
