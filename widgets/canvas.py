@@ -411,9 +411,6 @@ class ImageCanvas(QGraphicsView):
         """Shortcut for set_tool("paint") / set_tool("pan")."""
         self.set_tool("paint" if on else "pan")
 
-    def paint_mode(self) -> bool:
-        return self._tool == "paint"
-
     def set_brush(self, color: tuple[int, int, int], size: int) -> None:
         """Brush colour (RGB) and diameter in image pixels."""
         self._brush_color = QColor(*[int(c) for c in color[:3]])
@@ -611,10 +608,6 @@ class ImageCanvas(QGraphicsView):
             return np.zeros((0, 0, 4), np.uint8)
         return from_qimage_rgba(self._overlay)
 
-    def painted_mask(self) -> np.ndarray:
-        """float32 H×W in [0, 1]: the overlay's alpha (where the user painted)."""
-        return self.overlay_rgba()[..., 3].astype(np.float32) / 255.0
-
     def painted_image(self) -> np.ndarray:
         """The image with the overlay composited on top (uint8 H×W×3); untouched pixels are exact."""
         if self._image is None:
@@ -645,9 +638,6 @@ class ImageCanvas(QGraphicsView):
         self.undo_stack.push(
             PatchCommand(text, self._overlay, self._overlay.rect(), before, new, self._on_overlay_patch)
         )
-
-    def set_overlay_visible(self, on: bool) -> None:
-        self._overlay_item.setVisible(bool(on))
 
     # -- selection ----------------------------------------------------------------------------
     def selection_mask(self) -> np.ndarray | None:

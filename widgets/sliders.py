@@ -174,10 +174,6 @@ class LabeledSlider(QWidget):
     def labels(self) -> list[str]:
         return list(self._labels)
 
-    def set_title(self, title: str) -> None:
-        self._title.setText(title)
-        self._title.setVisible(bool(title))
-
     def value(self) -> int:
         return self.slider.value()
 
@@ -356,10 +352,6 @@ class FloatSlider(QWidget):
             self.valueChanged.emit(self._value)
             self.valueCommitted.emit(self._value)
 
-    def set_title(self, title: str) -> None:
-        self._title.setText(title)
-        self._title.setVisible(bool(title))
-
     def _show(self, v: float) -> None:
         with _quietly(self):
             self.slider.setValue(v)
@@ -458,10 +450,6 @@ class RangeSlider(QWidget):
         if emit:
             self.rangeChanged.emit(self._lo, self._hi)
             self.rangeCommitted.emit(self._lo, self._hi)
-
-    def set_title(self, title: str) -> None:
-        self._title.setText(title)
-        self._title.setVisible(bool(title))
 
     def _show(self, lo: float, hi: float) -> None:
         self._lo, self._hi = lo, hi

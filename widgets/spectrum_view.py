@@ -374,10 +374,6 @@ class SpectrumView(QWidget):
     def spectrum(self) -> np.ndarray | None:
         return self._spectrum
 
-    def set_colormap(self, name: str) -> None:
-        """Any pyqtgraph colour map name ('inferno', 'viridis', 'magma', 'CET-L16'...)."""
-        self.colorbar.setColorMap(pg.colormap.get(name))
-
     # ---- peaks --------------------------------------------------------------------------------
     def set_peaks(self, peaks: list[tuple[float, float, float]]) -> None:
         """Mark periodic peaks ``(fx, fy, strength)`` (cycles/px) and list them; their mirror

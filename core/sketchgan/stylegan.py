@@ -503,6 +503,3 @@ class Discriminator(nn.Module):
         return self.final_linear(out.view(n, -1))
 
 
-def mapping_parameters(g: Generator) -> list[nn.Parameter]:
-    """The parameters of the mapping network (names start with 'style.')."""
-    return [p for name, p in g.named_parameters() if name.startswith("style.")]
