@@ -285,10 +285,21 @@ def image_hash(image: np.ndarray) -> str:
 
 # ---------------------------------------------------------------- saving
 
-def encode_png(image: np.ndarray, metadata: dict[str, object] | None = None) -> bytes:
-    """PNG bytes with ``metadata`` written as tEXt chunks (seed, scale, model id...)."""
+#: PNG settings for bulk writing (Primitives data sets), measured on noise-like images: level 1, RLE
+#: strategy, "up" filter (~2× faster than OpenCV's default, files ~5% larger).
+FAST_PNG = [
+    cv2.IMWRITE_PNG_COMPRESSION, 1,
+    cv2.IMWRITE_PNG_STRATEGY, cv2.IMWRITE_PNG_STRATEGY_RLE,
+    cv2.IMWRITE_PNG_FILTER, cv2.IMWRITE_PNG_FILTER_UP,
+]
+
+
+def encode_png(image: np.ndarray, metadata: dict[str, object] | None = None, *, fast: bool = False) -> bytes:
+    """PNG bytes with ``metadata`` written as text chunks (seed, scale, model id...): the one PNG
+    writer. ``fast`` trades ~5 % larger files for twice the speed (:data:`FAST_PNG`)."""
     rgb = as_rgb(image)
-    ok, buf = cv2.imencode(".png", np.ascontiguousarray(rgb[..., ::-1]), [cv2.IMWRITE_PNG_COMPRESSION, 3])
+    params = FAST_PNG if fast else [cv2.IMWRITE_PNG_COMPRESSION, 3]
+    ok, buf = cv2.imencode(".png", np.ascontiguousarray(rgb[..., ::-1]), params)
     if not ok:
         raise ImageError("Could not encode the image as PNG.")
     data = buf.tobytes()
