@@ -27,7 +27,8 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
 from app.workers import Job, JobRunner, describe_error
-from core.jobs import Cancelled, Progress, format_eta
+from common.durations import format_clock
+from core.jobs import Cancelled, Progress
 
 if TYPE_CHECKING:
     from widgets.training_monitor import TrainingMonitor
@@ -53,7 +54,7 @@ def progress_line(p: Progress, unit: str = "") -> str:
     parts.append(f"{100 * p.fraction:.0f} %")
     if p.rate > 0:
         parts.append(f"{p.rate:.3g}/s")
-    parts.append(f"ETA {format_eta(p.eta_s)}")
+    parts.append(f"ETA {format_clock(p.eta_s)}")
     return " · ".join(parts)
 
 

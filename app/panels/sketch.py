@@ -26,7 +26,8 @@ from app.bundled import RESOURCES, SKETCH_BASE
 from app.panels.base import JobBar, Panel
 from app.panels.sketch_groups import ExploreGroup, PretrainGroup, SketchSetGroup, TuneGroup
 from app.workers import JobRunner, LatestOnly
-from core.jobs import Cancelled, Progress, format_duration
+from common.durations import format_rough
+from core.jobs import Cancelled, Progress
 from core.sketchgan.explore import (
     export_model,
     export_samples,
@@ -79,8 +80,8 @@ def cost_note(model: StyleGANModel) -> str:
     paper = estimate_cpu_seconds(c, PRESETS["paper"])
     if cpu < LONG_TUNE_S:
         return ""
-    return (f"A {c.size} px model this wide takes about {format_duration(cpu / PRESETS['cpu'].iters)} per step on a "
-            f"2-core CPU: ~{format_duration(cpu)} for the cpu preset, ~{format_duration(paper)} for the paper's. Tune it on a GPU "
+    return (f"A {c.size} px model this wide takes about {format_rough(cpu / PRESETS['cpu'].iters)} per step on a "
+            f"2-core CPU: ~{format_rough(cpu)} for the cpu preset, ~{format_rough(paper)} for the paper's. Tune it on a GPU "
             "with the command line (docs/sketchgan.md ▸ On a GPU).")
 
 

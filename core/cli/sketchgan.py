@@ -6,7 +6,8 @@ import argparse
 import os
 from pathlib import Path
 
-from core.jobs import GanvasError, format_duration
+from common.durations import format_rough
+from core.jobs import GanvasError
 
 # the preset names of core.sketchgan.pretrain / finetune.PRESETS, written here so that registering the
 # commands does not import torch (a test checks they match)
@@ -238,7 +239,7 @@ def _run_import(args, *, progress, cancel) -> None:
           f"{'with' if m.discriminator is not None else 'without'} discriminator")
     for name in ("cpu", "paper"):
         secs = estimate_cpu_seconds(c, PRESETS[name])
-        print(f"  sketch-tune --preset {name} ({PRESETS[name].iters} steps) on a 2-core CPU: ~{format_duration(secs)}")
+        print(f"  sketch-tune --preset {name} ({PRESETS[name].iters} steps) on a 2-core CPU: ~{format_rough(secs)}")
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -16,7 +16,7 @@ from app.bundled import SAMPLE_IMAGE, SAMPLE_MODEL, SHIPPED, STYLE_SHEET
 
 ROOT = Path(__file__).resolve().parents[2]
 # What a clean checkout holds that the build reads (build/ and *.egg-info stay out of the work tree).
-SOURCES = ("core", "app", "widgets", "main.py", "pyproject.toml", "README.md", "LICENSE")
+SOURCES = ("core", "app", "widgets", "common", "main.py", "pyproject.toml", "README.md", "LICENSE")
 
 
 def test_bundled_files_are_found_from_the_source_tree():
