@@ -8,6 +8,9 @@ from typing import Any
 from core.jobs import GanvasError
 from core.presets import named_preset
 
+#: Settings renamed since models were saved with them: old manifest key → field.
+RENAMED = {"ema_share": "ema_half_life_share"}
+
 
 @dataclass(frozen=True)
 class SinGANConfig:
@@ -52,7 +55,7 @@ class SinGANConfig:
     lambda_patch: float = 0.0  # weight of the 7×7 patch sliced-Wasserstein loss (GPDM) in the generator loss
     fine_iters: float = 1.0  # iteration multiplier at the finest scale, interpolated from 1 at the coarsest
     per_image_norm: bool = False  # sampling normalises each image by its own statistics, as training does (else BatchNorm's running averages)
-    ema_share: float = 0.0  # > 0: the kept generators are their weights' running average, half-life this share of the iterations so far
+    ema_half_life_share: float = 0.0  # > 0: the kept generators are their weights' running average, half-life this share of the iterations so far (core/averaging.py)
     preset: str = "paper"
 
     def __post_init__(self) -> None:
@@ -79,8 +82,8 @@ class SinGANConfig:
             problems.append(f"lr_scale must be in (0, 1] (got {self.lr_scale})")
         if self.lambda_patch < 0:
             problems.append(f"lambda_patch must be ≥ 0 (got {self.lambda_patch})")
-        if not 0 <= self.ema_share <= 1:
-            problems.append(f"ema_share must be in [0, 1] (got {self.ema_share})")
+        if not 0 <= self.ema_half_life_share <= 1:
+            problems.append(f"ema_half_life_share must be in [0, 1] (got {self.ema_half_life_share})")
         if not 0 < self.fine_iters <= 1:
             problems.append(f"fine_iters must be in (0, 1] (got {self.fine_iters})")
         if problems:
@@ -105,8 +108,10 @@ class SinGANConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SinGANConfig:
         """Fields missing from an older manifest take the paper's values, which those models were trained with;
-        keys of settings since removed (``coarsest_iters``, ``patch_directions``) are ignored."""
+        keys of settings since removed (``coarsest_iters``, ``patch_directions``) are ignored, and renamed
+        ones (:data:`RENAMED`) read under their new name."""
         known = {f.name for f in fields(cls)}
+        data = {RENAMED.get(k, k): v for k, v in data.items()}
         return cls(**{k: v for k, v in data.items() if k in known})
 
     def with_(self, **changes: Any) -> SinGANConfig:
@@ -140,7 +145,7 @@ PRESETS: dict[str, SinGANConfig] = {
         d_steps=2,
         g_steps=2,
         lambda_patch=30.0,
-        ema_share=0.08,
+        ema_half_life_share=0.08,
         per_image_norm=True,
     ),
     "consingan": SinGANConfig(

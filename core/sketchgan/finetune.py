@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from core.averaging import accumulate
+from core.averaging import accumulate, half_life_decay
 from core.device import pick_device
 from core.images import image_hash, make_grid
 from core.jobs import GanvasError, Progress
@@ -631,7 +631,7 @@ class _TuneRun:
         g_loss.backward()
         self.g_opt.step()
         if self.g_ema is not None:
-            accumulate(self.g_ema, g, 0.5 ** (1.0 / min(config.ema_half_life, EMA_RAMPUP * (step + 1))))
+            accumulate(self.g_ema, g, half_life_decay(min(config.ema_half_life, EMA_RAMPUP * (step + 1))))
         return metrics
 
     def preview(self) -> np.ndarray:

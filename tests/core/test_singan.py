@@ -225,9 +225,9 @@ def test_cancel_autosaves_and_resume_matches_uninterrupted(photo, tmp_path):
 
 
 def test_averaged_weights_are_kept_and_a_cancelled_run_resumes_to_the_same_model(photo, tmp_path):
-    cfg = TINY.with_(iters=6, ema_share=0.5)
+    cfg = TINY.with_(iters=6, ema_half_life_share=0.5)
     straight = train_singan(photo, cfg, seed=4, device="cpu")
-    last_step = train_singan(photo, cfg.with_(ema_share=0.0), seed=4, device="cpu")
+    last_step = train_singan(photo, cfg.with_(ema_half_life_share=0.0), seed=4, device="cpu")
     for n in range(straight.num_scales):  # the average, not the last step's weights
         a, b = straight.generators[n].state_dict(), last_step.generators[n].state_dict()
         assert not torch.equal(a["head.0.weight"], b["head.0.weight"]), f"scale {n + 1} kept its last step"
@@ -262,9 +262,9 @@ def test_resume_refuses_other_image(photo, tmp_path):
     with pytest.raises(GanvasError, match="different image"):
         train_singan(photo[::-1].copy(), cfg, device="cpu", out_dir=tmp_path / "m", resume=True)
     # a preset that changed since (as `fast` did when it began averaging its weights) names what changed
-    with pytest.raises(GanvasError, match=r"preset 'tiny' with ema_share 0.0 there, 0.08 now\)\. "
+    with pytest.raises(GanvasError, match=r"preset 'tiny' with ema_half_life_share 0.0 there, 0.08 now\)\. "
                                           r"Train it again from the start"):
-        train_singan(photo, cfg.with_(ema_share=0.08), device="cpu", out_dir=tmp_path / "m", resume=True)
+        train_singan(photo, cfg.with_(ema_half_life_share=0.08), device="cpu", out_dir=tmp_path / "m", resume=True)
     # another preset names the two presets, not each of its many differing settings
     other = cfg.with_(preset="other", nfc=16, lrelu=0.1, d_steps=1, g_steps=1, lambda_patch=1.0)
     with pytest.raises(GanvasError, match=r"\(preset 'tiny', not 'other': 5 settings differ\)\. Use the same"):
