@@ -46,9 +46,9 @@ def preview_one(pyr: PatchPyramid, settings: PreviewSettings, *, progress=None, 
 
 def preview_params(pyr: PatchPyramid, settings: PreviewSettings, image: np.ndarray) -> dict:
     """What travels with a preview (and into its PNG text chunks): the controls and the engine's name."""
-    h, w = pyr.shapes[settings.start_level]
+    h, w = pyr.shapes[settings.start_scale]
     return {**settings.to_metadata(), "size": f"{image.shape[1]}x{image.shape[0]}",
-            "scale_label": f"L{settings.start_level} {w}×{h}", "task": "preview"}
+            "scale_label": f"L{settings.start_scale} {w}×{h}", "task": "preview"}
 
 
 class GeneratePanel(Panel):
@@ -136,9 +136,9 @@ class GeneratePanel(Panel):
     def restore(self, params: dict) -> None:
         """Put the sliders back to an image's parameters (gallery click), without regenerating."""
         try:
-            if "start_scale" in params:
+            if "start_scale" in params and (params.get("task") != "preview" or self.previewing):
                 self.scale.set_value(int(params["start_scale"]))
-            if "start_level" in params and self.previewing:
+            if "start_level" in params and self.previewing:  # a preview saved before the word was start_scale
                 self.scale.set_value(int(params["start_level"]))
             if "diversity" in params:
                 self.diversity.set_value(float(params["diversity"]))
@@ -237,7 +237,7 @@ class GeneratePanel(Panel):
                           f"({pyr.num_levels} levels, no training). Train a SinGAN for its own samples.")
 
     def preview_settings(self, seed: int | None = None) -> PreviewSettings:
-        return PreviewSettings(start_level=min(self.scale.value(), self.pyramid.num_levels - 1),
+        return PreviewSettings(start_scale=min(self.scale.value(), self.pyramid.num_levels - 1),
                                diversity=self.diversity.value(), width_scale=self.width_scale.value(),
                                height_scale=self.height_scale.value(),
                                seed=self.seed.seed() if seed is None else seed)
@@ -261,7 +261,7 @@ class GeneratePanel(Panel):
                 self.latencies_ms.append(ms)
             self._last = (key, image)
             self.showImage.emit(image, preview_params(pyr, settings, image))
-            what = f"{image.shape[1]}×{image.shape[0]} {PREVIEW_ENGINE} from level {settings.start_level} " \
+            what = f"{image.shape[1]}×{image.shape[0]} {PREVIEW_ENGINE} from level {settings.start_scale} " \
                    f"(seed {settings.seed}, no training)"
             self.status.emit(f"Showing the {what}, already generated" if reused else f"Made the {what} in {ms:.0f} ms")
 
