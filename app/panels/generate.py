@@ -17,7 +17,7 @@ import numpy as np
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from app.panels.base import Panel
+from app.panels.base import JobBar, Panel
 from app.workers import JobRunner, LatestOnly
 from core.images import to_uint8
 from core.jobs import CancelToken
@@ -94,6 +94,10 @@ class GeneratePanel(Panel):
         lay.addLayout(buttons)
         lay.addWidget(self.train_btn)
         lay.addWidget(self.info)
+        # Generate 8 and the preview batches: progress and Cancel, one batch after another
+        self.batch_bar = JobBar(jobs, "", cancel_tip="Stop the batch", unit="samples", queue=True)
+        self.batch_bar.said.connect(self.status)
+        lay.addWidget(self.batch_bar)
         lay.addStretch(1)
 
         for s in (self.scale,):
@@ -204,9 +208,9 @@ class GeneratePanel(Panel):
                 s = SampleSettings(**{**settings.__dict__, "seed": settings.seed + i})
                 self.addToGallery.emit(img, sample_params(model, s, img))
             self.showImage.emit(images[0], sample_params(model, settings, images[0]))
-            self.status.emit(f"Added {len(images)} samples to the gallery (seeds {settings.seed}–{settings.seed + n - 1}).")
+            self.batch_bar.finish(f"Added {len(images)} samples to the gallery (seeds {settings.seed}–{settings.seed + n - 1}).")
 
-        self.jobs.submit(sample, model, settings, n, name="Generate 8", on_result=done)
+        self.batch_bar.run(sample, model, settings, n, name=f"Generate {n}", on_result=done)
 
     # ------------------------------------------------------------------ patch-NN previews (no model)
     @property
@@ -278,7 +282,7 @@ class GeneratePanel(Panel):
                 s = PreviewSettings(**{**settings.__dict__, "seed": settings.seed + i})
                 self.addToGallery.emit(img, preview_params(pyr, s, img))
             self.showImage.emit(images[0], preview_params(pyr, settings, images[0]))
-            self.status.emit(f"Added {len(images)} {PREVIEW_ENGINE}s to the gallery "
-                             f"(seeds {settings.seed}–{settings.seed + n - 1}).")
+            self.batch_bar.finish(f"Added {len(images)} {PREVIEW_ENGINE}s to the gallery "
+                                  f"(seeds {settings.seed}–{settings.seed + n - 1}).")
 
-        self.jobs.submit(generate_from, pyr, settings, n, name="Preview batch", on_result=done)
+        self.batch_bar.run(generate_from, pyr, settings, n, name="Preview batch", on_result=done)

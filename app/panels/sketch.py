@@ -122,6 +122,10 @@ class SketchPanel(Panel):
                                cancel_tip="Stop fine-tuning; the last autosave stays usable")
         self.tune_bar.lock(*self._settings(self.tune))
         self.tune.form.addRow(self.tune_bar)
+        # the exports: started by the Explore group's buttons, one after another, with progress and Cancel
+        self.export_bar = JobBar(jobs, "", cancel_tip="Stop the export", queue=True)
+        self.explore.layout().addRow(self.export_bar)
+        self.grids = LatestOnly(jobs, self)  # sample grids: the newest request wins
 
         inner = QWidget()
         lay = QVBoxLayout(inner)
@@ -143,6 +147,7 @@ class SketchPanel(Panel):
         self.tune_bar.startRequested.connect(self.start_tuning)
         for bar in (self.pretrain_bar, self.tune_bar):
             bar.runningChanged.connect(self._update_buttons)
+        for bar in (self.pretrain_bar, self.tune_bar, self.export_bar):
             bar.said.connect(self.status)
         self.explore.sample_button.clicked.connect(lambda: self.sample())  # not clicked's bool
         self.explore.truncation.valueCommitted.connect(lambda _v: self.sample() if self.current_model() else None)
@@ -289,8 +294,8 @@ class SketchPanel(Panel):
         ex = self.explore
         base = self.base if (self.tuned is not None and ex.compare.isChecked()) else None
         sketches = ex.with_sketches.isChecked()
-        self.jobs.submit(sample_grid, model, ex.seeds(), ex.truncation.value(), base=base, with_sketches=sketches,
-                         name="Sample grid", on_result=lambda r: self._grid_ready(r, base is not None, sketches, to_canvas))
+        self.grids.request(sample_grid, model, ex.seeds(), ex.truncation.value(), base=base, with_sketches=sketches,
+                           name="Sample grid", on_result=lambda r: self._grid_ready(r, base is not None, sketches, to_canvas))
 
     def _grid_ready(self, result, compared: bool, sketches: bool, to_canvas: bool = True) -> None:
         grid, _samples = result
@@ -315,9 +320,9 @@ class SketchPanel(Panel):
         model = self.current_model()
         if model is None:
             return
-        self.jobs.submit(export_samples, model, self.explore.seeds(), folder, self.explore.truncation.value(),
-                         name="Export samples",
-                         on_result=lambda paths: self.status.emit(f"Exported {len(paths)} samples to {folder}"))
+        self.export_bar.run(export_samples, model, self.explore.seeds(), folder, self.explore.truncation.value(),
+                            name="Export samples",
+                            on_result=lambda paths: self.export_bar.finish(f"Exported {len(paths)} samples to {folder}"))
 
     def export_animation_to(self, path: str, frames: int = 24) -> None:
         model = self.current_model()
@@ -330,14 +335,14 @@ class SketchPanel(Panel):
             f = upscale_frames(interpolation_frames(model, a, b, frames, trunc, progress=progress, cancel=cancel))
             return save_mp4(path, f) if path.lower().endswith(".mp4") else save_gif(path, f)
 
-        self.jobs.submit(job, name="Export interpolation", on_result=lambda p: self.status.emit(f"Wrote {p}"))
+        self.export_bar.run(job, name="Export interpolation", on_result=lambda p: self.export_bar.finish(f"Wrote {p}"))
 
     def export_model_to(self, path: str) -> None:
         model = self.current_model()
         if model is None:
             return
-        self.jobs.submit(export_model, model, path, name="Export model",
-                         on_result=lambda p: self.status.emit(f"Model saved to {p}"))
+        self.export_bar.run(export_model, model, path, name="Export model",
+                            on_result=lambda p: self.export_bar.finish(f"Model saved to {p}"))
 
     def _export_samples_dialog(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Export samples to")
