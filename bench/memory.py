@@ -1,10 +1,10 @@
-"""Peak memory of SinGAN training, measured and estimated: calibrates core/memory.py.
+"""Peak memory of SinGAN training, measured and estimated: calibrates core/singan/memory.py.
 
 ``python bench/memory.py [--sizes 128 256 384] [--presets fast paper consingan] [--fit]``: for every
 preset and size, a child process trains one iteration per scale on the rocket photo and reports its
 peak resident set (ru_maxrss; one iteration reaches the same peak as a thousand: the graphs are the
 same size every iteration); the table sets it against ``estimate_training_bytes``. ``--fit`` prints
-the least-squares constants for core/memory.py from the same runs.
+the least-squares constants for core/singan/memory.py from the same runs.
 """
 
 from __future__ import annotations
@@ -42,9 +42,9 @@ def measure(preset: str, size: int) -> tuple[int, int]:
 
 
 def terms(preset: str, size: int) -> tuple[float, float]:
-    """The conv-activation term of core/memory.py's model, and the finest scale's pixels when the preset
+    """The conv-activation term of core/singan/memory.py's model, and the finest scale's pixels when the preset
     has a patch loss (the model has no term for it: the fit says whether it should)."""
-    import core.memory as mem
+    import core.singan.memory as mem
     from bench.singan import photo
     from core.singan.config import preset as make
     from core.singan.pyramid import pyramid_shapes
@@ -65,11 +65,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[128, 256, 384])
     ap.add_argument("--presets", nargs="+", default=["fast", "paper", "consingan"])
-    ap.add_argument("--fit", action="store_true", help="print least-squares constants for core/memory.py")
+    ap.add_argument("--fit", action="store_true", help="print least-squares constants for core/singan/memory.py")
     args = ap.parse_args()
     from bench.singan import photo
-    from core.memory import estimate_training_bytes
     from core.singan.config import preset as make
+    from core.singan.memory import estimate_training_bytes
 
     rows = []
     print("| preset | max size | RSS after imports (MB) | peak RSS (MB) | estimate (MB) | estimate / measured |")

@@ -160,7 +160,7 @@ class TrainPanel(Panel):
         self.train_btn, self.cancel_btn = self.bar.start_button, self.bar.cancel_button
         lay = QVBoxLayout(self)
         lay.addLayout(form)
-        # Memory guard (core/memory.py): shown only when this preset and size may not fit in memory.
+        # Memory guard (core/singan/memory.py): shown only when this preset and size may not fit in memory.
         self.memory_note = QLabel()
         self.memory_note.setObjectName("memoryWarning")
         self.memory_note.setWordWrap(True)

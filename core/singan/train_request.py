@@ -138,7 +138,7 @@ class TrainRequest:
         when it fits or on another device (a warning, never a refusal: the estimate errs high)."""
         if not self.on_cpu():
             return None
-        from core.memory import check_training_memory
+        from core.singan.memory import check_training_memory
 
         return check_training_memory(config or self.config(), *self.image.shape[:2]).message
 

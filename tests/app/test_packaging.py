@@ -45,7 +45,7 @@ def test_wheel_holds_the_style_sheet_and_the_sample(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     for rel in SHIPPED:
         assert f"app/{rel}" in names, rel
-    assert "main.py" in names and "app/bundled.py" in names and "core/memory.py" in names
+    assert "main.py" in names and "app/bundled.py" in names and "core/singan/memory.py" in names
     assert not any(n.startswith(("tests/", "bench/", "resources/")) for n in names)  # no docs or test files
     entry = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
     assert "ganvas = main:main" in entry
