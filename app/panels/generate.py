@@ -25,7 +25,8 @@ from core.patchnn import ENGINE_NAME as PREVIEW_ENGINE
 from core.patchnn import PatchPyramid, PreviewSettings, generate_from
 from core.singan.generate import SampleSettings, sample, sample_tensor
 from core.singan.model import SinGANModel
-from widgets.sliders import FloatSlider, LabeledSlider, SeedControl
+from widgets.labeled_slider import LabeledSlider
+from widgets.sliders import FloatSlider, SeedControl
 
 
 def generate_one(model: SinGANModel, settings: SampleSettings, *, cancel: CancelToken | None = None) -> np.ndarray:
