@@ -27,7 +27,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.images import inpaint, load_image, palette_of, paste, read_rgba, resize
+from core.compositing import paste
+from core.images import inpaint, load_image, palette_of, read_rgba, resize
 from core.jobs import GanvasError
 from core.singan import requests as R
 from core.singan import tasks as T
