@@ -1,7 +1,7 @@
 """The Spectrum-analysis view: a 2-D log spectrum next to radial power profiles on log-log axes.
 
 It draws what it is given and computes nothing heavy: the app runs ``core.spectrum`` in a
-worker and passes the arrays in. The conventions are those of ``core/spectrum.py``:
+worker and passes the arrays in. The conventions are those of ``core/spectrum/__init__.py``:
 
 * 2-D spectra are centred (``np.fft.fftshift`` layout, DC at ``[H//2, W//2]``); pixel ``(i, j)``
   sits at ``fy = (i - H//2)/H``, ``fx = (j - W//2)/W`` cycles/px. Row 0 is drawn at the top, as

@@ -160,7 +160,7 @@ def cmd_evaluate(args, *, progress, cancel) -> None:
         "start_scale": args.start_scale,
         "patch_swd": round(patch_swd([model.image], images), 3),
         "diversity": round(diversity(images, model.image), 4),
-        # mean |log ratio| of radial power spectra in the upper half of frequencies (core/spectrum.py)
+        # mean |log ratio| of radial power spectra in the upper half of frequencies (core/spectrum/sets.py)
         "spectral_distance": round(float(spectral_distance([model.image], list(images))), 4),
     }
     print(json.dumps(result, indent=2))
