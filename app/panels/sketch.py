@@ -37,16 +37,12 @@ from core.sketchgan.explore import (
     save_mp4,
     upscale_frames,
 )
-from core.sketchgan.finetune import (
-    PRESETS,
-    estimate_cpu_seconds,
-    trained_on_figures,
-    tries_summary,
-)
+from core.sketchgan.finetune import trained_on_figures, tries_summary
 from core.sketchgan.imports import import_rosinality
 from core.sketchgan.model import StyleGANModel, interpolate, load_model
 from core.sketchgan.pretrain import primitives_preset_of
 from core.sketchgan.requests import PretrainRequest, TuneRequest
+from core.sketchgan.tune_config import PRESETS, estimate_cpu_seconds
 from widgets.training_monitor import TrainingMonitor
 
 #: A tune longer than this on the CPU gets a warning under the base model.

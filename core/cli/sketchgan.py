@@ -151,10 +151,11 @@ def _add_tune(sub) -> None:
 
 
 def _run_tune(args, *, progress, cancel) -> None:
-    from core.sketchgan.finetune import preset, tries_summary
+    from core.sketchgan.finetune import tries_summary
     from core.sketchgan.model import load_model
     from core.sketchgan.pretrain import folder_data
     from core.sketchgan.requests import TuneRequest
+    from core.sketchgan.tune_config import preset
 
     cfg = preset(args.preset, iters=args.iters, batch=args.batch, trainable=args.trainable, l_image=args.l_image,
                  l_weight=args.l_weight, augment=args.augment, image_data=args.image_data,
@@ -230,8 +231,8 @@ def _add_import(sub) -> None:
 
 
 def _run_import(args, *, progress, cancel) -> None:
-    from core.sketchgan.finetune import PRESETS, estimate_cpu_seconds
     from core.sketchgan.imports import import_rosinality
+    from core.sketchgan.tune_config import PRESETS, estimate_cpu_seconds
 
     m = import_rosinality(args.checkpoint, args.out, discriminator=args.discriminator)
     c = m.config

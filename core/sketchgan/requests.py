@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.jobs import Cancelled, CancelToken, GanvasError, ProgressFn
-from core.sketchgan.finetune import SketchTuneConfig
 from core.sketchgan.model import StyleGANModel
 from core.sketchgan.pretrain import PretrainConfig
+from core.sketchgan.tune_config import SketchTuneConfig
 
 #: Primitives images rendered for a base when the request does not say.
 PRIMITIVES_COUNT = 4000

@@ -18,12 +18,12 @@ from core.checkpoints import CheckpointError
 from core.jobs import Cancelled, CancelToken
 from core.sketchgan.evaluate import chamfer_distance, edge_distance, edge_match, image_edges, sketch_match
 from core.sketchgan.finetune import SketchTuneError, sketch_tune
-from core.sketchgan.finetune import preset as tune_preset
 from core.sketchgan.imports import import_rosinality
 from core.sketchgan.model import StyleGANModel, generate_images, interpolate, load_model, save_model
 from core.sketchgan.pretrain import PretrainConfig, train_gan
 from core.sketchgan.sketch import ink_to_sketch_tensor, photo_to_sketch, sketch_of_image
 from core.sketchgan.stylegan import Discriminator, Generator, ModulatedConv2d, StyleGANConfig, upfirdn2d
+from core.sketchgan.tune_config import preset as tune_preset
 
 TINY = StyleGANConfig(size=32, style_dim=32, n_mlp=2, max_channels=16)
 ROOT = Path(__file__).resolve().parents[2]
@@ -645,7 +645,8 @@ def test_for_a_figure_base_the_image_critic_sees_the_sketched_figures_and_the_wh
 
 def test_presets_are_one_table_and_bad_settings_are_reported_together():
     from core.cli.sketchgan import PRETRAIN_PRESETS, TUNE_PRESETS
-    from core.sketchgan import finetune, pretrain
+    from core.sketchgan import pretrain
+    from core.sketchgan import tune_config as finetune
 
     assert tuple(finetune.PRESETS) == TUNE_PRESETS and tuple(pretrain.PRESETS) == PRETRAIN_PRESETS
     assert finetune.preset("cpu", iters=7).iters == 7 and finetune.preset("cpu").preset == "cpu"
@@ -660,7 +661,7 @@ def test_presets_are_one_table_and_bad_settings_are_reported_together():
 
 
 def test_cpu_time_estimate_follows_the_benchmarks():
-    from core.sketchgan.finetune import estimate_cpu_seconds
+    from core.sketchgan.tune_config import estimate_cpu_seconds
 
     one = tune_preset("cpu", iters=1)
     small = estimate_cpu_seconds(StyleGANConfig(size=32, style_dim=128, n_mlp=8, max_channels=32), one)
