@@ -9,7 +9,7 @@ from pathlib import Path
 from common.durations import format_rough
 from core.jobs import GanvasError
 
-# the preset names of core.sketchgan.pretrain / finetune.PRESETS, written here so that registering the
+# the preset names of core.sketchgan.pretrain / tune_config.PRESETS, written here so that registering the
 # commands does not import torch (a test checks they match)
 PRETRAIN_PRESETS = ("cpu", "gpu")
 TUNE_PRESETS = ("cpu", "paper")

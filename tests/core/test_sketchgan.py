@@ -20,9 +20,10 @@ from core.sketchgan.evaluate import chamfer_distance, edge_distance, edge_match,
 from core.sketchgan.finetune import SketchTuneError, sketch_tune
 from core.sketchgan.imports import import_rosinality
 from core.sketchgan.model import StyleGANModel, generate_images, interpolate, load_model, save_model
+from core.sketchgan.ops import upfirdn2d
 from core.sketchgan.pretrain import PretrainConfig, train_gan
 from core.sketchgan.sketch import ink_to_sketch_tensor, photo_to_sketch, sketch_of_image
-from core.sketchgan.stylegan import Discriminator, Generator, ModulatedConv2d, StyleGANConfig, upfirdn2d
+from core.sketchgan.stylegan import Discriminator, Generator, ModulatedConv2d, StyleGANConfig
 from core.sketchgan.tune_config import preset as tune_preset
 
 TINY = StyleGANConfig(size=32, style_dim=32, n_mlp=2, max_channels=16)
