@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from PySide6.QtCore import QByteArray, QRect, Qt, QTimer
+from PySide6.QtCore import QByteArray, QRect, QSize, Qt, QTimer
 from PySide6.QtGui import QUndoGroup
 from PySide6.QtWidgets import (
     QApplication,
@@ -39,16 +39,18 @@ from widgets.canvas import ImageCanvas
 from widgets.gallery import Gallery
 from widgets.sketch_pad import SketchPad
 
-
 #: The workflow pages, tabbed together in the left dock area on first launch (in this order).
 WORKFLOW_TABS = ("Generate", "Train", "Tasks", "Primitives", "Sketch GAN")
 #: How much of the screen's free area a first launch takes (a saved geometry wins).
 SCREEN_FRACTION = 0.8
 
 
-def fit_to_screen(available: QRect, fraction: float = SCREEN_FRACTION) -> QRect:
-    """``fraction`` of the screen's available area (less the task bar), centred on it."""
-    w, h = round(available.width() * fraction), round(available.height() * fraction)
+def fit_to_screen(available: QRect, minimum: QSize | None = None, fraction: float = SCREEN_FRACTION) -> QRect:
+    """``fraction`` of the screen's available area (less the task bar), centred on it; no smaller than
+    ``minimum`` (the docks' pages whole) where the screen has room for that."""
+    minimum = QSize(0, 0) if minimum is None else minimum
+    w = min(available.width(), max(round(available.width() * fraction), minimum.width()))
+    h = min(available.height(), max(round(available.height() * fraction), minimum.height()))
     rect = QRect(0, 0, w, h)
     rect.moveCenter(available.center())
     return rect
@@ -342,7 +344,7 @@ class MainWindow(FileCommands, WindowActions, QMainWindow):
         geometry = self.settings.get("window/geometry")
         state = self.settings.get("window/state")
         if not (isinstance(geometry, QByteArray) and self.restoreGeometry(geometry)):
-            self.setGeometry(fit_to_screen(self.screen().availableGeometry()))
+            self.setGeometry(fit_to_screen(self.screen().availableGeometry(), self.minimumSizeHint()))
         # The saved state is restored before any dock is tabified: tab bars made by tabifyDockWidget
         # before a restoreState stayed on screen as stray, dead tab strips over the Train panel.
         if isinstance(state, QByteArray) and self.restoreState(state):
