@@ -343,15 +343,16 @@ class MainWindow(FileCommands, WindowActions, QMainWindow):
     def _restore_layout(self) -> None:
         geometry = self.settings.get("window/geometry")
         state = self.settings.get("window/state")
-        if not (isinstance(geometry, QByteArray) and self.restoreGeometry(geometry)):
-            self.setGeometry(fit_to_screen(self.screen().availableGeometry(), self.minimumSizeHint()))
+        restored = isinstance(geometry, QByteArray) and self.restoreGeometry(geometry)
         # The saved state is restored before any dock is tabified: tab bars made by tabifyDockWidget
         # before a restoreState stayed on screen as stray, dead tab strips over the Train panel.
         if isinstance(state, QByteArray) and self.restoreState(state):
             self._check_restored_layout = True  # once shown and laid out: see _rescue_canvas
-            return
-        self._default_tabs()
-        QTimer.singleShot(0, self.default_dock_sizes)
+        else:
+            self._default_tabs()
+            QTimer.singleShot(0, self.default_dock_sizes)
+        if not restored:  # once the docks are placed: the minimum size is that of their layout
+            self.setGeometry(fit_to_screen(self.screen().availableGeometry(), self.minimumSizeHint()))
 
     def _default_tabs(self) -> None:
         """First launch: a canvas-first layout (workflow tabs left, spectrum right, a gallery strip below)."""

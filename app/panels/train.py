@@ -103,9 +103,11 @@ def estimate_text(seconds: float) -> str:
 
 
 def sizes_text(seconds: dict[int, float], chosen: int) -> str:
-    """The listed sizes and their times as rich text: the chosen one bold, the others links that choose them."""
-    return " · ".join(f"<b>{s} px ≈ {duration_text(t)}</b>" if s == chosen else
-                      f"<a href='{s}'>{s} px</a> ≈ {duration_text(t)}" for s, t in sorted(seconds.items()))
+    """The listed sizes and their times, a table in rich text: the chosen one bold, the others links that choose them."""
+    rows = (f"<tr><td><b>{s} px</b></td><td>&nbsp;&nbsp;<b>≈ {duration_text(t)}</b></td></tr>" if s == chosen else
+            f"<tr><td><a href='{s}'>{s} px</a></td><td>&nbsp;&nbsp;≈ {duration_text(t)}</td></tr>"
+            for s, t in sorted(seconds.items()))
+    return "<table cellspacing='0' cellpadding='1'>" + "".join(rows) + "</table>"
 
 
 #: Quiet time after the last preset / size change before the estimate is measured.
@@ -141,7 +143,6 @@ class TrainPanel(Panel):
                                  "other work on the machine changes it")
         self.size_times = QLabel()  # every listed size's time, from the same measurement; a click picks one
         self.size_times.setObjectName("hint")
-        self.size_times.setWordWrap(True)
         self.size_times.setTextFormat(Qt.TextFormat.RichText)
         self.size_times.setToolTip("Training time at other sizes, from the same measurement; click a size to choose it")
         self.size_times.linkActivated.connect(lambda size: self.max_size.setValue(int(size)))
