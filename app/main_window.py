@@ -270,7 +270,14 @@ class MainWindow(FileCommands, WindowActions, QMainWindow):
     def _model_trained(self, model, path) -> None:
         """Training ended (or was cancelled with scales kept): the model's first sample replaces the
         patch-NN preview on the canvas, as when a model is opened, so the user sees what was learnt."""
+        said = self.statusBar().currentMessage()  # "Training done: … See the warning in the Train dock."
         self.doc.set_model(model, path)
+
+        def say_training_again(text: str) -> None:  # the sample's own message would hide the training's
+            if said and text.startswith(("Generated the", "Showing the")):
+                self.show_status(f"{said} Its first sample is on the canvas.")
+
+        self.generate_panel.status.connect(say_training_again, Qt.ConnectionType.SingleShotConnection)
         self.generate_panel.request()
 
     def show_result(self, image: np.ndarray, params: dict) -> None:

@@ -62,6 +62,8 @@ def test_training_end_puts_the_models_first_sample_on_the_canvas(make_window, qt
         panel.start()
     qtbot.waitUntil(lambda: w.doc.shown is not None and w.doc.shown.params.get("task") == "sample", timeout=30_000)
     assert w.engine_label.text() == "SinGAN"
+    said = w.statusBar().currentMessage()  # the sample's message does not hide the training's
+    assert said.startswith("Training done") and said.endswith("Its first sample is on the canvas."), said
     assert w.doc.shown.params.get("model_id") == w.doc.model.model_id  # no click on Generate needed
     assert np.array_equal(w.canvas.image(), w.doc.shown.image) and not np.array_equal(w.canvas.image(), preview)
 
