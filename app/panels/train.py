@@ -354,14 +354,14 @@ class TrainPanel(Panel):
             self.size_times.clear()
             return
         if key in self._estimated:
-            self._show_estimate(self._estimated[key])
+            self._show_estimate(self._estimated[key], key[0].max_size)
             return
         self.estimate.setText("measuring…")
 
         def show(seconds: dict[int, float], key: tuple = key) -> None:
             self._estimated[key] = seconds
             if key == self._estimate_key():
-                self._show_estimate(seconds)
+                self._show_estimate(seconds, key[0].max_size)
 
         def failed(exc: BaseException, key: tuple = key) -> None:
             if key == self._estimate_key():  # a photo too small for the preset: start() says why
@@ -370,8 +370,7 @@ class TrainPanel(Panel):
 
         self._estimates.request(estimate_job, *key, on_result=show, on_error=failed, name="Estimate", key=key)
 
-    def _show_estimate(self, seconds: dict[int, float]) -> None:
-        chosen = self.max_size.value()
+    def _show_estimate(self, seconds: dict[int, float], chosen: int) -> None:
         self.estimate.setText(estimate_text(seconds[chosen]))
         self.size_times.setText(sizes_text(seconds, chosen) if len(seconds) > 1 else "")
 
