@@ -29,8 +29,9 @@ from PySide6.QtWidgets import (
 
 from core.images import inpaint, load_image, palette_of, paste, read_rgba, resize
 from core.jobs import GanvasError
+from core.singan import adapt as A
 from core.singan import requests as R
-from core.singan import tasks as T
+from core.singan import task_inputs as TI
 from core.singan.model import SinGANModel
 
 if TYPE_CHECKING:
@@ -141,7 +142,7 @@ class PaintPage(TaskPage):
         this model is still the panel's."""
         self.set_palette(np.zeros((0, 3), np.uint8))
         if model is not None:
-            self.panel.jobs.submit(palette_of, model.image, T.PALETTE_COLOURS, name="Paint palette",
+            self.panel.jobs.submit(palette_of, model.image, A.PALETTE_COLOURS, name="Paint palette",
                                    on_result=lambda pal: self.set_palette(pal) if self.model is model else None)
 
     def set_palette(self, palette: np.ndarray) -> None:
@@ -226,7 +227,7 @@ class EditPage(TaskPage):
         row.addWidget(self.paste_button)
         row.addWidget(self.move_button)
         form.addRow(row)
-        self.dilate = percent_spin(T.EDIT_DILATE)
+        self.dilate = percent_spin(TI.EDIT_DILATE)
         form.addRow("Mask dilation", self.dilate)
         lay.addLayout(form)
 
@@ -321,7 +322,7 @@ class HarmonizePage(TaskPage):
         form.addRow("Size ×", self.obj_scale)
         self.use_selection_mask = QCheckBox("Use the canvas selection as mask")
         form.addRow(self.use_selection_mask)
-        self.dilate = percent_spin(T.HARMONIZE_DILATE)
+        self.dilate = percent_spin(TI.HARMONIZE_DILATE)
         form.addRow("Mask dilation", self.dilate)
         self.finetune_iters = QSpinBox()
         self.finetune_iters.setRange(0, 5000)
@@ -329,7 +330,7 @@ class HarmonizePage(TaskPage):
         self.finetune_iters.setSpecialValueText("off")
         self.finetune_iters.setToolTip(
             "First fine-tune the model on the composite, as ConSinGAN does: the finest scales trained together "
-            f"from the trained critic. ConSinGAN runs {T.FINETUNE_ITERS} iterations; on a CPU each costs about "
+            f"from the trained critic. ConSinGAN runs {A.FINETUNE_ITERS} iterations; on a CPU each costs about "
             "one training iteration of the finest scale (see README). Progress, time left and Cancel below.")
         form.addRow("Fine-tune iterations", self.finetune_iters)
         self.layout_.addLayout(form)

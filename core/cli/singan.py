@@ -142,7 +142,7 @@ def cmd_train(args, *, progress, cancel) -> None:
         config = preset(args.preset or DEFAULT_PRESET, max_size=args.max_size, min_size=args.min_size,
                         iters=args.iters)
         if getattr(args, "task", "random") != "random":  # (tasks helper) `--task sr|animation`
-            from core.singan.tasks import config_for_task
+            from core.singan.config import config_for_task
 
             config = config_for_task(config, args.task)
             if args.min_size is not None:

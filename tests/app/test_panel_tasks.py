@@ -8,7 +8,8 @@ from PySide6.QtWidgets import QHBoxLayout, QWidget
 
 from app.panels.tasks import TasksPanel
 from app.workers import JobRunner
-from core.singan import tasks as T
+from core.singan import adapt as A
+from core.singan import task_inputs as TI
 from core.singan.train import train_singan
 from widgets.canvas import ImageCanvas
 
@@ -107,7 +108,7 @@ def test_edit_copy_move_and_apply(studio, qtbot, model):
     panel.set_scale(2)
     _apply(qtbot, panel, 1, gallery)
     result, params = gallery[-1]
-    soft = T.make_edit_mask(mask, 0.05, T.FEATHER)
+    soft = TI.make_edit_mask(mask, 0.05, TI.FEATHER)
     assert np.array_equal(result[soft == 0], moved[soft == 0])
     assert params["task"] == "edit" and params["scale"] == 2
     _check_undo(canvas, moved, result)
@@ -153,7 +154,7 @@ def test_harmonize_finetune_shows_progress_with_eta_and_cancels(studio, qtbot, m
     obj[2:8, 2:8, 3] = 255
     page.load_object(obj)
     composite = canvas.image()
-    page.finetune_iters.setValue(T.FINETUNE_ITERS)
+    page.finetune_iters.setValue(A.FINETUNE_ITERS)
     assert page.finetune_iters.value() == 2000
     panel.set_scale(1)
     panel.apply_button.click()
