@@ -247,7 +247,7 @@ class HarmonizeRequest(TaskRequest):
     adapt_iters: int = param(0, "first teach the model this task as ConSinGAN does, on augmented copies of the "
                                 "photo, for this many iterations (cached per model; 0 = off)", type=int)
     finetune_iters: int = param(0, "first fine-tune the model on the composite, ConSinGAN's way (its default: "
-                                   f"{A.FINETUNE_ITERS}; slow on a CPU, see README); 0 = off", type=int)
+                                   f"{A.FINETUNE_ITERS}; slow on a CPU, see docs/applications.md); 0 = off", type=int)
     finetune_depth: int | None = param(None, "scales fine-tuned together (default: the model's train_depth)",
                                        type=int)
 
