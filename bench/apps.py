@@ -171,6 +171,18 @@ def psnr(a: np.ndarray, b: np.ndarray) -> float:
 
 # --------------------------------------------------------------------------- the bench
 
+def _ticker(every: float = 60.0):
+    """A progress callback that prints a line to stderr at most every ``every`` seconds."""
+    last = [time.perf_counter()]
+
+    def tick(p) -> None:
+        if time.perf_counter() - last[0] >= every:
+            last[0] = time.perf_counter()
+            print(f"  … {p.stage} {p.step}/{p.total}", file=sys.stderr, flush=True)
+
+    return tick
+
+
 def reach(side: int, dilate: float) -> float:
     """How far from the mask a result may differ from its input: dilation plus 3 σ of the feather."""
     r, sigma = TI.mask_radii((side, side), dilate, TI.FEATHER)
@@ -206,7 +218,7 @@ def main() -> None:
                 cls = R.HarmonizeRequest if task == "harmonize" else R.EditRequest
                 req = cls(image=naive, mask=mask, scale=mid, adapt_iters=iters)
                 t0 = time.process_time()
-                res = req.run(model)
+                res = req.run(model, progress=_ticker())
                 cpu = time.process_time() - t0
                 swd = masked_patch_swd(res, mask, img)
                 print(f"{name:22s} {task + (f' adapt {iters}' if iters else ''):18s} {swd:8.1f} {base:8.1f} "

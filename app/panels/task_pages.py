@@ -57,6 +57,19 @@ def percent_spin(value: float, maximum: float = 20.0) -> QDoubleSpinBox:
     return s
 
 
+def adapt_spin(task: str) -> QSpinBox:
+    """Iterations of teaching the model ``task`` on augmented copies of its photo first (0 = off)."""
+    s = QSpinBox()
+    s.setRange(0, 5000)
+    s.setSingleStep(50)
+    s.setValue(R.HarmonizeRequest.adapt_iters if task == "harmonize" else R.EditRequest.adapt_iters)
+    s.setSpecialValueText("off")
+    s.setToolTip(f"First teach the model to {task} as ConSinGAN does: the scales from the injection scale up "
+                 "learn to turn augmented copies of the photo back into the photo. Done once per model and scale "
+                 "(cached); each iteration costs about one training iteration of those scales.")
+    return s
+
+
 class TaskPage(QWidget):
     """One task's controls. Subclasses set :attr:`request_type` and implement :meth:`build_request`."""
 
@@ -229,6 +242,8 @@ class EditPage(TaskPage):
         form.addRow(row)
         self.dilate = percent_spin(TI.EDIT_DILATE)
         form.addRow("Mask dilation", self.dilate)
+        self.adapt_iters = adapt_spin("edit")
+        form.addRow("Learn editing first", self.adapt_iters)
         lay.addLayout(form)
 
     def activated(self) -> None:
@@ -289,7 +304,8 @@ class EditPage(TaskPage):
         img, mask = self.image(), self.edit_mask()
         if mask is None:
             raise GanvasError("Select the edited region, or copy and paste a selection first.")
-        return R.EditRequest(image=img, mask=mask, seed=seed, scale=scale, dilate=self.dilate.value() / 100)
+        return R.EditRequest(image=img, mask=mask, seed=seed, scale=scale, dilate=self.dilate.value() / 100,
+                             adapt_iters=self.adapt_iters.value())
 
     def after_result(self, request) -> None:
         self._edit_mask = None
@@ -324,6 +340,8 @@ class HarmonizePage(TaskPage):
         form.addRow(self.use_selection_mask)
         self.dilate = percent_spin(TI.HARMONIZE_DILATE)
         form.addRow("Mask dilation", self.dilate)
+        self.adapt_iters = adapt_spin("harmonize")
+        form.addRow("Learn harmonizing first", self.adapt_iters)
         self.finetune_iters = QSpinBox()
         self.finetune_iters.setRange(0, 5000)
         self.finetune_iters.setSingleStep(100)
@@ -376,7 +394,8 @@ class HarmonizePage(TaskPage):
         self.canvas.set_image(comp, keep_view=True, keep_history=True)
 
     def build_request(self, *, seed, scale):
-        kw = dict(seed=seed, scale=scale, dilate=self.dilate.value() / 100, finetune_iters=self.finetune_iters.value())
+        kw = dict(seed=seed, scale=scale, dilate=self.dilate.value() / 100, adapt_iters=self.adapt_iters.value(),
+                  finetune_iters=self.finetune_iters.value())
         if self.use_selection_mask.isChecked() or self._object is None:
             mask = self.canvas.selection_mask()
             if mask is None:

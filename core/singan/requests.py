@@ -303,6 +303,9 @@ class SuperResolutionRequest(TaskRequest):
     image: np.ndarray | None = param(None, "the low-resolution image (default: the training image)",
                                      flag="--input", kind="image")
     factor: float = param(4.0, "upsampling factor", type=float, choices=[2.0, 4.0])
+    consistent: bool = param(True, "the public code's plain loop, without back-projecting each pass onto the input "
+                                   "(sharper in places, with colour shifts and halos at edges)",
+                             flag="--no-back-projection", action="store_false")
 
     def problems(self) -> list[str]:
         out = super().problems() + _image_problem(self.image, "low-resolution image", optional=True)
@@ -324,7 +327,8 @@ class SuperResolutionRequest(TaskRequest):
         return T.bicubic_upscale(model.image if self.image is None else self.image, self.factor)
 
     def run(self, model, progress=None, cancel=None):
-        return T.super_resolve(model, self.image, factor=self.factor, seed=self.seed, progress=progress, cancel=cancel)
+        return T.super_resolve(model, self.image, factor=self.factor, seed=self.seed, consistent=self.consistent,
+                               progress=progress, cancel=cancel)
 
 
 @dataclass(frozen=True, eq=False, kw_only=True)
