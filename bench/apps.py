@@ -196,6 +196,7 @@ def main() -> None:
     ap.add_argument("--models", default="/tmp/apps_models", help="folder the trained models are cached in")
     ap.add_argument("--adapt-iters", default="0", help="comma list: 0 = the model as trained; N = adapted first")
     ap.add_argument("--tasks", default="harmonize,edit,sr,paint")
+    ap.add_argument("--scale", type=int, default=None, help="injection scale of harmonize and edit (default: the middle one)")
     ap.add_argument("--out", default="", help="folder for every input and result (PNG), to look at")
     args = ap.parse_args()
     torch.set_num_threads(1)
@@ -207,7 +208,7 @@ def main() -> None:
     for name in args.photos.split(","):
         model = model_for(photo(name, args.size), models / f"{name}_{args.size}.ganvas")
         img = model.image  # the photo as the model holds it (a cached model may have been made elsewhere)
-        mid = max(1, model.num_trained // 2)
+        mid = args.scale or max(1, model.num_trained // 2)
         side = max(img.shape[:2])
         cases = {"harmonize": (*harmonize_input(img, photo(DONOR[name], args.size)), TI.HARMONIZE_DILATE),
                  "edit": (*edit_input(img), TI.EDIT_DILATE)}
@@ -221,11 +222,11 @@ def main() -> None:
                 res = req.run(model, progress=_ticker())
                 cpu = time.process_time() - t0
                 swd = masked_patch_swd(res, mask, img)
-                print(f"{name:22s} {task + (f' adapt {iters}' if iters else ''):18s} {swd:8.1f} {base:8.1f} "
+                print(f"{name:22s} {task + f' s{mid}' + (f' adapt {iters}' if iters else ''):18s} {swd:8.1f} {base:8.1f} "
                       f"{swd / base:6.2f} {gradient_correlation(res, naive, mask):6.2f} "
                       f"{outside_change(res, naive, mask, reach(side, dilate)):8.2f} {cpu:6.0f}", flush=True)
                 if out:
-                    save_image(out / f"{name}_{task}_{iters}.png", np.concatenate([img, naive, res], 1))
+                    save_image(out / f"{name}_{task}_s{mid}_{iters}.png", np.concatenate([img, naive, res], 1))
         if "paint" in tasks:
             painting = painting_of(img)
             t0 = time.process_time()
