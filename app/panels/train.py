@@ -24,24 +24,19 @@ from app.responsiveness import StallMeter
 from app.settings import Settings
 from app.workers import JobRunner, LatestOnly, describe_error
 from core.checkpoints import CheckpointError
-from core.cli.singan import resume_settings
 from core.device import available_devices, pick_device, thread_policy, use_thread_policy
-from core.files import naming
 from core.images import image_hash
 from core.jobs import Cancelled, GanvasError, Progress
-from core.memory import check_training_memory
 from core.singan.config import (
     DEFAULT_PRESET,
     PRESET_DESCRIPTIONS,
     PRESETS,
     SinGANConfig,
-    preset,
     training_threads,
 )
 from core.singan.estimate import estimate_training_seconds
 from core.singan.model import model_summary
-from core.singan.pyramid import pyramid_shapes
-from core.singan.train import train_singan
+from core.singan.train_request import TrainPlan, TrainRequest, scales_done, train_config
 from widgets.training_monitor import TrainingMonitor
 
 
@@ -60,12 +55,9 @@ def autosave_dir(photo_hash: str, preset_name: str, max_size: int, min_size: int
     return base / f"{key}.ganvas"
 
 
-def train_job(image, config, *, out_dir, resume, device, seed, progress=None, cancel=None):
-    """``train_singan`` on the worker thread, with the CPU thread policy applied there (OpenMP
-    settings are per thread) and re-checked as training goes (core/device.py)."""
-    progress = use_thread_policy(device, progress, training_threads(config))
-    return train_singan(image, config, out_dir=out_dir, resume=resume, device=device, seed=seed,
-                        progress=progress, cancel=cancel)
+def train_job(request: TrainRequest, plan: TrainPlan, *, progress=None, cancel=None):
+    """The request run on the worker thread (the thread policy is set there: OpenMP settings are per thread)."""
+    return request.run(plan, progress, cancel)
 
 
 def preset_tooltip() -> str:
@@ -168,7 +160,7 @@ class TrainPanel(Panel):
         self.train_btn, self.cancel_btn = self.bar.start_button, self.bar.cancel_button
         lay = QVBoxLayout(self)
         lay.addLayout(form)
-        # Memory guard (core/memory.py): shown only when this preset and size may not fit in memory.
+        # Memory guard (core/singan/memory.py): shown only when this preset and size may not fit in memory.
         self.memory_note = QLabel()
         self.memory_note.setObjectName("memoryWarning")
         self.memory_note.setWordWrap(True)
@@ -261,8 +253,18 @@ class TrainPanel(Panel):
             "seed": self.seed.value() or None,
         })
 
+    def request(self, resume: bool = False) -> TrainRequest | None:
+        """The training the dock's settings describe (None without a photo): the same request the
+        ``train`` command builds (core/singan/train_request.py)."""
+        if self.doc.photo is None:
+            return None
+        return TrainRequest(image=self.doc.photo, out_dir=self.out_dir(), preset=self.preset_name(),
+                            max_size=self.max_size.value(), min_size=self.min_size.value(), seed=self.seed.value(),
+                            device=self.device.currentText(), resume=resume,
+                            source=str(self.doc.photo_path or self.doc.name))
+
     def config(self) -> SinGANConfig:
-        return preset(self.preset_name(), max_size=self.max_size.value(), min_size=self.min_size.value())
+        return train_config(self.preset_name(), max_size=self.max_size.value(), min_size=self.min_size.value())
 
     def out_dir(self) -> Path | None:
         if self.doc.photo is None:
@@ -356,7 +358,7 @@ class TrainPanel(Panel):
         message = None
         if self.doc.photo is not None and self.device.currentText().startswith("cpu"):
             try:
-                message = check_training_memory(self.config(), *self.doc.photo.shape[:2]).message
+                message = self.request().memory_warning()
             except GanvasError:  # a photo too small for these settings: start() says so
                 message = None
         self.memory_note.setText(f"⚠ {message}" if message else "")
@@ -374,35 +376,30 @@ class TrainPanel(Panel):
     def start(self, resume: bool = False, *, start_over: bool = False) -> None:
         if self.doc.photo is None or self.running:
             return
-        cfg, seed, out = self.config(), self.seed.value(), self.out_dir()
         saved = None if start_over else self.autosaved()
         if saved is not None and not resume:  # Train over an interrupted run: ask, never silently start over
-            choice = self.ask_start_over(int(saved["num_trained"]), len(saved["shapes"]))
+            choice = self.ask_start_over(*scales_done(saved))
             if choice == "cancel":
                 return
             resume = choice == "resume"
-        self._done_before = 0
-        if resume:
-            if saved is None:
-                self.status.emit("Nothing to resume for this photo and these settings: press Train.")
-                return
-            cfg, seed = resume_settings(saved)  # the run's own settings, so its pyramid is the same
-            self._done_before, total = int(saved["num_trained"]), len(saved["shapes"])
-            title = f"Resuming {self.doc.name} from scale {self._done_before + 1} of {total}"
-        else:
-            title = f"Training {self.doc.name}"
-        try:  # a photo too small for these settings: say which file, before any thread starts
-            with naming(self.doc.photo_path or self.doc.name):
-                pyramid_shapes(self.doc.photo.shape[0], self.doc.photo.shape[1], cfg)
+        if resume and saved is None:
+            self.status.emit("Nothing to resume for this photo and these settings: press Train.")
+            return
+        request = self.request(resume)
+        try:  # the run's settings (a resumed run's own); a photo too small for them: say which file, before any thread starts
+            plan = request.plan(saved if resume else None)
         except GanvasError as exc:
             self.jobs.errorOccurred.emit("Training", str(exc))
             return
+        self._done_before = plan.done_before
+        title = (f"Resuming {self.doc.name} from scale {plan.done_before + 1} of {plan.total}" if resume else
+                 f"Training {self.doc.name}")
         self._estimate_timer.stop()
+        cfg = plan.config
         coarsest = f" · coarsest {cfg.min_size} px" if own_coarsest(cfg.preset, cfg.min_size) else ""
-        self._run_seed = seed  # a resumed run's own, which the Seed box may not show
+        self._run_seed = plan.seed  # a resumed run's own, which the Seed box may not show
         self.next_seed_btn.hide()
-        self.bar.run(train_job, self.doc.photo, cfg, out_dir=out, resume=resume, device=self.device.currentText(),
-                     seed=seed, name="Training", title=f"{title} · {cfg.preset} · {cfg.max_size} px{coarsest}",
+        self.bar.run(train_job, request, plan, name="Training", title=f"{title} · {cfg.preset} · {cfg.max_size} px{coarsest}",
                      on_progress=self._progress, on_result=self._done, on_error=self._failed)
         self.status.emit(f"{title}: autosaving after every scale." if resume else
                          "Training started: autosaving after every scale.")
