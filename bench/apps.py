@@ -206,6 +206,10 @@ def main() -> None:
     print(f"{'photo':22s} {'task':18s} {'result':>8s} {'naive':>8s} {'ratio':>6s} {'corr':>6s} {'out×255':>8s} "
           f"{'cpu s':>6s}")
     for name in args.photos.split(","):
+        if "sr" in tasks:
+            sr_report(name, photo(name, args.size), models, out)
+        if not {"harmonize", "edit", "paint"} & set(tasks):
+            continue
         model = model_for(photo(name, args.size), models / f"{name}_{args.size}.ganvas")
         img = model.image  # the photo as the model holds it (a cached model may have been made elsewhere)
         mid = args.scale or max(1, model.num_trained // 2)
@@ -237,8 +241,6 @@ def main() -> None:
                   f"{region_agreement(res, painting):6.2f} {'':8s} {cpu:6.0f}", flush=True)
             if out:
                 save_image(out / f"{name}_paint.png", np.concatenate([img, painting, res], 1))
-        if "sr" in tasks:
-            sr_report(name, img, models, out)
 
 
 def sr_report(name: str, img: np.ndarray, models: Path, out: Path | None) -> None:
@@ -247,16 +249,21 @@ def sr_report(name: str, img: np.ndarray, models: Path, out: Path | None) -> Non
     h, w = img.shape[:2]
     low = resize_image(img, round(w / 4), round(h / 4))
     sr_model = model_for(low, models / f"{name}_{max(h, w)}_sr.ganvas", "sr")
-    t0 = time.process_time()
-    res = R.SuperResolutionRequest(image=low, factor=4).run(sr_model)
-    cpu = time.process_time() - t0
-    res = res if res.shape[:2] == (h, w) else resize_image(res, w, h)
     bic = cv2.resize(low, (w, h), interpolation=cv2.INTER_CUBIC)
-    fd, fb = paired_feature_distance(res, img), paired_feature_distance(bic, img)
-    print(f"{name:22s} {'sr ×4 feature':18s} {fd:8.3f} {fb:8.3f} {fd / fb:6.2f} {'':6s} {'':8s} {cpu:6.0f}")
-    print(f"{name:22s} {'sr ×4 PSNR dB':18s} {psnr(res, img):8.2f} {psnr(bic, img):8.2f}", flush=True)
+    fb, pb = paired_feature_distance(bic, img), psnr(bic, img)
+    panels = [img, bic]
+    for label, consistent in (("sr ×4 plain loop", False), ("sr ×4", True)):
+        t0 = time.process_time()
+        res = R.SuperResolutionRequest(image=low, factor=4, consistent=consistent).run(sr_model)
+        cpu = time.process_time() - t0
+        res = res if res.shape[:2] == (h, w) else resize_image(res, w, h)
+        fd = paired_feature_distance(res, img)
+        print(f"{name:22s} {label + ' feature':18s} {fd:8.3f} {fb:8.3f} {fd / fb:6.2f} {'':6s} {'':8s} {cpu:6.1f}")
+        print(f"{name:22s} {label + ' PSNR':18s} {psnr(res, img):8.2f} {pb:8.2f} {psnr(res, img) - pb:+6.2f}",
+              flush=True)
+        panels.append(res)
     if out:
-        save_image(out / f"{name}_sr.png", np.concatenate([img, bic, res], 1))
+        save_image(out / f"{name}_sr.png", np.concatenate(panels, 1))
 
 
 if __name__ == "__main__":
