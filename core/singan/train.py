@@ -454,7 +454,7 @@ def finetune_scales(model: SinGANModel, feed: Feed, *, iters: int, depth: int, t
                           f"(one when trained afresh; got scale {feed.entry}, {iters} iterations, {depth} scales).")
     lo = max(0, n - depth + 1)
     h, w = model.shapes[n]
-    label = f"{label} scale{'s' if lo < n else ''} {lo}{f'–{n}' if lo < n else ''} ({w}×{h})" + (
+    label = f"{label} scales {lo}–{n} ({w}×{h})" + (
         "" if model.critic and not fresh else ", fresh critic")
 
     def relabel(p):

@@ -314,7 +314,7 @@ def test_every_task_gives_the_cli_pixels_with_undo(studio, qtbot, model, tmp_pat
     else:
         panel.set_scale(1)
     if task in ("harmonize", "edit"):
-        canvas.set_selection_mask(mask)
+        canvas.selection.set_mask(mask)
         panel.page(task).adapt_iters.setValue(2)
         if task == "harmonize":
             panel.page(task).use_selection_mask.setChecked(True)
@@ -333,7 +333,7 @@ def test_learning_a_task_shows_progress_and_cancels(studio, qtbot, model):
     mask[6:14, 10:22] = 1
     img[6:14, 10:22] = (0, 255, 0)
     canvas.set_image(img)
-    canvas.set_selection_mask(mask)
+    canvas.selection.set_mask(mask)
     panel.set_task("harmonize")
     page = panel.page("harmonize")
     page.use_selection_mask.setChecked(True)
