@@ -30,7 +30,7 @@ from core.device import pick_device
 from core.images import as_rgb, to_tensor, to_uint8
 from core.jobs import CancelToken, GanvasError, ProgressFn, ProgressReporter, check_cancel
 from core.patchnn.generate import MAX_OUTPUT_PIXELS, _resize, _vote, _vote_weights
-from core.patchnn.search import features, patchmatch, pca_basis
+from core.patchnn.search import features, pca_basis
 
 #: Factors an export offers (the CLI's ``--scale-up`` and the studio's "Export at size…").
 SCALE_UP_FACTORS = (2, 4)
@@ -39,6 +39,7 @@ STEP = 1.25
 PATCH = 5
 PCA_DIMS = 16
 BACK_PROJECTIONS = 3
+RADIUS = 2
 
 
 def _bicubic(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
@@ -52,6 +53,28 @@ def step_sizes(height: int, width: int, factor: float) -> list[tuple[int, int]]:
     return [(round(height * per ** k), round(width * per ** k)) for k in range(1, steps + 1)]
 
 
+def _local_match(queries: torch.Tensor, q_grid: tuple[int, int], keys: torch.Tensor, k_grid: tuple[int, int],
+                 radius: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """For every query patch, the nearest key within ``radius`` px of its proportional position (exhaustive)."""
+    dev = keys.device
+    cy = (torch.arange(q_grid[0], device=dev) * (k_grid[0] / q_grid[0])).long()
+    cx = (torch.arange(q_grid[1], device=dev) * (k_grid[1] / q_grid[1])).long()
+    best_d = best_i = None
+    for dy in range(-radius, radius + 1):
+        ky = (cy + dy).clamp(0, k_grid[0] - 1)
+        for dx in range(-radius, radius + 1):
+            kx = (cx + dx).clamp(0, k_grid[1] - 1)
+            idx = (ky[:, None] * k_grid[1] + kx[None, :]).reshape(-1)
+            d = keys.index_select(0, idx).sub_(queries).pow_(2).sum(1)
+            if best_d is None:
+                best_d, best_i = d, idx
+            else:
+                better = d < best_d
+                best_d = torch.where(better, d, best_d)
+                best_i = torch.where(better, idx, best_i)
+    return best_i, best_d
+
+
 def _step(y: torch.Tensor, source: torch.Tensor, ratio: float, g: torch.Generator) -> torch.Tensor:
     """One enlargement's detail: ``y`` (already enlarged by ``ratio``) plus the voted high band of ``source``."""
     sh, sw = source.shape[-2:]
@@ -61,10 +84,7 @@ def _step(y: torch.Tensor, source: torch.Tensor, ratio: float, g: torch.Generato
     keys, queries = features(low, basis), features(y, basis)
     q_grid = (y.shape[-2] - PATCH + 1, y.shape[-1] - PATCH + 1)
     k_grid = (sh - PATCH + 1, sw - PATCH + 1)
-    ky = (torch.arange(q_grid[0]) * (k_grid[0] / q_grid[0])).long().clamp(0, k_grid[0] - 1)
-    kx = (torch.arange(q_grid[1]) * (k_grid[1] / q_grid[1])).long().clamp(0, k_grid[1] - 1)
-    init = (ky[:, None] * k_grid[1] + kx[None, :]).reshape(-1).to(y.device)
-    field, dist = patchmatch(queries, q_grid, keys, k_grid, init, generator=g, rounds=2, random_tries=5)
+    field, dist = _local_match(queries, q_grid, keys, k_grid, RADIUS)
     return y + _vote(high, field, k_grid, _vote_weights(dist, 16.0), tuple(y.shape[-2:]), PATCH)
 
 
@@ -109,11 +129,10 @@ def scale_up(
         for k, size in enumerate(sizes):
             check_cancel(cancel)
             reporter.report(k, len(sizes), stage="Scale up", message=f"step {k + 1}/{len(sizes)}: {size[1]}×{size[0]}")
-            t = min(size[0] / h, src_scale) / src_scale
-            source = _resize(src_t, (max(2 * PATCH, round(src.shape[0] * t)), max(2 * PATCH, round(src.shape[1] * t))))
+            source = y
             y = _step(_bicubic(y, size), source, size[0] / prev[0], g)
             for _ in range(BACK_PROJECTIONS):
-                y = y + _bicubic(x0 - _resize(y, (h, w)), size)
+                y = y + _bicubic(x0 - F.interpolate(y, size=(h, w), mode="area"), size)
             prev = size
         reporter.report(len(sizes), len(sizes), stage="Scale up", message=f"{tw}×{th}")
         return to_uint8(y.clamp(-1, 1))[0]
