@@ -1,4 +1,4 @@
-"""Exports at ×4: the photo's own patches (core/patchnn/upscale.py) against bicubic and SinGAN's SR passes.
+"""Exports at ×4 (core/upscale.py: bicubic + back-projection) against bicubic and SinGAN's SR passes.
 
     python bench/export.py [--photos hubble_deep_field,rocket,chelsea,brick] [--threads 1]
                            [--model app/resources/samples/hubble_deep_field.ganvas:hubble_deep_field]
@@ -6,11 +6,11 @@
 
 A. Where the truth is known: each photo at up to 1000 px (its longer side; cropped to a multiple of 4) is
    the truth; it is shrunk ×4 (area filter, as a model's photo is made) and enlarged ×4 again. The
-   export path sees only the small photo (its own patches are its examples of finer detail). Printed:
+   export path sees only the small photo. Printed:
    PSNR (dB) and the paired random-CNN feature distance (core/features.py; lower is closer) of bicubic
    and of the export, and the export's CPU seconds.
 B. Random samples of a trained model (``--model FOLDER:PHOTO``, repeatable), enlarged ×4 by bicubic, by
-   the export (the model's photo as the source of patches) and by SinGAN's SR passes of the finest
+   the export and by SinGAN's SR passes of the finest
    generator (core.singan.tasks.super_resolve); patch SWD (core/metrics.py, ×10³) of each set against
    the full-size photo at the export's size (the skimage original shrunk to it; never enlarged).
 """
@@ -32,7 +32,7 @@ import torch  # noqa: E402
 from core.features import paired_feature_distance  # noqa: E402
 from core.images import fit_within, save_image  # noqa: E402
 from core.metrics import patch_swd  # noqa: E402
-from core.patchnn.upscale import scale_up  # noqa: E402
+from core.upscale import scale_up  # noqa: E402
 
 
 def load_photo(name: str) -> np.ndarray:
@@ -89,7 +89,7 @@ def part_b(models: list[str], n: int) -> None:
         full = fit_within(load_photo(name), max(h, w))
         sets = {"bicubic": [bicubic(s, 4) for s in samples]}
         c = time.process_time()
-        sets["export"] = [scale_up(s, 4, model.image, seed=i) for i, s in enumerate(samples)]
+        sets["export"] = [scale_up(s, 4) for s in samples]
         cpu = (time.process_time() - c) / n
         sets["sr"] = [super_resolve(model, s, factor=4) for s in samples]
         fh, fw = full.shape[:2]

@@ -4,8 +4,8 @@ With no trained SinGAN, the same controls draw patch-NN previews of the open pho
 no training): Scale picks the pyramid level to start from, the rest mean what they mean for SinGAN.
 Every image says which engine made it (``params["engine"]``).
 
-"Export at size…" writes the image on the canvas 2 or 4 times larger, sharpened with the photo's own
-patches (core/patchnn/upscale.py), on a worker through the panel's JobBar (progress, cancel).
+"Export at size…" writes the image on the canvas 2 or 4 times larger (core/upscale.py), on a worker
+through the panel's JobBar (progress, cancel).
 
 Moving a slider regenerates live through ``LatestOnly``: only the newest request runs and stale
 results are dropped. The latency from a committed slider move to the image on the canvas is
@@ -27,9 +27,9 @@ from core.images import save_image, to_uint8
 from core.jobs import CancelToken
 from core.patchnn import ENGINE_NAME as PREVIEW_ENGINE
 from core.patchnn import PatchPyramid, PreviewSettings, generate_from
-from core.patchnn.upscale import SCALE_UP_FACTORS, scale_up
 from core.singan.generate import SampleSettings, sample, sample_tensor
 from core.singan.model import SinGANModel
+from core.upscale import SCALE_UP_FACTORS, scale_up
 from widgets.sliders import FloatSlider, LabeledSlider, SeedControl
 
 
@@ -56,11 +56,11 @@ def preview_params(pyr: PatchPyramid, settings: PreviewSettings, image: np.ndarr
             "scale_label": f"L{settings.start_level} {w}×{h}", "task": "preview"}
 
 
-def export_scaled(path: str | Path, image: np.ndarray, params: dict, factor: int, source: np.ndarray | None, *,
-                  progress=None, cancel=None) -> Path:
-    """``image`` enlarged ``factor`` times with ``source``'s patches, written with its parameters and the
-    scale-up in the PNG's text chunks (worker thread)."""
-    big = scale_up(image, factor, source, progress=progress, cancel=cancel)
+def export_scaled(path: str | Path, image: np.ndarray, params: dict, factor: int, *, progress=None,
+                  cancel=None) -> Path:
+    """``image`` enlarged ``factor`` times, written with its parameters and the scale-up in the PNG's text
+    chunks (worker thread)."""
+    big = scale_up(image, factor, progress=progress, cancel=cancel)
     meta = {**params, "size": f"{big.shape[1]}x{big.shape[0]}", "scale_up": str(factor)}
     return save_image(path, big, meta)
 
@@ -105,8 +105,8 @@ class GeneratePanel(Panel):
         self.export_factor.setCurrentIndex(len(SCALE_UP_FACTORS) - 1)
         self.export_factor.setToolTip("How many times larger the export is than the image on the canvas")
         self.export_bar = JobBar(jobs, "Export at size…", cancelled_text="Export cancelled: nothing was written.",
-                                 start_tip="Save the image on the canvas 2 or 4 times larger, sharpened with the "
-                                           "photo's own patches (on a worker thread)")
+                                 start_tip="Save the image on the canvas 2 or 4 times larger (bicubic refined by "
+                                           "back-projection, on a worker thread)")
         self.export_bar.add_button(self.export_factor, before_cancel=True, lock=True)
         self.export_bar.startRequested.connect(lambda: self.exportAtSizeRequested.emit(self.export_factor.currentData()))
         self.export_bar.said.connect(self.status)
@@ -235,19 +235,13 @@ class GeneratePanel(Panel):
 
         self.jobs.submit(sample, model, settings, n, name="Generate 8", on_result=done)
 
-    def export_source(self) -> np.ndarray | None:
-        """The photo whose patches sharpen an export: the model's, else the open photo's (for a preview)."""
-        if self.model is not None and self.model.num_trained > 0:
-            return self.model.image
-        return self.pyramid.photo if self.pyramid is not None else None
-
     def export_at_size(self, path: str | Path, image: np.ndarray, params: dict, factor: int) -> None:
         """Write ``image`` ``factor`` times larger to ``path`` on a worker, with progress and cancel."""
         def done(written: Path) -> None:
             self.export_bar.finish(f"Exported {Path(written).name} at ×{factor} "
                                    f"({image.shape[1] * factor}×{image.shape[0] * factor}).")
 
-        self.export_bar.run(export_scaled, path, image, params, factor, self.export_source(), name="Export at size",
+        self.export_bar.run(export_scaled, path, image, params, factor, name="Export at size",
                             title=f"Exporting at ×{factor}", on_result=done)
 
     # ------------------------------------------------------------------ patch-NN previews (no model)

@@ -65,8 +65,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--height-scale", type=float, default=1.0, help="output height multiplier")
     p.add_argument("--seed", type=int, default=0, help="sample i uses seed + i")
     p.add_argument("--scale-up", type=int, choices=[2, 4],
-                   help="export every sample 2 or 4 times the model's size, sharpened with the photo's own patches "
-                        "(core/patchnn/upscale.py; docs/export.md)")
+                   help="write every sample 2 or 4 times the model's size (bicubic refined by back-projection: "
+                        "closer to a true large photo than bicubic; docs/export.md)")
     p.add_argument("--device", default="auto")
     p.set_defaults(func=cmd_sample)
 
@@ -195,10 +195,9 @@ def cmd_sample(args, *, progress, cancel) -> None:
                               width_scale=args.width_scale, height_scale=args.height_scale, seed=args.seed)
     images = sample(model, settings, args.n, progress=progress, cancel=cancel)
     if args.scale_up:
-        from core.patchnn.upscale import scale_up
+        from core.upscale import scale_up
 
-        images = [scale_up(img, args.scale_up, model.image, seed=args.seed + i, progress=progress, cancel=cancel)
-                  for i, img in enumerate(images)]
+        images = [scale_up(img, args.scale_up, progress=progress, cancel=cancel) for img in images]
     out = output_folder(args.out)
     for i, img in enumerate(images):
         meta = {**settings.to_metadata(), "seed": str(args.seed + i), "model_id": model.model_id,
