@@ -23,7 +23,8 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from core.images import composite_object, save_image  # noqa: E402
+from core.compositing import composite_object  # noqa: E402
+from core.images import save_image  # noqa: E402
 from core.metrics import patch_swd  # noqa: E402
 from core.singan import tasks as T  # noqa: E402
 from core.singan.model import load_model  # noqa: E402

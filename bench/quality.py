@@ -51,7 +51,7 @@ from core.metrics import (  # noqa: E402
     patch_swd_by_level,
 )
 from core.presets import named_preset  # noqa: E402
-from core.singan.config import PRESETS, SinGANConfig, preset  # noqa: E402
+from core.singan.config import PRESETS, RENAMED, SinGANConfig, preset  # noqa: E402
 from core.singan.generate import SampleSettings, reconstruction_fit, sample, saturated_scales  # noqa: E402
 from core.singan.model import load_model  # noqa: E402
 from core.singan.train import train_singan  # noqa: E402
@@ -74,7 +74,7 @@ def recipe(name: str, max_size: int, iters: int | None) -> SinGANConfig:
     overrides: dict = {"max_size": max_size, "iters": iters}
     for change in changes:
         key, _, value = change.partition("=")
-        overrides[key] = ast.literal_eval(value)
+        overrides[RENAMED.get(key, key)] = ast.literal_eval(value)  # old names in docs/experiments.md
     return named_preset({**PRESETS, **BASELINES}, base, **overrides)
 
 

@@ -30,7 +30,8 @@ from core.patchnn import PatchPyramid, PreviewSettings, generate_from
 from core.singan.generate import SampleSettings, sample, sample_tensor
 from core.singan.model import SinGANModel
 from core.upscale import SCALE_UP_FACTORS, scale_up
-from widgets.sliders import FloatSlider, LabeledSlider, SeedControl
+from widgets.labeled_slider import LabeledSlider
+from widgets.sliders import FloatSlider, SeedControl
 
 
 def generate_one(model: SinGANModel, settings: SampleSettings, *, cancel: CancelToken | None = None) -> np.ndarray:
@@ -51,9 +52,9 @@ def preview_one(pyr: PatchPyramid, settings: PreviewSettings, *, progress=None, 
 
 def preview_params(pyr: PatchPyramid, settings: PreviewSettings, image: np.ndarray) -> dict:
     """What travels with a preview (and into its PNG text chunks): the controls and the engine's name."""
-    h, w = pyr.shapes[settings.start_level]
+    h, w = pyr.shapes[settings.start_scale]
     return {**settings.to_metadata(), "size": f"{image.shape[1]}x{image.shape[0]}",
-            "scale_label": f"L{settings.start_level} {w}×{h}", "task": "preview"}
+            "scale_label": f"L{settings.start_scale} {w}×{h}", "task": "preview"}
 
 
 def export_scaled(path: str | Path, image: np.ndarray, params: dict, factor: int, *, progress=None,
@@ -120,6 +121,10 @@ class GeneratePanel(Panel):
         lay.addLayout(buttons)
         lay.addWidget(self.train_btn)
         lay.addWidget(self.info)
+        # Generate 8 and the preview batches: progress and Cancel, one batch after another
+        self.batch_bar = JobBar(jobs, "", cancel_tip="Stop the batch", unit="samples", queue=True)
+        self.batch_bar.said.connect(self.status)
+        lay.addWidget(self.batch_bar)
         lay.addWidget(self.export_bar)
         lay.addStretch(1)
 
@@ -163,9 +168,9 @@ class GeneratePanel(Panel):
     def restore(self, params: dict) -> None:
         """Put the sliders back to an image's parameters (gallery click), without regenerating."""
         try:
-            if "start_scale" in params:
+            if "start_scale" in params and (params.get("task") != "preview" or self.previewing):
                 self.scale.set_value(int(params["start_scale"]))
-            if "start_level" in params and self.previewing:
+            if "start_level" in params and self.previewing:  # a preview saved before the word was start_scale
                 self.scale.set_value(int(params["start_level"]))
             if "diversity" in params:
                 self.diversity.set_value(float(params["diversity"]))
@@ -231,9 +236,9 @@ class GeneratePanel(Panel):
                 s = SampleSettings(**{**settings.__dict__, "seed": settings.seed + i})
                 self.addToGallery.emit(img, sample_params(model, s, img))
             self.showImage.emit(images[0], sample_params(model, settings, images[0]))
-            self.status.emit(f"Added {len(images)} samples to the gallery (seeds {settings.seed}–{settings.seed + n - 1}).")
+            self.batch_bar.finish(f"Added {len(images)} samples to the gallery (seeds {settings.seed}–{settings.seed + n - 1}).")
 
-        self.jobs.submit(sample, model, settings, n, name="Generate 8", on_result=done)
+        self.batch_bar.run(sample, model, settings, n, name=f"Generate {n}", on_result=done)
 
     def export_at_size(self, path: str | Path, image: np.ndarray, params: dict, factor: int) -> None:
         """Write ``image`` ``factor`` times larger to ``path`` on a worker, with progress and cancel."""
@@ -273,7 +278,7 @@ class GeneratePanel(Panel):
                           f"({pyr.num_levels} levels, no training). Train a SinGAN for its own samples.")
 
     def preview_settings(self, seed: int | None = None) -> PreviewSettings:
-        return PreviewSettings(start_level=min(self.scale.value(), self.pyramid.num_levels - 1),
+        return PreviewSettings(start_scale=min(self.scale.value(), self.pyramid.num_levels - 1),
                                diversity=self.diversity.value(), width_scale=self.width_scale.value(),
                                height_scale=self.height_scale.value(),
                                seed=self.seed.seed() if seed is None else seed)
@@ -297,7 +302,7 @@ class GeneratePanel(Panel):
                 self.latencies_ms.append(ms)
             self._last = (key, image)
             self.showImage.emit(image, preview_params(pyr, settings, image))
-            what = f"{image.shape[1]}×{image.shape[0]} {PREVIEW_ENGINE} from level {settings.start_level} " \
+            what = f"{image.shape[1]}×{image.shape[0]} {PREVIEW_ENGINE} from level {settings.start_scale} " \
                    f"(seed {settings.seed}, no training)"
             self.status.emit(f"Showing the {what}, already generated" if reused else f"Made the {what} in {ms:.0f} ms")
 
@@ -314,7 +319,7 @@ class GeneratePanel(Panel):
                 s = PreviewSettings(**{**settings.__dict__, "seed": settings.seed + i})
                 self.addToGallery.emit(img, preview_params(pyr, s, img))
             self.showImage.emit(images[0], preview_params(pyr, settings, images[0]))
-            self.status.emit(f"Added {len(images)} {PREVIEW_ENGINE}s to the gallery "
-                             f"(seeds {settings.seed}–{settings.seed + n - 1}).")
+            self.batch_bar.finish(f"Added {len(images)} {PREVIEW_ENGINE}s to the gallery "
+                                  f"(seeds {settings.seed}–{settings.seed + n - 1}).")
 
-        self.jobs.submit(generate_from, pyr, settings, n, name="Preview batch", on_result=done)
+        self.batch_bar.run(generate_from, pyr, settings, n, name="Preview batch", on_result=done)

@@ -59,10 +59,10 @@ class SuperResolutionPage(TaskPage):
 
     def show_split(self, on: bool) -> None:
         if on and self._last is not None and self.model is not None:
-            self.canvas.set_compare_image(self._last.companion("bicubic", self.model))
-            self.canvas.set_compare_split(0.5)
+            self.canvas.compare.set_image(self._last.companion("bicubic", self.model))
+            self.canvas.compare.set_split(0.5)
         else:
-            self.canvas.set_compare_split(None)
+            self.canvas.compare.set_split(None)
 
     def build_request(self, *, seed, scale):
         return R.SuperResolutionRequest(image=self.canvas.image(), seed=seed, factor=self.factor.currentData())

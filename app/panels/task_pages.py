@@ -27,7 +27,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.images import inpaint, load_image, palette_of, paste, read_rgba, resize
+from core.compositing import paste
+from core.images import inpaint, load_image, palette_of, read_rgba, resize
 from core.jobs import GanvasError
 from core.singan import requests as R
 from core.singan import tasks as T
@@ -122,7 +123,7 @@ class PaintPage(TaskPage):
         self.brush_size = QSpinBox()
         self.brush_size.setRange(1, 200)
         self.brush_size.setValue(12)
-        self.brush_size.valueChanged.connect(lambda _: self.set_brush(self.canvas.brush()[0]))
+        self.brush_size.valueChanged.connect(lambda _: self.set_brush(self.canvas.paint.brush()[0]))
         row.addWidget(QLabel("Brush"))
         row.addWidget(self.brush_size)
         self.blank_button = QPushButton("Blank canvas")
@@ -161,10 +162,10 @@ class PaintPage(TaskPage):
 
     def activated(self) -> None:
         super().activated()
-        self.set_brush(self.canvas.brush()[0])
+        self.set_brush(self.canvas.paint.brush()[0])
 
     def set_brush(self, colour) -> None:
-        self.canvas.set_brush(tuple(colour), self.brush_size.value())
+        self.canvas.paint.set_brush(tuple(colour), self.brush_size.value())
         if self.panel.current_page() is self:
             self.canvas.set_tool("paint")
 
@@ -239,7 +240,7 @@ class EditPage(TaskPage):
         self.lasso_tool.setChecked(tool == "lasso_select")
 
     def copy_selection(self, from_training: bool = False) -> bool:
-        mask, img = self.canvas.selection_mask(), self.canvas.image()
+        mask, img = self.canvas.selection.mask(), self.canvas.image()
         if mask is None or img is None:
             self.panel.say("Select a region first (Rectangle or Lasso).")
             return False
@@ -274,7 +275,7 @@ class EditPage(TaskPage):
         old = self._edit_mask
         self._edit_mask = changed if old is None or old.shape != changed.shape else np.maximum(old, changed)
         self.panel.push_swap("Move selection" if move else "Paste selection", out, {"task": "edit (paste)"})
-        self.canvas.set_selection_mask(self._edit_mask)
+        self.canvas.selection.set_mask(self._edit_mask)
         return True
 
     def edit_mask(self) -> np.ndarray | None:
@@ -282,7 +283,7 @@ class EditPage(TaskPage):
         img = self.canvas.image()
         if self._edit_mask is not None and img is not None and self._edit_mask.shape == img.shape[:2]:
             return self._edit_mask
-        return self.canvas.selection_mask()
+        return self.canvas.selection.mask()
 
     def build_request(self, *, seed, scale):
         img, mask = self.image(), self.edit_mask()
@@ -377,7 +378,7 @@ class HarmonizePage(TaskPage):
     def build_request(self, *, seed, scale):
         kw = dict(seed=seed, scale=scale, dilate=self.dilate.value() / 100, finetune_iters=self.finetune_iters.value())
         if self.use_selection_mask.isChecked() or self._object is None:
-            mask = self.canvas.selection_mask()
+            mask = self.canvas.selection.mask()
             if mask is None:
                 raise GanvasError("Paste an image (Paste image…) or select the region to harmonize.")
             return R.HarmonizeRequest(image=self.image(), mask=mask, **kw)

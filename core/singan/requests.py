@@ -20,7 +20,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from core.images import composite_object, save_image
+from core.compositing import composite_object
+from core.images import save_image
 from core.jobs import CancelToken, GanvasError, ProgressFn
 from core.singan import tasks as T
 from core.singan.model import SinGANModel

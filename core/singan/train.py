@@ -21,7 +21,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from core.averaging import accumulate
+from core.averaging import accumulate, half_life_decay
 from core.checkpoints import CheckpointError, load_checkpoint
 from core.device import pick_device
 from core.images import as_rgb, image_hash, to_uint8
@@ -56,6 +56,9 @@ _Z_REC_STREAM = 0x5EED_0000_0000
 #: Autosave keeps only the kept try; resume repeats the same tries.
 SATURATION_ATTEMPTS = 3
 RETRY_LR_FACTOR = 0.5
+
+#: Random projections of the patch sliced-Wasserstein loss (``lambda_patch``), drawn afresh every step.
+PATCH_DIRECTIONS = 64
 
 
 def gradient_penalty(d: Discriminator, real: torch.Tensor, fake: torch.Tensor, weight: float,
@@ -322,7 +325,7 @@ def _train_scale(model: SinGANModel, n: int, d_state, reporter: ProgressReporter
     if attempt:
         stage += f", try {attempt + 1} of {SATURATION_ATTEMPTS} at generator lr ×{RETRY_LR_FACTOR ** attempt:g} (it saturated)"
     reporter.start_stage(stage)
-    ema = _WeightAverage(trained, cfg.ema_share) if cfg.ema_share > 0 else None
+    ema = _WeightAverage(trained, cfg.ema_half_life_share) if cfg.ema_half_life_share > 0 else None
     metrics: dict[str, float] = {}
     for it in range(iters):
         check_cancel(cancel)
@@ -356,7 +359,7 @@ def _train_scale(model: SinGANModel, n: int, d_state, reporter: ProgressReporter
             rec_loss = cfg.alpha * F.mse_loss(sc.run(lo, n, rec_prev, sc.rec_noise), real)
             loss = err_g + rec_loss
             if cfg.lambda_patch > 0:
-                patch = cfg.lambda_patch * patch_swd_loss(fake, real, cfg.patch_directions, rng)
+                patch = cfg.lambda_patch * patch_swd_loss(fake, real, PATCH_DIRECTIONS, rng)
                 loss = loss + patch
             loss.backward()
             for _ in range(cfg.g_steps if cfg.g_reuse_grad else 1):
@@ -390,7 +393,7 @@ class _WeightAverage:
         self.averages = [copy.deepcopy(net).requires_grad_(False) for net in nets]
 
     def update(self, it: int) -> None:
-        decay = 0.5 ** (1.0 / max(1.0, self.share * (it + 1)))
+        decay = half_life_decay(max(1.0, self.share * (it + 1)))
         for avg, net in zip(self.averages, self.nets):
             accumulate(avg, net, decay)
 

@@ -67,22 +67,22 @@ def test_paint_to_image(studio, qtbot, model):
     assert canvas.tool() == "paint"
     assert panel.scale_spin.value() == 1  # paint's own default until the Scale slider moves
     page.swatches[0].click()
-    assert canvas.brush()[0] == tuple(int(v) for v in page.palette[0])
+    assert canvas.paint.brush()[0] == tuple(int(v) for v in page.palette[0])
     page.blank_canvas()
     blank = canvas.image()
     assert (blank == page.palette[0]).all()
     page.swatches[4].click()
     overlay = np.zeros((*blank.shape[:2], 4), np.uint8)
     overlay[8:20, 10:30] = (*page.palette[4], 255)
-    canvas.set_overlay_rgba(overlay)
+    canvas.paint.set_rgba(overlay)
     panel.set_scale(1)
     _apply(qtbot, panel, 1, gallery)
     result, params = gallery[-1]
     assert result.shape == model.image.shape
     assert params["task"] == "paint" and params["scale"] == 1 and params["model_id"] == model.model_id
-    assert not canvas.overlay_rgba()[..., 3].any()  # the painting went into the result
+    assert not canvas.paint.rgba()[..., 3].any()  # the painting went into the result
     canvas.undo_stack.undo()  # one step brings back the painting and the blank canvas
-    assert np.array_equal(canvas.image(), blank) and canvas.overlay_rgba()[..., 3].any()
+    assert np.array_equal(canvas.image(), blank) and canvas.paint.rgba()[..., 3].any()
 
 
 def test_edit_copy_move_and_apply(studio, qtbot, model):
@@ -93,7 +93,7 @@ def test_edit_copy_move_and_apply(studio, qtbot, model):
     assert canvas.tool() == "rect_select"
     sel = np.zeros(model.image.shape[:2], np.float32)
     sel[2:8, 2:10] = 1
-    canvas.set_selection_mask(sel)
+    canvas.selection.set_mask(sel)
     assert page.copy_selection()
     page.dx.setValue(20)
     page.dy.setValue(10)
@@ -112,9 +112,9 @@ def test_edit_copy_move_and_apply(studio, qtbot, model):
     assert params["task"] == "edit" and params["scale"] == 2
     _check_undo(canvas, moved, result)
     panel.before_after.click()
-    assert canvas.show_compare()
+    assert canvas.compare.shown()
     panel.before_after.click()
-    assert not canvas.show_compare()
+    assert not canvas.compare.shown()
 
 
 def test_harmonize_with_pasted_image_and_finetuning(studio, qtbot, model, tmp_path):
@@ -177,7 +177,7 @@ def test_super_resolution_with_split_view(studio, qtbot, model, factor):
     result, params = gallery[-1]
     h, w = model.image.shape[:2]
     assert result.shape == (h * factor, w * factor, 3) and params["factor"] == factor
-    assert canvas._split == 0.5 and canvas._compare_clip.isVisible()
+    assert canvas.compare._split == 0.5 and canvas.compare._clip.isVisible()
     _check_undo(canvas, before, result)  # the size changes and undo still works
 
 
@@ -220,7 +220,7 @@ def test_retarget_exact_size(studio, qtbot, model):
 def test_errors_are_shown_not_raised(studio, qtbot, model):
     panel, canvas, gallery = studio
     panel.set_task("edit")
-    canvas.clear_selection()
+    canvas.selection.clear()
     panel.apply_button.click()
     assert "Select" in panel.message.text() and panel.job is None
     panel.set_task("paint")
@@ -256,7 +256,7 @@ def test_cli_and_panel_give_the_same_pixels(studio, qtbot, model, tmp_path):
             str(tmp_path / "mask.png"), "--scale", "2", "--seed", "5", "--device", "cpu", "--out", str(tmp_path / "o.png")]
     assert run_command(build_parser().parse_args(argv)) == 0
     canvas.set_image(edited)
-    canvas.set_selection_mask(mask)
+    canvas.selection.set_mask(mask)
     panel.set_task("edit")
     panel.set_scale(2)
     panel.seed.setValue(5)

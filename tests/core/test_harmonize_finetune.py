@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from core.images import composite_object
+from core.compositing import composite_object
 from core.jobs import Cancelled, CancelToken
 from core.metrics import patch_swd
 from core.singan import generate

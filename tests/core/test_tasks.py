@@ -118,7 +118,7 @@ def test_harmonize_with_a_pasted_object_and_finetuning(model):
     obj = np.zeros((8, 8, 4), np.uint8)
     obj[..., :3] = (0, 200, 255)
     obj[2:6, 2:6, 3] = 255
-    from core.images import composite_object
+    from core.compositing import composite_object
 
     comp, mask = composite_object(model.image, obj, x=10, y=5, scale=1.5)
     assert comp.shape == model.image.shape and mask.shape == model.image.shape[:2]
@@ -371,7 +371,7 @@ def test_requests_resolve_task_defaults_and_record_them(model):
 
 
 def test_harmonize_request_pastes_the_object_itself(model):
-    from core.images import composite_object
+    from core.compositing import composite_object
 
     obj = np.zeros((8, 8, 4), np.uint8)
     obj[..., 0] = 255
