@@ -1,9 +1,9 @@
 """Settings of the patch nearest-neighbour engine (GPNN, Granot et al., CVPR 2022).
 
 :class:`PatchNNConfig` holds the algorithm's constants, with the published defaults where they
-serve (7×7 patches, pyramid ratio 4/3, one grey noise channel at the coarsest level, completeness on
-mean squared distances in [0, 1]), our own where proportions measured better (α and σ, below) and
-where speed asks for them (iterations per level, approximate search above a size, PCA keys).
+exist (7×7 patches, pyramid ratio 4/3, completeness α = 0.005 on mean squared distances in [0, 1],
+noise σ = 0.75 in [0, 1] units, one grey channel at the coarsest level) and our own where speed
+asks for them (iterations per level, approximate search above a size, PCA keys).
 :class:`PreviewSettings` is what a user turns: the same four controls as a SinGAN sample.
 """
 
@@ -29,9 +29,6 @@ class PatchNNConfig:
     - ``search``: ``"exact"`` (all pairs, tiled matmuls), ``"patchmatch"`` (approximate, PCA keys) or
       ``"auto"``: exact while a level has at most ``exact_max_pairs`` query×key pairs.
     - ``tile_elems``: the most distance values held at once by the exact search (memory bound).
-    - ``alpha`` / ``noise_sigma``: 0.0003 and 0.5 (GPNN: 0.005 and 0.75; ours were 0.005 and 2.0). A stronger
-      completeness term and less noise keep the photo's proportions: mean patch SWD at 128 px on the bench
-      photos 297 → 158 at the same diversity (0.70 → 0.71) and copied area (docs/previews.md).
     - ``weighted_vote`` / ``vote_bandwidth``: votes weighted by exp(−D / 2h²), h² = bandwidth × the median
       match distance. A narrow kernel (bandwidth 1) let each pixel's best match win and left hard,
       straight seams between copied pieces; 16 blends like uniform voting and still mutes bad matches.
@@ -41,8 +38,8 @@ class PatchNNConfig:
     pyramid_ratio: float = 4.0 / 3.0
     min_size: int = 25
     max_size: int = 250
-    alpha: float | None = 0.0003
-    noise_sigma: float = 0.5
+    alpha: float | None = 0.005
+    noise_sigma: float = 2.0
     iters: int = 3
     coarse_iters: int = 1
     search: str = "auto"
