@@ -85,8 +85,9 @@ class TrainPlan:
 @dataclass(frozen=True, eq=False, kw_only=True)
 class TrainRequest:
     """One SinGAN training: the photo (uint8 H×W×3), where it autosaves, and the user's choices.
-    ``None`` sizes, iterations and seed mean the preset's (seed 0); ``source`` names the photo in
-    errors (its path)."""
+    ``None`` sizes, iterations and seed mean the preset's (seed 0); ``settings``, when given, is the
+    config already assembled by :func:`train_config` (the Train dock's, which it also times and
+    checks); ``source`` names the photo in errors (its path)."""
 
     image: np.ndarray
     out_dir: str | Path | None
@@ -99,9 +100,12 @@ class TrainRequest:
     device: str = "auto"
     resume: bool = False
     source: str = ""
+    settings: SinGANConfig | None = None
 
     def config(self) -> SinGANConfig:
-        """The new run's settings (see :func:`train_config`)."""
+        """The new run's settings: ``settings``, or :func:`train_config` of the choices."""
+        if self.settings is not None:
+            return self.settings
         return train_config(self.preset, max_size=self.max_size, min_size=self.min_size, iters=self.iters,
                             task=self.task)
 
