@@ -258,6 +258,7 @@ class MainWindow(FileCommands, WindowActions, QMainWindow):
         self.statusBar().insertPermanentWidget(0, self.engine_label)
         self.doc.photoChanged.connect(lambda: self.generate_panel.set_photo(self.doc.photo))
         self.doc.photoChanged.connect(lambda: QTimer.singleShot(0, self._auto_preview))
+        self.generate_panel.exportAtSizeRequested.connect(self.export_at_size_dialog)
         self.generate_panel.trainRequested.connect(lambda: (self.docks["Train"].raise_(), self.train_panel.start(False)))
 
     def _auto_preview(self) -> None:

@@ -281,9 +281,8 @@ class TrainPanel(Panel):
         if self.doc.photo is None:
             return None
         return TrainRequest(image=self.doc.photo, out_dir=self.out_dir(), preset=self.preset_name(),
-                            max_size=self.max_size.value(), min_size=self.min_size.value(), seed=self.seed.value(),
-                            device=self.device.currentText(), resume=resume,
-                            source=str(self.doc.photo_path or self.doc.name))
+                            settings=self.config(), seed=self.seed.value(), device=self.device.currentText(),
+                            resume=resume, source=str(self.doc.photo_path or self.doc.name))
 
     def config(self) -> SinGANConfig:
         return train_config(self.preset_name(), max_size=self.max_size.value(), min_size=self.min_size.value())

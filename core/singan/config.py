@@ -188,3 +188,27 @@ def training_threads(config: SinGANConfig) -> int | None:
 
 def preset(name: str, **overrides: Any) -> SinGANConfig:
     return named_preset(PRESETS, name, **overrides)
+
+
+SR_STEP = 0.5 ** (1.0 / 3.0)  # ≈ 0.794: the scale factor of an SR model and of each SR step (SinGAN's SR.py)
+SR_ALPHA = 100.0  # reconstruction weight for an SR model
+
+#: Settings the public code trains with for a task (apply with :func:`config_for_task`). SR also trains
+#: one scale at a time, zero-padded and without the patch loss, as SinGAN does: SR applies the finest
+#: generator again and again, and one trained together with the scale below (``fast``) learnt a colour
+#: correction that six passes piled up into red towers; the patch loss and noise padding added colour
+#: fringes (docs/applications.md).
+TRAINING_OVERRIDES: dict[str, dict[str, float | int | bool]] = {
+    "sr": {"scale_factor": SR_STEP, "alpha": SR_ALPHA, "min_size": 18, "train_depth": 1, "lambda_patch": 0.0,
+           "noise_pad": False},
+    "animation": {"min_size": 20},
+}
+
+
+def config_for_task(config: SinGANConfig, task: str) -> SinGANConfig:
+    """``config`` with the training settings the public code uses for ``task`` ("sr", "animation")."""
+    if task in ("", "random", "paint", "edit", "harmonize", "retarget"):
+        return config
+    if task not in TRAINING_OVERRIDES:
+        raise GanvasError(f"Unknown training task '{task}'. Choose one of: random, {', '.join(TRAINING_OVERRIDES)}.")
+    return config.with_(**TRAINING_OVERRIDES[task])

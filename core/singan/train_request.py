@@ -17,7 +17,7 @@ import numpy as np
 
 from core.checkpoints import MANIFEST_FILE, CheckpointError
 from core.jobs import CancelToken, GanvasError, ProgressFn
-from core.singan.config import DEFAULT_PRESET, SinGANConfig, preset, training_threads
+from core.singan.config import DEFAULT_PRESET, SinGANConfig, config_for_task, preset, training_threads
 from core.singan.model import SinGANModel
 
 
@@ -60,8 +60,6 @@ def train_config(preset_name: str = DEFAULT_PRESET, *, max_size: int | None = No
     (``--task sr|animation``), where the user's coarsest side still wins."""
     config = preset(preset_name or DEFAULT_PRESET, max_size=max_size, min_size=min_size, iters=iters)
     if task not in ("", "random"):
-        from core.singan.tasks import config_for_task
-
         config = config_for_task(config, task)
         if min_size is not None:
             config = config.with_(min_size=min_size)
@@ -87,8 +85,9 @@ class TrainPlan:
 @dataclass(frozen=True, eq=False, kw_only=True)
 class TrainRequest:
     """One SinGAN training: the photo (uint8 H×W×3), where it autosaves, and the user's choices.
-    ``None`` sizes, iterations and seed mean the preset's (seed 0); ``source`` names the photo in
-    errors (its path)."""
+    ``None`` sizes, iterations and seed mean the preset's (seed 0); ``settings``, when given, is the
+    config already assembled by :func:`train_config` (the Train dock's, which it also times and
+    checks); ``source`` names the photo in errors (its path)."""
 
     image: np.ndarray
     out_dir: str | Path | None
@@ -101,9 +100,12 @@ class TrainRequest:
     device: str = "auto"
     resume: bool = False
     source: str = ""
+    settings: SinGANConfig | None = None
 
     def config(self) -> SinGANConfig:
-        """The new run's settings (see :func:`train_config`)."""
+        """The new run's settings: ``settings``, or :func:`train_config` of the choices."""
+        if self.settings is not None:
+            return self.settings
         return train_config(self.preset, max_size=self.max_size, min_size=self.min_size, iters=self.iters,
                             task=self.task)
 

@@ -46,7 +46,11 @@ def test_every_workflow_page_fits_its_dock_with_full_tab_titles_at_1440x900(make
     assert w.canvas.width() >= 0.35 * w.width()
 
 
-def test_training_end_puts_the_models_first_sample_on_the_canvas(make_window, qtbot, tmp_path, photo, tiny_singan):
+def test_training_end_puts_the_models_first_sample_on_the_canvas(make_window, qtbot, tmp_path, photo, tiny_singan,
+                                                                monkeypatch):
+    from core.singan.train_request import TrainRequest
+
+    monkeypatch.setattr(TrainRequest, "config", lambda self: tiny_singan)  # the dock trains through a request
     w = make_window()
     src = tmp_path / "photo.png"
     src.write_bytes(encode_png(photo))
@@ -55,7 +59,6 @@ def test_training_end_puts_the_models_first_sample_on_the_canvas(make_window, qt
     qtbot.waitUntil(lambda: w.engine_label.text() not in ("", "photo"), timeout=10_000)  # the patch-NN preview
     preview = w.canvas.image()
     panel = w.train_panel
-    panel.config = lambda: tiny_singan
     panel.out_dir = lambda: tmp_path / "autosave.ganvas"
     with qtbot.waitSignal(w.doc.modelChanged, timeout=120_000):
         panel.start()
@@ -71,7 +74,7 @@ def test_the_train_dock_lists_each_size_choices_time_and_a_click_chooses_it(qtbo
                                                                            monkeypatch):
     from app.workers import JobRunner
 
-    monkeypatch.setattr(train_module, "preset", lambda name, **kw: tiny_singan.with_(**kw))
+    monkeypatch.setattr(train_module, "train_config", lambda name, **kw: tiny_singan.with_(**kw))
     monkeypatch.setattr(train_module, "SIZE_CHOICES", (32, 48))
     jobs = JobRunner(max_threads=1)
     doc = Document()
