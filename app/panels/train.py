@@ -32,11 +32,12 @@ from core.singan.config import (
     PRESET_DESCRIPTIONS,
     PRESETS,
     SinGANConfig,
+    preset,
     training_threads,
 )
 from core.singan.estimate import estimate_training_seconds
 from core.singan.model import model_summary
-from core.singan.train_request import TrainPlan, TrainRequest, scales_done, train_config
+from core.singan.train_request import TrainPlan, TrainRequest, scales_done
 from widgets.training_monitor import TrainingMonitor
 
 
@@ -263,7 +264,7 @@ class TrainPanel(Panel):
                             resume=resume, source=str(self.doc.photo_path or self.doc.name))
 
     def config(self) -> SinGANConfig:
-        return train_config(self.preset_name(), max_size=self.max_size.value(), min_size=self.min_size.value())
+        return preset(self.preset_name(), max_size=self.max_size.value(), min_size=self.min_size.value())
 
     def out_dir(self) -> Path | None:
         if self.doc.photo is None:
