@@ -56,6 +56,7 @@ TOOLS = ("pan", "paint", "rect_select", "lasso_select")
 ZOOM_MIN, ZOOM_MAX = 0.02, 64.0
 ZOOM_STEP = 1.25
 PAN_KEEP_PX = 16  # how much of the image stays on screen however far one pans
+PIXEL_ZOOM = 2.0  # zoomed in past this (and past fit), the image shows hard pixels to inspect
 
 
 class ImageCanvas(QGraphicsView):
@@ -189,13 +190,26 @@ class ImageCanvas(QGraphicsView):
             h, w = self._image.shape[:2]
             self._pix_item.setTransform(QTransform.fromScale(w / pm.width(), h / pm.height()))
             self._level = k
-        smooth = self._zoom < 2.0
         mode = (
-            Qt.TransformationMode.SmoothTransformation if smooth else Qt.TransformationMode.FastTransformation
+            Qt.TransformationMode.FastTransformation if self.hard_pixels() else Qt.TransformationMode.SmoothTransformation
         )
         if self._pix_item.transformationMode() != mode:
             self._pix_item.setTransformationMode(mode)
             self.compare.item.setTransformationMode(mode)
+
+    def hard_pixels(self) -> bool:
+        """Whether the image is drawn in hard pixels: only once the user zooms in to inspect, past
+        PIXEL_ZOOM and past the fitted view. Fitted (a 128-px sample fills the window at 600 %), or
+        zoomed out of it, it is enlarged smoothly, as an image viewer shows a picture."""
+        if self._fit_mode or self._image is None or self._zoom < PIXEL_ZOOM:
+            return False
+        return self._zoom > 1.001 * self._fit_zoom()
+
+    def _fit_zoom(self) -> float:
+        """The zoom at which the whole image fills the view."""
+        h, w = self._image.shape[:2]
+        vp = self.viewport().size()
+        return min(max(vp.width() - 2, 1) / w, max(vp.height() - 2, 1) / h)
 
     # -- zoom and pan -------------------------------------------------------------------------
     def zoom(self) -> float:
@@ -219,10 +233,7 @@ class ImageCanvas(QGraphicsView):
         self._fit_mode = True
         if self._image is None:
             return
-        h, w = self._image.shape[:2]
-        vp = self.viewport().size()
-        z = min(max(vp.width() - 2, 1) / w, max(vp.height() - 2, 1) / h)
-        self._apply_zoom(min(max(z, ZOOM_MIN), ZOOM_MAX))
+        self._apply_zoom(min(max(self._fit_zoom(), ZOOM_MIN), ZOOM_MAX))
         self.centerOn(self._image_rect().center())
 
     def set_zoom(self, z: float, anchor: QPointF | None = None) -> None:

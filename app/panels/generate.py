@@ -4,6 +4,9 @@ With no trained SinGAN, the same controls draw patch-NN previews of the open pho
 no training): Scale picks the pyramid level to start from, the rest mean what they mean for SinGAN.
 Every image says which engine made it (``params["engine"]``).
 
+"Export at size…" writes the image on the canvas 2 or 4 times larger (core/upscale.py), on a worker
+through the panel's JobBar (progress, cancel).
+
 Moving a slider regenerates live through ``LatestOnly``: only the newest request runs and stale
 results are dropped. The latency from a committed slider move to the image on the canvas is
 measured and shown in the status bar.
@@ -12,19 +15,21 @@ measured and shown in the status bar.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from app.panels.base import JobBar, Panel
 from app.workers import JobRunner, LatestOnly
-from core.images import to_uint8
+from core.images import save_image, to_uint8
 from core.jobs import CancelToken
 from core.patchnn import ENGINE_NAME as PREVIEW_ENGINE
 from core.patchnn import PatchPyramid, PreviewSettings, generate_from
 from core.singan.generate import SampleSettings, sample, sample_tensor
 from core.singan.model import SinGANModel
+from core.upscale import SCALE_UP_FACTORS, scale_up
 from widgets.labeled_slider import LabeledSlider
 from widgets.sliders import FloatSlider, SeedControl
 
@@ -52,9 +57,19 @@ def preview_params(pyr: PatchPyramid, settings: PreviewSettings, image: np.ndarr
             "scale_label": f"L{settings.start_scale} {w}×{h}", "task": "preview"}
 
 
+def export_scaled(path: str | Path, image: np.ndarray, params: dict, factor: int, *, progress=None,
+                  cancel=None) -> Path:
+    """``image`` enlarged ``factor`` times, written with its parameters and the scale-up in the PNG's text
+    chunks (worker thread)."""
+    big = scale_up(image, factor, progress=progress, cancel=cancel)
+    meta = {**params, "size": f"{big.shape[1]}x{big.shape[0]}", "scale_up": str(factor)}
+    return save_image(path, big, meta)
+
+
 class GeneratePanel(Panel):
     scaleChanged = Signal(int)
     trainRequested = Signal()
+    exportAtSizeRequested = Signal(int)  # the factor: the window asks where, then calls export_at_size
 
     def __init__(self, jobs: JobRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -85,6 +100,17 @@ class GeneratePanel(Panel):
         self.info = QLabel("Train or open a model to generate.")
         self.info.setObjectName("hint")
         self.info.setWordWrap(True)
+        self.export_factor = QComboBox()
+        for f in SCALE_UP_FACTORS:
+            self.export_factor.addItem(f"×{f}", f)
+        self.export_factor.setCurrentIndex(len(SCALE_UP_FACTORS) - 1)
+        self.export_factor.setToolTip("How many times larger the export is than the image on the canvas")
+        self.export_bar = JobBar(jobs, "Export at size…", cancelled_text="Export cancelled: nothing was written.",
+                                 start_tip="Save the image on the canvas 2 or 4 times larger (bicubic refined by "
+                                           "back-projection, on a worker thread)")
+        self.export_bar.add_button(self.export_factor, before_cancel=True, lock=True)
+        self.export_bar.startRequested.connect(lambda: self.exportAtSizeRequested.emit(self.export_factor.currentData()))
+        self.export_bar.said.connect(self.status)
 
         buttons = QHBoxLayout()
         buttons.addWidget(self.generate_btn)
@@ -99,6 +125,7 @@ class GeneratePanel(Panel):
         self.batch_bar = JobBar(jobs, "", cancel_tip="Stop the batch", unit="samples", queue=True)
         self.batch_bar.said.connect(self.status)
         lay.addWidget(self.batch_bar)
+        lay.addWidget(self.export_bar)
         lay.addStretch(1)
 
         for s in (self.scale,):
@@ -212,6 +239,15 @@ class GeneratePanel(Panel):
             self.batch_bar.finish(f"Added {len(images)} samples to the gallery (seeds {settings.seed}–{settings.seed + n - 1}).")
 
         self.batch_bar.run(sample, model, settings, n, name=f"Generate {n}", on_result=done)
+
+    def export_at_size(self, path: str | Path, image: np.ndarray, params: dict, factor: int) -> None:
+        """Write ``image`` ``factor`` times larger to ``path`` on a worker, with progress and cancel."""
+        def done(written: Path) -> None:
+            self.export_bar.finish(f"Exported {Path(written).name} at ×{factor} "
+                                   f"({image.shape[1] * factor}×{image.shape[0] * factor}).")
+
+        self.export_bar.run(export_scaled, path, image, params, factor, name="Export at size",
+                            title=f"Exporting at ×{factor}", on_result=done)
 
     # ------------------------------------------------------------------ patch-NN previews (no model)
     @property

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QFileDialog, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFileDialog, QVBoxLayout, QWidget
 
 from app.bundled import RESOURCES, SKETCH_BASE
 from app.panels.base import JobBar, Panel
@@ -123,17 +123,12 @@ class SketchPanel(Panel):
         self.explore.layout().addRow(self.export_bar)
         self.grids = LatestOnly(jobs, self)  # sample grids: the newest request wins
 
-        inner = QWidget()
-        lay = QVBoxLayout(inner)
+        # No scroll area of its own: the window docks every workflow page in one (app/main_window.py),
+        # and a second one inside hid the page's real minimum width, so a narrow dock cut it sideways.
+        lay = QVBoxLayout(self)
         for w in (self.sketch_set, self.pretrain, self.tune, self.monitor, self.explore):
             lay.addWidget(w)
         lay.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(inner)
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(scroll)
 
         self.sketch_set.changed.connect(self._update_buttons)
         self.sketch_set.status.connect(self.status)

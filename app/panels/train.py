@@ -35,7 +35,7 @@ from core.singan.config import (
     preset,
     training_threads,
 )
-from core.singan.estimate import estimate_training_seconds
+from core.singan.estimate import estimate_seconds_by_size
 from core.singan.model import model_summary
 from core.singan.train_request import TrainPlan, TrainRequest, scales_done
 from widgets.training_monitor import TrainingMonitor
@@ -68,23 +68,39 @@ def preset_tooltip() -> str:
                      for name, c in PRESETS.items())
 
 
-def estimate_job(config: SinGANConfig, height: int, width: int, device: str) -> float:
-    """``estimate_training_seconds`` on a worker thread, under the thread policy training applies
-    there, so the few measured iterations run as the training's would."""
+#: The sizes whose training time the dock lists next to the chosen one (those the photo is large enough for).
+SIZE_CHOICES = (128, 250, 500)
+
+
+def estimate_job(config: SinGANConfig, height: int, width: int, device: str) -> dict[int, float]:
+    """``estimate_seconds_by_size`` (the chosen size and the listed ones) on a worker thread, under the
+    thread policy training applies there, so the few measured iterations run as the training's would."""
     use_thread_policy(device, limit=training_threads(config))
-    return estimate_training_seconds(config, height, width, pick_device(device))
+    sizes = [s for s in SIZE_CHOICES if s <= max(height, width)]
+    return estimate_seconds_by_size(config, height, width, sizes, pick_device(device))
+
+
+def duration_text(seconds: float) -> str:
+    """'40 s', '4 min', '2 h 10 min'."""
+    if seconds < 60:
+        return f"{max(1, round(seconds))} s"
+    if seconds < 3600:
+        return f"{round(seconds / 60)} min"
+    h, m = divmod(round(seconds / 60), 60)
+    return f"{h} h {m} min" if m else f"{h} h"
 
 
 def estimate_text(seconds: float) -> str:
     """'≈ 40 s', '≈ 4 min', '≈ 2 h 10 min' (estimated on this machine)."""
-    if seconds < 60:
-        what = f"{max(1, round(seconds))} s"
-    elif seconds < 3600:
-        what = f"{round(seconds / 60)} min"
-    else:
-        h, m = divmod(round(seconds / 60), 60)
-        what = f"{h} h {m} min" if m else f"{h} h"
-    return f"≈ {what} (estimated on this machine)"
+    return f"≈ {duration_text(seconds)} (estimated on this machine)"
+
+
+def sizes_text(seconds: dict[int, float], chosen: int) -> str:
+    """The listed sizes and their times, a table in rich text: the chosen one bold, the others links that choose them."""
+    rows = (f"<tr><td><b>{s} px</b></td><td>&nbsp;&nbsp;<b>≈ {duration_text(t)}</b></td></tr>" if s == chosen else
+            f"<tr><td><a href='{s}'>{s} px</a></td><td>&nbsp;&nbsp;≈ {duration_text(t)}</td></tr>"
+            for s, t in sorted(seconds.items()))
+    return "<table cellspacing='0' cellpadding='1'>" + "".join(rows) + "</table>"
 
 
 #: Quiet time after the last preset / size change before the estimate is measured.
@@ -118,6 +134,11 @@ class TrainPanel(Panel):
         self.estimate.setWordWrap(True)
         self.estimate.setToolTip("Measured by running a few real training iterations of this preset and size now; "
                                  "other work on the machine changes it")
+        self.size_times = QLabel()  # every listed size's time, from the same measurement; a click picks one
+        self.size_times.setObjectName("hint")
+        self.size_times.setTextFormat(Qt.TextFormat.RichText)
+        self.size_times.setToolTip("Training time at other sizes, from the same measurement; click a size to choose it")
+        self.size_times.linkActivated.connect(lambda size: self.max_size.setValue(int(size)))
         self.max_size = QSpinBox()
         self.max_size.setRange(32, 2048)
         self.max_size.setSingleStep(16)
@@ -148,6 +169,7 @@ class TrainPanel(Panel):
         form.addRow("Device", self.device)
         form.addRow("Seed", self.seed)
         form.addRow("Time", self.estimate)
+        form.addRow("", self.size_times)
 
         self.monitor = TrainingMonitor()
         # Train / Resume / Cancel: the dock's job bar (the monitor's own Resume / Cancel are hidden).
@@ -331,22 +353,28 @@ class TrainPanel(Panel):
         key = self._estimate_key()
         if key is None:
             self.estimate.setText("Open a photo to see how long training takes.")
+            self.size_times.clear()
             return
         if key in self._estimated:
-            self.estimate.setText(estimate_text(self._estimated[key]))
+            self._show_estimate(self._estimated[key], key[0].max_size)
             return
         self.estimate.setText("measuring…")
 
-        def show(seconds: float, key: tuple = key) -> None:
+        def show(seconds: dict[int, float], key: tuple = key) -> None:
             self._estimated[key] = seconds
             if key == self._estimate_key():
-                self.estimate.setText(estimate_text(seconds))
+                self._show_estimate(seconds, key[0].max_size)
 
         def failed(exc: BaseException, key: tuple = key) -> None:
             if key == self._estimate_key():  # a photo too small for the preset: start() says why
                 self.estimate.setText("—" if isinstance(exc, GanvasError) else describe_error(exc))
+                self.size_times.clear()
 
         self._estimates.request(estimate_job, *key, on_result=show, on_error=failed, name="Estimate", key=key)
+
+    def _show_estimate(self, seconds: dict[int, float], chosen: int) -> None:
+        self.estimate.setText(estimate_text(seconds[chosen]))
+        self.size_times.setText(sizes_text(seconds, chosen) if len(seconds) > 1 else "")
 
     @property
     def estimating(self) -> bool:

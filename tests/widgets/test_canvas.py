@@ -108,9 +108,24 @@ def test_zoom_actions_and_actual_size(canvas):
     assert canvas.zoom() == pytest.approx(318 / 48, rel=1e-3)
 
 
-def test_pixels_sharp_when_zoomed_in_smooth_when_out(canvas):
-    canvas.set_zoom(4.0)
-    assert canvas._pix_item.transformationMode() == Qt.TransformationMode.FastTransformation
+def test_small_image_fitted_smoothly_hard_pixels_only_when_zoomed_in_past_fit(canvas, qtbot):
+    """A 48×32 image fitted at 660 % is enlarged smoothly (a picture, not a grid of squares); zoomed in
+    past the fit and past 200 % it shows hard pixels to inspect; zoomed out of the fit, smooth again."""
+    board = np.kron((np.indices((8, 12)).sum(0) % 2).astype(np.uint8) * 255, np.ones((4, 4), np.uint8))
+    canvas.set_image(np.repeat(board[:, :, None], 3, axis=2))  # 48×32 black and white 4-px squares
+
+    def greys() -> int:
+        qtbot.wait(10)
+        view = canvas.viewport().grab().toImage()
+        c = QPointF(canvas.map_from_image(QPointF(24, 16)))
+        row = [view.pixelColor(round(c.x()) + dx, round(c.y())).red() for dx in range(-40, 41)]
+        return sum(20 < v < 235 for v in row)  # shades between black and white: edges blended
+
+    assert canvas.zoom() > 6 and not canvas.hard_pixels() and greys() > 4
+    canvas.set_zoom(canvas.zoom() * 1.25)
+    assert canvas.hard_pixels() and greys() == 0
+    canvas.set_zoom(4.0)  # zoomed out of the fit
+    assert not canvas.hard_pixels() and greys() > 0
     canvas.set_zoom(0.9)
     assert canvas._pix_item.transformationMode() == Qt.TransformationMode.SmoothTransformation
 
