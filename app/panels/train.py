@@ -32,12 +32,11 @@ from core.singan.config import (
     PRESET_DESCRIPTIONS,
     PRESETS,
     SinGANConfig,
-    preset,
     training_threads,
 )
 from core.singan.estimate import estimate_seconds_by_size
 from core.singan.model import model_summary
-from core.singan.train_request import TrainPlan, TrainRequest, scales_done
+from core.singan.train_request import TrainPlan, TrainRequest, scales_done, train_config
 from widgets.training_monitor import TrainingMonitor
 
 
@@ -286,7 +285,7 @@ class TrainPanel(Panel):
                             resume=resume, source=str(self.doc.photo_path or self.doc.name))
 
     def config(self) -> SinGANConfig:
-        return preset(self.preset_name(), max_size=self.max_size.value(), min_size=self.min_size.value())
+        return train_config(self.preset_name(), max_size=self.max_size.value(), min_size=self.min_size.value())
 
     def out_dir(self) -> Path | None:
         if self.doc.photo is None:
