@@ -59,6 +59,13 @@ PAN_KEEP_PX = 16  # how much of the image stays on screen however far one pans
 PIXEL_ZOOM = 2.0  # zoomed in past this (and past fit), the image shows hard pixels to inspect
 
 
+def _scroll_by(view: QGraphicsView, dx: float, dy: float) -> None:
+    """Move a view's content by (dx, dy) screen pixels."""
+    h, v = view.horizontalScrollBar(), view.verticalScrollBar()
+    h.setValue(h.value() + round(dx))
+    v.setValue(v.value() + round(dy))
+
+
 class ImageCanvas(QGraphicsView):
     """Central image view. See the module docstring for the interaction model.
 
@@ -257,7 +264,7 @@ class ImageCanvas(QGraphicsView):
         target = self.map_to_image(anchor)
         self._apply_zoom(z)
         d = self.map_from_image(target) - anchor
-        self._scroll_by(d.x(), d.y())
+        _scroll_by(self, d.x(), d.y())
 
     def _apply_zoom(self, z: float) -> None:
         changed = not math.isclose(z, self._zoom, rel_tol=1e-9)
@@ -275,11 +282,6 @@ class ImageCanvas(QGraphicsView):
         my = max(vp.height() - PAN_KEEP_PX, 0) / self._zoom
         r = self._image_rect() if self._image is not None else QRectF(0, 0, 1, 1)
         self.setSceneRect(r.adjusted(-mx, -my, mx, my))
-
-    def _scroll_by(self, dx: float, dy: float) -> None:
-        h, v = self.horizontalScrollBar(), self.verticalScrollBar()
-        h.setValue(h.value() + round(dx))
-        v.setValue(v.value() + round(dy))
 
     def resizeEvent(self, event) -> None:
         center = self.map_to_image(QPointF(event.oldSize().width() / 2, event.oldSize().height() / 2))
@@ -362,7 +364,7 @@ class ImageCanvas(QGraphicsView):
         if self._pan_last is not None:
             d = pos - self._pan_last
             self._pan_last = pos
-            self._scroll_by(-d.x(), -d.y())
+            _scroll_by(self, -d.x(), -d.y())
         elif self.paint.drawing:
             self.paint.drag(pt)
         elif self.selection.dragging:
