@@ -114,6 +114,7 @@ class MainWindow(FileCommands, WindowActions, QMainWindow):
 
     def _workflow_panels(self) -> None:
         """The later workflows (applications, Primitives, sketch GAN) as tabbed docks on the left."""
+        from app.panels.dissect import DissectPanel
         from app.panels.primitives import PrimitivesPanel
         from app.panels.sketch import SketchPanel
         from app.panels.tasks import TasksPanel
@@ -121,8 +122,9 @@ class MainWindow(FileCommands, WindowActions, QMainWindow):
         self.tasks_panel = TasksPanel(self.jobs, self.canvas)
         self.primitives_panel = PrimitivesPanel(self.jobs)
         self.sketch_panel = SketchPanel(self.jobs)
+        self.dissect_panel = DissectPanel(self.jobs, self.canvas)
         for title, panel in (("Tasks", self.tasks_panel), ("Primitives", self.primitives_panel),
-                             ("Sketch GAN", self.sketch_panel)):
+                             ("Sketch GAN", self.sketch_panel), ("Dissect", self.dissect_panel)):
             self.add_panel(title, panel)
         self.generate_panel.scaleChanged.connect(self.tasks_panel.set_scale)
         # While the Primitives panel is on screen, its previews are a curve of the spectrum viewer
