@@ -312,7 +312,7 @@ class MainWindow(FileCommands, WindowActions, QMainWindow):
     def _default_tabs(self) -> None:
         """First launch: a canvas-first layout (workflow tabs left, spectrum right, a gallery strip below)."""
         left = self.docks["Generate"]
-        for title in ("Train", "Tasks", "Primitives", "Sketch GAN"):
+        for title in ("Train", "Tasks", "Primitives", "Sketch GAN", "Dissect"):
             self.tabifyDockWidget(left, self.docks[title])
         self.tabifyDockWidget(self.docks["Spectrum"], self.docks["Sketch pad"])
         left.raise_()

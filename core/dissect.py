@@ -206,15 +206,18 @@ class ConceptMatcher:
     contrast) standardised, and a pixel belongs to the concept when it is nearer the painted pixels'
     mean than the unpainted ones'. Also measures how much of an image shows the concept."""
 
-    def __init__(self, image: torch.Tensor, mask: torch.Tensor) -> None:
-        f = self.features(image)
+    def __init__(self, image: torch.Tensor, mask: torch.Tensor, against: torch.Tensor | None = None) -> None:
+        """``mask``: the concept's pixels of ``image``; ``against``: the pixels it is told apart from
+        (default: all the others)."""
         inside = mask.flatten() > 0.5
-        if inside.all() or not inside.any():
+        outside = ~inside if against is None else (against.flatten() > 0.5) & ~inside
+        if not inside.any() or not outside.any():
             raise GanvasError("The painted region must cover part of the image, not none or all of it.")
-        flat = f.flatten(1)
+        flat = self.features(image).flatten(1)[:, inside | outside]
         self.mean, self.std = flat.mean(1, keepdim=True), flat.std(1, keepdim=True).clamp_min(1e-4)
         z = (flat - self.mean) / self.std
-        self.c_in, self.c_out = z[:, inside].mean(1, keepdim=True), z[:, ~inside].mean(1, keepdim=True)
+        kept = inside[inside | outside]
+        self.c_in, self.c_out = z[:, kept].mean(1, keepdim=True), z[:, ~kept].mean(1, keepdim=True)
 
     @staticmethod
     def features(image: torch.Tensor) -> torch.Tensor:

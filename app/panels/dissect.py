@@ -130,6 +130,8 @@ class DissectPanel(Panel):
         form.addRow("Layer", self.layer)
         self.samples = QSpinBox()
         self.samples.setRange(1, 32)
+        self.samples.setSuffix(" samples")
+        self.samples.setSpecialValueText("the painted image alone")
         self.samples.setToolTip("1: IoU over the painted image alone. More: also over the next seeds' samples, "
                                 "the painted region carried to them by colour and texture")
         self.samples.valueChanged.connect(self._samples_changed)
