@@ -2,7 +2,7 @@
 
     python bench/harmonize_finetune.py MODEL.ganvas [--iters 2000] [--scale N] [--threads 2] [--figure out.png]
 
-Pastes the README's cut-out (a disc of scikit-image's Chelsea the cat) into the model's training
+Pastes docs/applications.md's cut-out (a disc of scikit-image's Chelsea the cat) into the model's training
 image, fine-tunes for ``--iters`` iterations (ConSinGAN's default 2000; a few are enough for the
 time per iteration) and prints one table: seconds per iteration (wall, and CPU over all threads,
 which a busy machine inflates less), the projected time for 2000, and
@@ -30,7 +30,7 @@ from core.singan.model import load_model  # noqa: E402
 
 
 def cutout(size: int) -> np.ndarray:
-    """RGBA: a disc of Chelsea the cat's face, as in README's harmonization figure."""
+    """RGBA: a disc of Chelsea the cat's face, as in docs/applications.md's harmonization figure."""
     from skimage import data
 
     cat = cv2.resize(data.chelsea()[40:260, 80:300], (size, size), interpolation=cv2.INTER_AREA)

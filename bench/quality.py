@@ -105,7 +105,7 @@ def measure(model, n: int, seed: int = 1000) -> tuple[dict[str, float], np.ndarr
         "near_copy": near_copy_rate(samples, photo),
         "copied_area": copied_area(samples, photo),
         "copied_textured": copied_area(samples, photo, min_std=TEXTURED_STD),
-        "stuck_scales": float(len(saturated_scales(model, range(model.num_trained)))),  # tanh at ±1: see README
+        "stuck_scales": float(len(saturated_scales(model, range(model.num_trained)))),  # tanh at ±1: see docs/singan.md
         "rec_fit": reconstruction_fit(model),
     }
     return figures, samples

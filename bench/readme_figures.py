@@ -1,9 +1,9 @@
-"""README figures from trained models: SinGAN sample grids, the spectrum viewer with a photo and 8 samples.
+"""README and docs/ figures from trained models: SinGAN sample grids, the spectrum viewer with a photo and 8 samples.
 
     python bench/readme_figures.py --fast rocket_fast.ganvas --paper rocket_paper.ganvas [--out resources/readme]
 
 Models come from ``python main.py train rocket.png --preset fast|paper --max-size 128`` (see
-README). Prints α of the photo and of the samples and their spectral distance. The studio
+docs/singan.md). Prints α of the photo and of the samples and their spectral distance. The studio
 screenshot itself comes from ``python main.py --screenshot resources/readme/studio.png``.
 """
 

@@ -1,4 +1,4 @@
-"""Make README's SinGAN-application figures with the CLI, printing every command it runs.
+"""Make docs/applications.md's SinGAN-application figures with the CLI, printing every command it runs.
 
     python bench/readme_tasks.py --work /tmp/ganvas-tasks [--out resources/readme]
 

@@ -1,4 +1,4 @@
-"""Reproduce the README's Sketch-Your-Own-GAN demonstration on the bundled base (or another).
+"""Reproduce the Sketch-Your-Own-GAN demonstration of docs/sketchgan.md on the bundled base (or another).
 
     python bench/sketchgan_demo.py app/resources/sketchgan/sketch_base.ganvas --shape triangle
     python bench/sketchgan_demo.py app/resources/sketchgan/sketch_base.ganvas --shape tall-rectangle
@@ -180,7 +180,7 @@ def main() -> None:
                     help="what the sketch critic sees: the strokes as drawn, or filled and redrawn by F")
     ap.add_argument("--nearest-data", type=float, default=None, metavar="FRACTION",
                     help="show the image critic only this fraction of the base's data: the images whose "
-                         "sketch map F is nearest the critic's sketches (Chamfer; an experiment, README)")
+                         "sketch map F is nearest the critic's sketches (Chamfer; an experiment, docs/experiments.md)")
     ap.add_argument("--base-only", action="store_true", help="measure the base and the yardsticks, no tune")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)

@@ -1,6 +1,6 @@
 """Device choice, precision policy, CPU threads and seeding: the one place that knows about CUDA/MPS.
 
-CPU threads, as measured by ``bench/threads.py`` (README ▸ CPU threads): torch's default, one OpenMP
+CPU threads, as measured by ``bench/threads.py`` (docs/singan.md ▸ CPU threads): torch's default, one OpenMP
 thread per core that *spins* while it waits, collapses beside other work (0.05-0.6 it/s where the
 same threads waiting passively ran 2-2.8, and training fell from 2.3 to 0.1-0.2 it/s in issue 15):
 every parallel region spins on, or waits for, a thread the OS has descheduled. So ``core`` sets
@@ -204,7 +204,7 @@ class ThreadPolicy:
             return f"GANVAS_THREADS={self.fixed}"
         if self.limit and self.threads == self.limit < self.cores:
             return (f"{self.cores} cores, but this job's convolutions are too small to split: "
-                    f"{self.limit} thread{'s' if self.limit != 1 else ''} ran faster (README ▸ CPU threads)")
+                    f"{self.limit} thread{'s' if self.limit != 1 else ''} ran faster (docs/singan.md ▸ CPU threads)")
         if self.passive:
             return f"{self.cores} cores; OpenMP threads wait passively, so one per core even on a busy machine"
         return (f"{self.cores} cores, {self.busy_elsewhere:.1f} busy with other work; OpenMP threads spin "

@@ -7,7 +7,7 @@ the ``train_depth`` generators trained together hold their activations at once. 
 
 (window = the finest ``train_depth`` scales; the patch term is the 7×7 patch sliced-Wasserstein loss
 of presets that use it). BASE and CONV were fitted to the peak resident memory of real trainings on
-the 2-core CPU, torch 2.13.0 (``python bench/memory.py`` measures them; README ▸ Reliability has
+the 2-core CPU, torch 2.13.0 (``python bench/memory.py`` measures them; docs/reliability.md ▸ Memory guard has
 the points): fast preset 465 MB at 128 px and 695 MB at 256 px, paper preset 1.0 GB at 250 px and
 4.8 GB at 512 px. The fit is within ±15 % at those four points; the patch loss added nothing
 measurable there (PATCH stays 0 until a measurement says otherwise).

@@ -110,7 +110,7 @@ def cost_note(model: StyleGANModel) -> str:
         return ""
     return (f"A {c.size} px model this wide takes about {format_duration(cpu / PRESETS['cpu'].iters)} per step on a "
             f"2-core CPU: ~{format_duration(cpu)} for the cpu preset, ~{format_duration(paper)} for the paper's. Tune it on a GPU "
-            "with the command line (README: Sketch Your Own GAN ▸ on a GPU).")
+            "with the command line (docs/sketchgan.md ▸ On a GPU).")
 
 
 def tuned_model_folder(base: Path) -> Path:
@@ -183,8 +183,8 @@ class SketchPanel(Panel):
             self.load_base(str(bundled_base), to_canvas=False)  # the canvas keeps the photo's sample
         else:
             self.tune.base.info.setText(
-                "No base model is bundled with this install yet: pretrain one above (README: Sketch Your Own "
-                "GAN ▸ the bundled base), open a model folder or import a StyleGAN2 checkpoint.")
+                "No base model is bundled with this install yet: pretrain one above (docs/sketchgan.md ▸ "
+                "The bundled base), open a model folder or import a StyleGAN2 checkpoint.")
 
     @staticmethod
     def _settings(group: QWidget) -> list[QWidget]:

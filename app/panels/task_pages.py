@@ -330,7 +330,7 @@ class HarmonizePage(TaskPage):
         self.finetune_iters.setToolTip(
             "First fine-tune the model on the composite, as ConSinGAN does: the finest scales trained together "
             f"from the trained critic. ConSinGAN runs {T.FINETUNE_ITERS} iterations; on a CPU each costs about "
-            "one training iteration of the finest scale (see README). Progress, time left and Cancel below.")
+            "one training iteration of the finest scale (see docs/applications.md). Progress, time left and Cancel below.")
         form.addRow("Fine-tune iterations", self.finetune_iters)
         self.layout_.addLayout(form)
 

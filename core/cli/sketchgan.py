@@ -48,7 +48,7 @@ def _add_pretrain(sub) -> None:
     )
     p.add_argument("--path-reg", type=float, default=None, help="path-length regulariser weight (0 = off)")
     p.add_argument("--r1", type=float, default=None,
-                   help="R1 penalty weight γ (default 10, StyleGAN2's; README measures lower ones for a 32-px base)")
+                   help="R1 penalty weight γ (default 10, StyleGAN2's; docs/experiments.md measures lower ones for a 32-px base)")
     p.add_argument("--autosave-every", type=int, default=None)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="auto")

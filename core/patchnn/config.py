@@ -23,7 +23,7 @@ class PatchNNConfig:
 
     - ``min_size``: the coarsest level's shorter side. The public GPNN code uses 14 (its README says a
       coarsest side near the patch size copies the photo); we keep 21 px after measuring copies
-      (README, "Instant previews").
+      (docs/previews.md).
     - ``iters`` / ``coarse_iters``: replacement iterations per level (GPNN: 10; Efficient-GPNN runs 1 at
       the coarsest level because more iterations there drift back to the photo's own layout).
     - ``search``: ``"exact"`` (all pairs, tiled matmuls), ``"patchmatch"`` (approximate, PCA keys) or

@@ -125,8 +125,8 @@ class SinGANConfig:
 #: with learning rate ×0.1 per stage below, 64 channels, 3 body layers (5 convs), no BatchNorm,
 #: LeakyReLU 0.05, noise padding, the coarse image as reconstruction input, 2000 iterations with one
 #: generator gradient applied 3 times. Stages hand RGB images to each other (ConSinGAN hands feature maps)
-#: so that every application can inject an image at any scale; README lists this.
-#: ``fast``: the CPU recipe chosen with bench/quality.py (README has the table and what else was tried):
+#: so that every application can inject an image at any scale; docs/singan.md lists this.
+#: ``fast``: the CPU recipe chosen with bench/quality.py (docs/singan.md has the table, docs/experiments.md what else was tried):
 #: SinGAN's 32-channel BatchNorm networks trained one scale at a time on a pyramid at scale factor 0.65
 #: from a 25-px coarsest side (4 scales for a 128×85 photo, 5 for a square one), 2 critic and 2
 #: generator steps, 250 iterations at the coarsest scale falling to 125 at the finest, a weak patch
@@ -134,7 +134,7 @@ class SinGANConfig:
 #: running average of its weights (half-life 8 % of the iterations so far), sampled with each image
 #: normalised by its own statistics as in training (not BatchNorm's running averages). Denser pyramids, concurrent scales,
 #: noise padding and a stronger patch loss scored better on patch SWD but left grain and smears the eye
-#: and a patch classifier see (README).
+#: and a patch classifier see (docs/singan.md).
 PRESETS: dict[str, SinGANConfig] = {
     "fast": SinGANConfig(
         preset="fast",
@@ -183,7 +183,7 @@ DEFAULT_PRESET = "fast"
 def training_threads(config: SinGANConfig) -> int | None:
     """The CPU thread cap for training ``config``: 1 when every convolution is small (≤ 32 channels,
     finest side ≤ 128 px), where one thread measured faster than two on a 2-core machine (the
-    threads wait for each other more than they share: README ▸ CPU threads); else None (no cap)."""
+    threads wait for each other more than they share: docs/singan.md ▸ CPU threads); else None (no cap)."""
     return 1 if config.max_nfc <= 32 and config.max_size <= 128 else None
 
 

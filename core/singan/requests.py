@@ -232,7 +232,7 @@ class HarmonizeRequest(TaskRequest):
                           type=float)
     feather: float = param(T.FEATHER, "Gaussian feather σ of the mask, a fraction of the longer side", type=float)
     finetune_iters: int = param(0, "first fine-tune the model on the composite, ConSinGAN's way (its default: "
-                                   f"{T.FINETUNE_ITERS}; slow on a CPU, see README); 0 = off", type=int)
+                                   f"{T.FINETUNE_ITERS}; slow on a CPU, see docs/applications.md); 0 = off", type=int)
     finetune_depth: int | None = param(None, "scales fine-tuned together (default: the model's train_depth)",
                                        type=int)
 

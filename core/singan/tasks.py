@@ -78,7 +78,7 @@ FINETUNE_ITERS = 2000  # ConSinGAN's fine-tuning iterations (its --niter default
 #: one scale at a time, zero-padded and without the patch loss, as SinGAN does: SR applies the finest
 #: generator again and again, and one trained together with the scale below (``fast``) learnt a colour
 #: correction that six passes piled up into red towers; the patch loss and noise padding added colour
-#: fringes (README, super-resolution).
+#: fringes (docs/applications.md, super-resolution).
 TRAINING_OVERRIDES: dict[str, dict[str, float | int | bool]] = {
     "sr": {"scale_factor": SR_STEP, "alpha": SR_ALPHA, "min_size": 18, "train_depth": 1, "lambda_patch": 0.0,
            "noise_pad": False},

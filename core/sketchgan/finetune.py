@@ -80,7 +80,7 @@ class SketchTuneError(GanvasError):
 IMAGE_DATA = ("auto", "data", "samples")
 SKETCH_STYLES = ("auto", "drawn", "filled")
 #: Darkness of a filled sketch's figure against the paper before F redraws it (the data's figures keep
-#: 0.25–1 of the range away from their background). Measured on tall boxes (README): 0.5 moved the shape
+#: 0.25–1 of the range away from their background). Measured on tall boxes (docs/sketchgan.md): 0.5 moved the shape
 #: −39 to −64 % over five tunes; 0.3, 0.8 and all three together did worse on the same seeds.
 FILL_CONTRAST = 0.5
 #: The average's half-life is at most this fraction of the steps done (see ``ema_half_life``).
@@ -118,7 +118,7 @@ class SketchTuneConfig:
     # a GAN tune now and then locks into a mode that misses the sketched shape (a two-tone split instead
     # of a tall box). For a base of solid figures the finished tune's samples are checked: when the
     # outline of their foreground has come closer to the sketches by less than ``retry_below`` (on
-    # CHECK_SEEDS, not the seeds README's evaluation uses), the tune is run again from the base with the
+    # CHECK_SEEDS, not the seeds docs/sketchgan.md's evaluation uses), the tune is run again from the base with the
     # next seed, up to ``retries`` times, and the best run is kept
     retries: int = 0
     retry_below: float = 0.45
@@ -188,7 +188,7 @@ class SketchTuneConfig:
 #: raw weights swing at this lr), and for a base of solid figures the sketches filled and redrawn by F,
 #: half the image critic's real images the sketched figures as the data draws them, the whole G
 #: trained against a critic weighted λ_image 5, and one retry with the next seed when the samples'
-#: outline missed the sketches (README ▸ Sketch Your Own GAN: realism median 257 → ~130 at the same
+#: outline missed the sketches (docs/sketchgan.md: realism median 257 → ~130 at the same
 #: −60 to −80 % shape change as the mapping-only preset before it).
 PRESETS: dict[str, SketchTuneConfig] = {
     "cpu": SketchTuneConfig(iters=1000, mapping_lr_scale=40.0, sketch_style="auto", ema_half_life=100.0,

@@ -69,7 +69,7 @@ class StyleGANConfig:
 def training_threads(config: StyleGANConfig) -> int | None:
     """The CPU thread cap for training or tuning a model of this size: 1 when it is small (≤ 64 px, ≤ 64
     channels), where one thread measured 2.2× faster than two at 32 px and as fast at 64 px on a 2-core
-    VM (the threads wait for each other more than they share: README ▸ CPU threads); else None."""
+    VM (the threads wait for each other more than they share: docs/singan.md ▸ CPU threads); else None."""
     return 1 if config.size <= 64 and config.max_channels <= 64 else None
 
 

@@ -174,7 +174,7 @@ def test_thread_policy_sets_the_count_on_the_calling_thread(monkeypatch):
 
 
 def test_small_trainings_run_on_one_thread_and_the_cap_ends_with_the_job(monkeypatch):
-    """The fast preset at 128 px trains faster on one thread than on two (README ▸ CPU threads);
+    """The fast preset at 128 px trains faster on one thread than on two (docs/singan.md ▸ CPU threads);
     bigger models keep one thread per core, and the next job (sampling) gets every core back."""
     import torch
 

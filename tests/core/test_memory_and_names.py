@@ -12,7 +12,7 @@ from core.singan.config import preset
 
 
 def test_estimate_matches_the_measured_peaks():
-    # measured peak RSS (bench/memory.py, README ▸ Reliability): paper preset, rocket photo 512×341
+    # measured peak RSS (bench/memory.py, docs/reliability.md ▸ Memory guard): paper preset, rocket photo 512×341
     est = estimate_training_bytes(preset("paper", max_size=512), 341, 512)
     assert 0.85 * 4.8e3 < est / 2**20 < 1.15 * 4.8e3
     small = estimate_training_bytes(preset("fast", max_size=128), 85, 128)

@@ -76,7 +76,7 @@ def test_networks_shapes_and_folding():
 def test_per_image_normalisation_samples_each_image_as_the_training_generator_made_it():
     """SinGAN trains on batches of one image, so training-mode BatchNorm normalises each image by its own
     statistics; its running averages (``eval()``) are another network, which over-contrasted photo-start
-    samples (README ▸ Normalisation per image)."""
+    samples (docs/singan.md ▸ Normalisation per image)."""
     g = Generator(8, 5)
     for m in g.modules():  # running averages unlike any one image's statistics
         if isinstance(m, torch.nn.BatchNorm2d):
