@@ -75,3 +75,24 @@ def test_brush_layer_k_and_undo_change_and_restore_the_canvas(studio, qtbot, tmp
     panel.export_to(str(tmp_path / "x.png"))
     meta = read_png_metadata(tmp_path / "x.png")
     assert meta["dissect_mode"] == "ablate" and meta["dissect_units"] == str(panel.dissections[panel.state.layer].top(1)[0])
+
+
+def test_spectrum_dock_detect_shows_accuracies_and_the_dct_map(qtbot):
+    import cv2
+    from skimage import data
+
+    from app.panels.spectrum import SpectrumPanel
+
+    jobs = JobRunner(max_threads=1)
+    panel = SpectrumPanel(jobs)
+    qtbot.addWidget(panel)
+    photo = cv2.resize(data.astronaut(), (96, 64), interpolation=cv2.INTER_AREA)
+    rng = np.random.default_rng(0)
+    grainy = [np.clip(photo + rng.normal(0, 30, photo.shape), 0, 255).astype(np.uint8) for _ in range(2)]
+    panel.add_source("training photo", lambda: [photo])
+    panel.add_source("gallery", lambda: grainy)
+    panel.detect_view.button.click()
+    qtbot.waitUntil(lambda: panel.detect_view.coefficients is not None, timeout=60000)
+    assert "DCT 1.00" in panel.detect_view.text.text()
+    assert panel.detect_view.coefficients.shape == (8, 8) and panel.detect_view.coefficients[7, 7] > 0.9
+    jobs.wait(20000)
