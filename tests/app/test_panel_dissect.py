@@ -92,7 +92,7 @@ def test_spectrum_dock_detect_shows_accuracies_and_the_dct_map(qtbot):
     panel.add_source("training photo", lambda: [photo])
     panel.add_source("gallery", lambda: grainy)
     panel.detect_view.button.click()
-    qtbot.waitUntil(lambda: panel.detect_view.coefficients is not None, timeout=60000)
+    qtbot.waitUntil(lambda: panel.detect_view.coefficients is not None, timeout=300000)
     assert "DCT 1.00" in panel.detect_view.text.text()
     assert panel.detect_view.coefficients.shape == (8, 8) and panel.detect_view.coefficients[7, 7] > 0.9
     jobs.wait(20000)
