@@ -9,6 +9,7 @@ one table (docs/dissection.md):
   background area) calls "object", before and after ablating the top K units everywhere;
 - far change: the mean |after - before| (0-255) over pixels farther than 1/8 of the image's longer side
   from the region;
+- the same with the units ablated only inside the region (GANPaint's brushed ablation);
 - activation: the object share inside the brushed background area before and after activating the same
   units only there.
 
@@ -65,19 +66,23 @@ def main() -> None:
     print(f"model {args.model} seed {args.seed}: region {region.mean():.1%} of the image, area {area.mean():.1%}, "
           f"far pixels {far.mean():.1%}; object share before: region {object_share(matcher, before, region):.2f}, "
           f"area {object_share(matcher, before, area):.2f}")
-    print("| layer | units switched | object in region, ablated | far change /255 | object in area, activated | "
-          "IoU of the top units | CPU s |")
-    print("|---|---|---|---|---|---|---|")
+    print("| layer | units switched | object in region, ablated | far change /255 | ablated inside the region only: "
+          "object, far change | object in area, activated | IoU of the top units | CPU s |")
+    print("|---|---|---|---|---|---|---|---|")
     for layer in layers:
         c0 = time.process_time()
         d = D.dissect(model, layer, region.astype(np.float32), seed=args.seed, samples=args.samples, subject=subject)
         k = max(1, int(round(args.top * d.units)))
         ablated = D.draw_with(model, D.Intervention.from_dissection(d, k), args.seed, subject)
+        inside = D.draw_with(model, D.Intervention.from_dissection(d, k, area=region.astype(np.float32)),
+                             args.seed, subject)
         lit = D.draw_with(model, D.Intervention.from_dissection(d, k, "activate", area.astype(np.float32)),
                           args.seed, subject)
         change = np.abs(ablated.astype(np.float32) - before).mean(-1)
         cpu = time.process_time() - c0
+        change_in = np.abs(inside.astype(np.float32) - before).mean(-1)
         print(f"| {layer} | {k}/{d.units} | {object_share(matcher, ablated, region):.2f} | {change[far].mean():.1f} | "
+              f"{object_share(matcher, inside, region):.2f}, {change_in[far].mean():.1f} | "
               f"{object_share(matcher, lit, area):.2f} | {', '.join(f'{d.iou[u]:.2f}' for u in d.top(k))} | {cpu:.1f} |")
         if args.out:
             out = Path(args.out) / layer
@@ -86,8 +91,9 @@ def main() -> None:
             save_image(out / "ablated.png", ablated)
             save_image(out / "activated.png", lit)
             save_image(out / "units.png", D.unit_grid(d, min(8, d.units)))
-            save_image(out / "row.png", make_grid([before, ablated, lit], cols=3,
-                                                  labels=["before", f"top {k} ablated", "activated in area"]))
+            save_image(out / "row.png", make_grid([before, ablated, inside, lit], cols=4,
+                                                  labels=["before", f"top {k} ablated", "inside region",
+                                                          "activated in area"]))
 
 
 if __name__ == "__main__":
