@@ -31,14 +31,19 @@ class DetectView(QWidget):
         self.text = QLabel("How easily is a sample spotted? Press Detect (photo vs gallery).")
         self.text.setWordWrap(True)
         self.plot = pg.PlotWidget(background=PLOT_BG)
-        self.plot.setFixedSize(190, 170)
+        self.plot.setFixedSize(200, 180)
+        self.plot.setToolTip("Accuracy of each DCT coefficient alone: dark 0.5 (tells nothing), bright 1 (gives "
+                             "the generator away). Top left is the blocks' mean; bottom right the finest detail")
         self.plot.setAspectLocked(True)
         self.plot.invertY(True)
         self.plot.setMenuEnabled(False)
         self.plot.setMouseEnabled(False, False)
-        self.plot.setLabel("bottom", "horizontal freq.", color=PLOT_FG)
-        self.plot.setLabel("left", "vertical freq.", color=PLOT_FG)
-        self.plot.setTitle("DCT 8×8: accuracy alone", color=PLOT_FG, size="8pt")
+        self.plot.setLabel("bottom", "horizontal freq. →", color=PLOT_FG)
+        self.plot.setLabel("left", "vertical freq. →", color=PLOT_FG)
+        self.plot.setTitle("DCT 8×8", color=PLOT_FG, size="8pt")
+        for side in ("bottom", "left"):
+            self.plot.getAxis(side).setTicks([[(i + 0.5, str(i)) for i in range(0, 8, 2)]])
+        self.plot.setRange(xRange=(0, 8), yRange=(0, 8), padding=0)
         self.image = pg.ImageItem(axisOrder="row-major")
         self.plot.addItem(self.image)
         self.colorbar = pg.ColorBarItem(values=(0.5, 1.0), colorMap=pg.colormap.get("inferno"), width=10,
