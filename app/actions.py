@@ -47,6 +47,8 @@ class WindowActions:
         f.addSeparator()
         self.export_action = act(f, "&Export image…", self.export_current_dialog, "Ctrl+E",
                                  "Save the image on the canvas as PNG with its parameters")
+        self.export_size_action = act(f, "Export at si&ze…", lambda: self.export_at_size_dialog(), "Ctrl+Alt+E",
+                                      "Save the image on the canvas 2 or 4 times larger")
         self.export_selected_action = act(f, "Export &gallery selection…", self.export_selected_dialog,
                                           "Ctrl+Shift+E", "Save the selected gallery images as PNGs")
         f.addSeparator()

@@ -209,6 +209,21 @@ class FileCommands:
         if path:
             self.export_image_to(path, shown.image, shown.params)
 
+    def export_at_size_dialog(self, factor: int | None = None) -> None:
+        """Ask where, then write the canvas's image ``factor`` (default: the Generate dock's choice) times larger
+        on a worker (the Generate dock's export bar shows its progress and cancels it)."""
+        shown, panel = self.doc.shown, self.generate_panel
+        if shown is None:
+            self.show_status("Generate or open an image first.")
+            return
+        factor = factor or panel.export_factor.currentData()
+        name = f"ganvas_{export_stem(shown.params) if shown.params else 'image'}_x{factor}.png"
+        path, _ = QFileDialog.getSaveFileName(self, f"Export at ×{factor}",
+                                              str(Path(self.settings.last_dir("export")) / name), "PNG (*.png)")
+        if path and self._confirm_overwrite(Path(path)):
+            self.settings.set_last_dir("export", Path(path).parent)
+            panel.export_at_size(path, shown.image, {**shown.params, "software": f"Ganvas {core.__version__}"}, factor)
+
     def export_indices_to(self, folder: str | Path, indices: list[int]) -> list[Path]:
         out = []
         for i in indices:

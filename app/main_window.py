@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from PySide6.QtCore import QByteArray, Qt, QTimer
+from PySide6.QtCore import QByteArray, QRect, QSize, Qt, QTimer
 from PySide6.QtGui import QUndoGroup
 from PySide6.QtWidgets import (
     QApplication,
@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QScrollArea,
+    QTabBar,
     QWidget,
 )
 
@@ -37,6 +38,36 @@ from core.images import palette_of
 from widgets.canvas import ImageCanvas
 from widgets.gallery import Gallery
 from widgets.sketch_pad import SketchPad
+
+#: The workflow pages, tabbed together in the left dock area on first launch (in this order).
+WORKFLOW_TABS = ("Generate", "Train", "Tasks", "Primitives", "Sketch GAN", "Dissect")
+#: How much of the screen's free area a first launch takes (a saved geometry wins).
+SCREEN_FRACTION = 0.8
+
+
+def fit_to_screen(available: QRect, minimum: QSize | None = None, fraction: float = SCREEN_FRACTION) -> QRect:
+    """``fraction`` of the screen's available area (less the task bar), centred on it; no smaller than
+    ``minimum`` (the docks' pages whole) where the screen has room for that."""
+    minimum = QSize(0, 0) if minimum is None else minimum
+    w = min(available.width(), max(round(available.width() * fraction), minimum.width()))
+    h = min(available.height(), max(round(available.height() * fraction), minimum.height()))
+    rect = QRect(0, 0, w, h)
+    rect.moveCenter(available.center())
+    return rect
+
+
+def page_width(page: QWidget, area: QScrollArea) -> int:
+    """The width a scroll area needs to show ``page`` whole, with room for its vertical scroll bar."""
+    return page.minimumSizeHint().width() + area.verticalScrollBar().sizeHint().width() + 2 * area.frameWidth()
+
+
+def tab_strip_width(titles: tuple[str, ...]) -> int:
+    """The width of a tab strip that shows every title in full (a QTabBar in the application's style)."""
+    bar = QTabBar()
+    bar.setDrawBase(False)
+    for title in titles:
+        bar.addTab(title)
+    return bar.sizeHint().width()
 
 
 class MainWindow(FileCommands, WindowActions, QMainWindow):
@@ -97,12 +128,22 @@ class MainWindow(FileCommands, WindowActions, QMainWindow):
             area_widget.setWidgetResizable(True)
             area_widget.setFrameShape(QFrame.Shape.NoFrame)
             area_widget.setWidget(widget)
-            area_widget.setMinimumWidth(min(widget.minimumSizeHint().width(), 300) + 16)
+            # The page's whole minimum width (plus the vertical scroll bar): a dock that is narrower
+            # cut the Primitives grid and the Sketch GAN page or scrolled them sideways.
+            area_widget.setMinimumWidth(page_width(widget, area_widget))
             widget = area_widget
         dock.setWidget(widget)
         self.addDockWidget(area, dock)
         self.docks[title] = dock
         return dock
+
+    def _fit_tab_titles(self, titles: tuple[str, ...]) -> None:
+        """Docks tabbed together are at least as wide as their tab strip with every title in full: the
+        strip is as wide as the dock, and a narrower one elided them ("Gene…", "T…", "Primi…")."""
+        need = tab_strip_width(titles)
+        for title in titles:
+            page = self.docks[title].widget()
+            page.setMinimumWidth(max(page.minimumWidth(), need))
 
     def add_panel(self, title: str, panel: Panel, area=Qt.DockWidgetArea.LeftDockWidgetArea) -> QDockWidget:
         """Dock a workflow panel: the panel contract (app/panels/base.py) connects it to the window."""
@@ -126,6 +167,7 @@ class MainWindow(FileCommands, WindowActions, QMainWindow):
         for title, panel in (("Tasks", self.tasks_panel), ("Primitives", self.primitives_panel),
                              ("Sketch GAN", self.sketch_panel), ("Dissect", self.dissect_panel)):
             self.add_panel(title, panel)
+        self._fit_tab_titles(WORKFLOW_TABS)
         self.generate_panel.scaleChanged.connect(self.tasks_panel.set_scale)
         # While the Primitives panel is on screen, its previews are a curve of the spectrum viewer
         # (the point of the P stage: compare their spectrum with a real photo's).
@@ -158,7 +200,7 @@ class MainWindow(FileCommands, WindowActions, QMainWindow):
         self.doc.shownChanged.connect(self._shown_changed)
         self.doc.modelChanged.connect(self._model_changed)
         self.doc.photoChanged.connect(self._photo_changed)
-        self.train_panel.modelTrained.connect(lambda m, p: self.doc.set_model(m, p))
+        self.train_panel.modelTrained.connect(self._model_trained)
         for panel in (self.train_panel, self.generate_panel, self.spectrum_panel):
             self._connect_panel(panel)
         self.train_panel.deviceChanged.connect(self._device_changed)
@@ -218,6 +260,7 @@ class MainWindow(FileCommands, WindowActions, QMainWindow):
         self.statusBar().insertPermanentWidget(0, self.engine_label)
         self.doc.photoChanged.connect(lambda: self.generate_panel.set_photo(self.doc.photo))
         self.doc.photoChanged.connect(lambda: QTimer.singleShot(0, self._auto_preview))
+        self.generate_panel.exportAtSizeRequested.connect(self.export_at_size_dialog)
         self.generate_panel.trainRequested.connect(lambda: (self.docks["Train"].raise_(), self.train_panel.start(False)))
 
     def _auto_preview(self) -> None:
@@ -226,6 +269,19 @@ class MainWindow(FileCommands, WindowActions, QMainWindow):
         self._preview_waits = self.loading_model
         if self.doc.model is None and not self._preview_waits and self.generate_panel.previewing:
             self.generate_panel.request()
+
+    def _model_trained(self, model, path) -> None:
+        """Training ended (or was cancelled with scales kept): the model's first sample replaces the
+        patch-NN preview on the canvas, as when a model is opened, so the user sees what was learnt."""
+        said = self.statusBar().currentMessage()  # "Training done: … See the warning in the Train dock."
+        self.doc.set_model(model, path)
+
+        def say_training_again(text: str) -> None:  # the sample's own message would hide the training's
+            if said and text.startswith(("Generated the", "Showing the")):
+                self.show_status(f"{said} Its first sample is on the canvas.")
+
+        self.generate_panel.status.connect(say_training_again, Qt.ConnectionType.SingleShotConnection)
+        self.generate_panel.request()
 
     def show_result(self, image: np.ndarray, params: dict) -> None:
         self.doc.show(image, params, params.get("task", "result"))
@@ -297,22 +353,21 @@ class MainWindow(FileCommands, WindowActions, QMainWindow):
     def _restore_layout(self) -> None:
         geometry = self.settings.get("window/geometry")
         state = self.settings.get("window/state")
-        if isinstance(geometry, QByteArray):
-            self.restoreGeometry(geometry)
-        else:
-            self.resize(1440, 900)
+        restored = isinstance(geometry, QByteArray) and self.restoreGeometry(geometry)
         # The saved state is restored before any dock is tabified: tab bars made by tabifyDockWidget
         # before a restoreState stayed on screen as stray, dead tab strips over the Train panel.
         if isinstance(state, QByteArray) and self.restoreState(state):
             self._check_restored_layout = True  # once shown and laid out: see _rescue_canvas
-            return
-        self._default_tabs()
-        QTimer.singleShot(0, self.default_dock_sizes)
+        else:
+            self._default_tabs()
+            QTimer.singleShot(0, self.default_dock_sizes)
+        if not restored:  # once the docks are placed: the minimum size is that of their layout
+            self.setGeometry(fit_to_screen(self.screen().availableGeometry(), self.minimumSizeHint()))
 
     def _default_tabs(self) -> None:
         """First launch: a canvas-first layout (workflow tabs left, spectrum right, a gallery strip below)."""
         left = self.docks["Generate"]
-        for title in ("Train", "Tasks", "Primitives", "Sketch GAN", "Dissect"):
+        for title in WORKFLOW_TABS[1:]:
             self.tabifyDockWidget(left, self.docks[title])
         self.tabifyDockWidget(self.docks["Spectrum"], self.docks["Sketch pad"])
         left.raise_()

@@ -23,8 +23,10 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from core.images import composite_object, save_image  # noqa: E402
+from core.compositing import composite_object  # noqa: E402
+from core.images import save_image  # noqa: E402
 from core.metrics import patch_swd  # noqa: E402
+from core.singan import adapt as A
 from core.singan import tasks as T  # noqa: E402
 from core.singan.model import load_model  # noqa: E402
 
@@ -49,7 +51,7 @@ def swd_inside(image: np.ndarray, mask: np.ndarray, training: np.ndarray) -> flo
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("model", type=Path)
-    ap.add_argument("--iters", type=int, default=T.FINETUNE_ITERS)
+    ap.add_argument("--iters", type=int, default=A.FINETUNE_ITERS)
     ap.add_argument("--scale", type=int, default=None, help="injection scale (default: the middle one)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--figure", type=Path, default=None, help="save naive | harmonized | fine-tuned side by side")
@@ -64,7 +66,7 @@ def main() -> None:
     plain = T.harmonize(model, comp, mask, scale=scale)
     ticks: list[float] = []
     t0, c0 = time.perf_counter(), time.process_time()
-    tuned = T.finetune_on(model, comp, scale=scale, iters=args.iters,
+    tuned = A.finetune_on(model, comp, scale=scale, iters=args.iters,
                           progress=lambda p: ticks.append(time.perf_counter()))
     seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     out = T.harmonize(tuned, comp, mask, scale=scale)

@@ -1,10 +1,10 @@
-"""Peak memory of SinGAN training, measured and estimated: calibrates core/memory.py.
+"""Peak memory of SinGAN training, measured and estimated: calibrates core/singan/memory.py.
 
 ``python bench/memory.py [--sizes 128 256 384] [--presets fast paper consingan] [--fit]``: for every
 preset and size, a child process trains one iteration per scale on the rocket photo and reports its
 peak resident set (ru_maxrss; one iteration reaches the same peak as a thousand: the graphs are the
 same size every iteration); the table sets it against ``estimate_training_bytes``. ``--fit`` prints
-the least-squares constants for core/memory.py from the same runs.
+the least-squares constants for core/singan/memory.py from the same runs.
 """
 
 from __future__ import annotations
@@ -42,33 +42,34 @@ def measure(preset: str, size: int) -> tuple[int, int]:
 
 
 def terms(preset: str, size: int) -> tuple[float, float]:
-    """The two terms of core/memory.py's model: conv activations and patch-loss pixels."""
-    import core.memory as mem
+    """The conv-activation term of core/singan/memory.py's model, and the finest scale's pixels when the preset
+    has a patch loss (the model has no term for it: the fit says whether it should)."""
+    import core.singan.memory as mem
     from bench.singan import photo
     from core.singan.config import preset as make
+    from core.singan.pyramid import pyramid_shapes
 
     cfg = make(preset, max_size=size)
     h, w = photo(size).shape[:2]
-    saved = mem.BASE_BYTES, mem.CONV_BYTES, mem.PATCH_BYTES
+    saved = mem.BASE_BYTES, mem.CONV_BYTES
     try:
-        mem.BASE_BYTES, mem.CONV_BYTES, mem.PATCH_BYTES = 0, 1.0, 0.0
+        mem.BASE_BYTES, mem.CONV_BYTES = 0, 1.0
         conv = mem.estimate_training_bytes(cfg, h, w)
-        mem.CONV_BYTES, mem.PATCH_BYTES = 0.0, 1.0
-        patch = mem.estimate_training_bytes(cfg, h, w)
     finally:
-        mem.BASE_BYTES, mem.CONV_BYTES, mem.PATCH_BYTES = saved
-    return conv, patch
+        mem.BASE_BYTES, mem.CONV_BYTES = saved
+    fh, fw = pyramid_shapes(h, w, cfg)[-1]
+    return conv, float(fh * fw) if cfg.lambda_patch > 0 else 0.0
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[128, 256, 384])
     ap.add_argument("--presets", nargs="+", default=["fast", "paper", "consingan"])
-    ap.add_argument("--fit", action="store_true", help="print least-squares constants for core/memory.py")
+    ap.add_argument("--fit", action="store_true", help="print least-squares constants for core/singan/memory.py")
     args = ap.parse_args()
     from bench.singan import photo
-    from core.memory import estimate_training_bytes
     from core.singan.config import preset as make
+    from core.singan.memory import estimate_training_bytes
 
     rows = []
     print("| preset | max size | RSS after imports (MB) | peak RSS (MB) | estimate (MB) | estimate / measured |")
@@ -86,7 +87,8 @@ def main() -> None:
         a = np.array([[r[4], r[5]] for r in rows])
         y = np.array([r[3] - base for r in rows])
         (conv, patch), *_ = np.linalg.lstsq(a, y, rcond=None)
-        print(f"\nfit: BASE_BYTES ≈ {base / 2**20:.0f} MB, CONV_BYTES ≈ {conv:.1f}, PATCH_BYTES ≈ {patch:.0f}")
+        print(f"\nfit: BASE_BYTES ≈ {base / 2**20:.0f} MB, CONV_BYTES ≈ {conv:.1f}, bytes per patch-loss pixel ≈ {patch:.0f} "
+              "(the model has none: add one if this is not ≈ 0)")
 
 
 if __name__ == "__main__":

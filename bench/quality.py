@@ -12,6 +12,9 @@ coarsest scale, and
   patches of the 16-px low-pass image, i.e. the layout; bench/swd_reference.py shows what it asks);
 - SWD of 11×11 patches with other random patches and directions: a check that the ``fast``
   preset's 7×7 patch loss does not optimise directly;
+- ``feat``: the Fréchet distance of random-CNN features (core/features.py), the independent check no
+  loss targets: it sees structure up to ~40 px and every frequency at once. Each photo also gets a
+  reference row, ``photo 0.8×↑``: the photo shrunk to 0.8× and enlarged back, what "soft" scores;
 - a real-vs-fake patch classifier's held-out accuracy, mean of 4 classifiers (0.5: it cannot tell the samples' 16-px patches
   from the photo's; 1: it always can): a check of another kind, which sees grain a sliced distance
   averages away;
@@ -41,7 +44,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.images import make_grid, save_image  # noqa: E402
+from core.features import feature_distance  # noqa: E402
+from core.images import make_grid, resize, save_image  # noqa: E402
 from core.metrics import (  # noqa: E402
     copied_area,
     diversity,
@@ -51,7 +55,7 @@ from core.metrics import (  # noqa: E402
     patch_swd_by_level,
 )
 from core.presets import named_preset  # noqa: E402
-from core.singan.config import PRESETS, SinGANConfig, preset  # noqa: E402
+from core.singan.config import PRESETS, RENAMED, SinGANConfig, preset  # noqa: E402
 from core.singan.generate import SampleSettings, reconstruction_fit, sample, saturated_scales  # noqa: E402
 from core.singan.model import load_model  # noqa: E402
 from core.singan.train import train_singan  # noqa: E402
@@ -74,7 +78,7 @@ def recipe(name: str, max_size: int, iters: int | None) -> SinGANConfig:
     overrides: dict = {"max_size": max_size, "iters": iters}
     for change in changes:
         key, _, value = change.partition("=")
-        overrides[key] = ast.literal_eval(value)
+        overrides[RENAMED.get(key, key)] = ast.literal_eval(value)  # old names in docs/experiments.md
     return named_preset({**PRESETS, **BASELINES}, base, **overrides)
 
 
@@ -100,6 +104,7 @@ def measure(model, n: int, seed: int = 1000) -> tuple[dict[str, float], np.ndarr
         "swd_layout": levels[-1],
         "swd_floor": patch_swd([photo], [photo], seed=1),
         "swd11": patch_swd(samples, [photo], patch_size=11, seed=77),
+        "feat": feature_distance(samples, [photo]),
         "classifier": patch_classifier_accuracy(samples, photo, repeats=4),
         "diversity": diversity(samples, photo),
         "near_copy": near_copy_rate(samples, photo),
@@ -109,6 +114,18 @@ def measure(model, n: int, seed: int = 1000) -> tuple[dict[str, float], np.ndarr
         "rec_fit": reconstruction_fit(model),
     }
     return figures, samples
+
+
+#: The reference row's name: the photo shrunk to 0.8× and enlarged back (bicubic), what a soft finest scale looks like.
+SOFT = "photo 0.8×↑"
+
+
+def soft_reference(photo: np.ndarray) -> dict[str, float]:
+    """Patch SWD, 11×11 SWD and feature distance of the photo shrunk to 0.8× and enlarged back."""
+    h, w = photo.shape[:2]
+    soft = resize(resize(photo, round(w * 0.8), round(h * 0.8)), w, h)
+    return {"swd": patch_swd([soft], [photo]), "swd11": patch_swd([soft], [photo], patch_size=11, seed=77),
+            "feat": feature_distance([soft], [photo])}
 
 
 def _log_scale(run: str, p) -> None:
@@ -164,6 +181,7 @@ def main() -> None:
             figures, samples = measure(model, args.samples)
             results[key] = {"train_s": wall, "cpu_s": cpu, "scales": model.num_scales,
                             "iters": cfg.iters, **figures}
+            results[f"{photo_name}/{SOFT}"] = soft_reference(model.image)
             results_path.write_text(json.dumps(results, indent=1))
             rows.append((name, samples[:7]))
             print(f"{photo_name:18s} {name:10s} train {wall:6.0f} s (cpu {cpu:6.0f} s)  " +
@@ -179,8 +197,8 @@ def main() -> None:
 
 
 def print_table(results: dict, presets: list[str], photos: list[str]) -> None:
-    cols = ["train_s", "cpu_s", "swd", "swd_layout", "swd_floor", "swd11", "classifier", "diversity", "near_copy", "copied_area",
-            "copied_textured"]
+    cols = ["train_s", "cpu_s", "swd", "swd_layout", "swd_floor", "swd11", "feat", "classifier", "diversity", "near_copy",
+            "copied_area", "copied_textured"]
 
     def complete(r: dict) -> bool:  # runs of older bench versions lack some columns
         return all(c in r for c in cols)
@@ -188,6 +206,8 @@ def print_table(results: dict, presets: list[str], photos: list[str]) -> None:
     print("\n| photo | preset | " + " | ".join(cols) + " |")
     print("|---|---|" + "---|" * len(cols))
     for p in photos:
+        if ref := results.get(f"{p}/{SOFT}"):
+            print(f"| {p} | {SOFT} | " + " | ".join(f"{ref[c]:.3g}" if c in ref else "" for c in cols) + " |")
         for name in presets:
             r = results.get(f"{p}/{name}")
             if r and complete(r):
@@ -198,6 +218,9 @@ def print_table(results: dict, presets: list[str], photos: list[str]) -> None:
         if rs:
             med = {c: statistics.median(r[c] for r in rs) for c in cols}
             print(f"| **median** | {name} | " + " | ".join(f"{med[c]:.3g}" for c in cols) + " |")
+    if refs := [results[f"{p}/{SOFT}"] for p in photos if f"{p}/{SOFT}" in results]:
+        print(f"| **median** | {SOFT} | " + " | ".join(f"{statistics.median(r[c] for r in refs):.3g}" if c in refs[0] else ""
+                                                for c in cols) + " |")
 
 
 if __name__ == "__main__":

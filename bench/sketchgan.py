@@ -21,10 +21,10 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.sketchgan.finetune import preset as tune_preset  # noqa: E402
 from core.sketchgan.finetune import sketch_tune  # noqa: E402
 from core.sketchgan.model import StyleGANModel  # noqa: E402
 from core.sketchgan.stylegan import Discriminator, Generator, ModulatedConv2d, StyleGANConfig  # noqa: E402
+from core.sketchgan.tune_config import preset as tune_preset  # noqa: E402
 
 
 def circle(size: int = 128) -> np.ndarray:

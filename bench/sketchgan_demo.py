@@ -49,18 +49,16 @@ from core.sketchgan.evaluate import (  # noqa: E402
     user_inks_at,
 )
 from core.sketchgan.finetune import (  # noqa: E402
-    IMAGE_DATA,
-    SKETCH_STYLES,
-    TRAINABLE,
     critic_sketches,
     figure_renders,
     regularisation_images,
     sketch_tune,
 )
-from core.sketchgan.finetune import preset as tune_preset  # noqa: E402
 from core.sketchgan.model import generate_tensor, load_model, tensor_to_uint8  # noqa: E402
 from core.sketchgan.pretrain import primitives_data, primitives_preset_of  # noqa: E402
 from core.sketchgan.sketch import ink_to_rgb, photo_to_sketch, sketch_tensor_to_ink  # noqa: E402
+from core.sketchgan.tune_config import IMAGE_DATA, SKETCH_STYLES, TRAINABLE  # noqa: E402
+from core.sketchgan.tune_config import preset as tune_preset  # noqa: E402
 
 
 def hand_stroke(points: np.ndarray, rng: np.random.Generator, wobble: float) -> np.ndarray:

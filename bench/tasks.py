@@ -22,8 +22,9 @@ import torch  # noqa: E402
 
 from core.device import describe_device, pick_device  # noqa: E402
 from core.images import fit_within, palette_of  # noqa: E402
+from core.singan import adapt as A
+from core.singan import animate as AN
 from core.singan import requests as R  # noqa: E402
-from core.singan import tasks as T  # noqa: E402
 from core.singan.config import preset  # noqa: E402
 from core.singan.generate import SampleSettings, sample_tensor  # noqa: E402
 from core.singan.model import SinGANModel  # noqa: E402
@@ -69,7 +70,7 @@ def main() -> None:
     model = untrained_model(image, args.preset, dev)
     h, w = model.image.shape[:2]
     reps = 1 if args.quick else 3
-    frames = 20 if args.quick else T.ANIM_FRAMES
+    frames = 20 if args.quick else AN.ANIM_FRAMES
     mid = max(1, model.num_scales // 2)
     mask = np.zeros((h, w), np.float32)
     mask[h // 3 : h // 2, w // 3 : w // 2] = 1
@@ -79,11 +80,11 @@ def main() -> None:
         ("random sample (baseline)", lambda: sample_tensor(model, SampleSettings(seed=1))),
         ("paint to image (scale 1)", lambda: R.PaintRequest(painting=img, scale=1).run(model)),
         ("  quantised: retraining scale 1, per iteration",
-         lambda: T.train_paint_scale(model, 1, iters=ft_iters, seed=len(T._PAINT_CACHE) + 7)),
+         lambda: A.train_paint_scale(model, 1, iters=ft_iters, seed=len(A._CACHES["paint"]) + 7)),
         (f"editing (scale {mid})", lambda: R.EditRequest(image=img, mask=mask, scale=mid).run(model)),
         (f"harmonization (scale {mid})", lambda: R.HarmonizeRequest(image=img, mask=mask, scale=mid).run(model)),
         (f"  + fine-tuning ({model.config.train_depth} scales together), per iteration",
-         lambda: T.finetune_on(model, model.image, scale=mid, iters=ft_iters)),
+         lambda: A.finetune_on(model, model.image, scale=mid, iters=ft_iters)),
         ("super-resolution ×2", lambda: R.SuperResolutionRequest(factor=2).run(model)),
         ("super-resolution ×4", lambda: R.SuperResolutionRequest(factor=4).run(model)),
         (f"animation, {frames} frames", lambda: R.AnimateRequest(frames=frames).run(model)),

@@ -50,10 +50,6 @@ def pick_device(name: str | None = None) -> torch.device:
     return dev
 
 
-def is_cuda(device: torch.device | str) -> bool:
-    return torch.device(device).type == "cuda"
-
-
 def make_generator(seed: int, device: torch.device | str = "cpu") -> torch.Generator:
     """A torch.Generator for reproducible noise that does not touch the global RNG.
 

@@ -152,22 +152,3 @@ class ProgressReporter:
         )
 
 
-def format_eta(seconds: float | None) -> str:
-    """'1:02:03', '4:05' or '--:--' for an unknown ETA."""
-    if seconds is None or not np.isfinite(seconds):
-        return "--:--"
-    s = int(round(seconds))
-    h, rem = divmod(s, 3600)
-    m, sec = divmod(rem, 60)
-    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"
-
-
-def format_duration(seconds: float) -> str:
-    """A rough length for a person: '45 s', '12 min', '1.5 h', '3 days'."""
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f} min"
-    if seconds < 3 * 86400:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 86400:.0f} days"

@@ -15,7 +15,7 @@ import os
 import sys
 
 import numpy as np
-from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtGui import QColor, QImage, QPen, QPixmap
 
 
 def _import_qimage2ndarray():
@@ -37,7 +37,7 @@ def _import_qimage2ndarray():
 
 q2n = _import_qimage2ndarray()
 
-__all__ = ["to_qimage", "to_pixmap", "from_qimage", "from_qimage_rgba", "mask_to_qimage"]
+__all__ = ["to_qimage", "to_pixmap", "from_qimage", "from_qimage_rgba", "mask_to_qimage", "as_rgb_u8", "cosmetic_pen"]
 
 
 def _check_uint8_image(rgb: np.ndarray, what: str = "image") -> np.ndarray:
@@ -115,3 +115,18 @@ def mask_to_qimage(
     rgba[..., :3] = np.asarray(color, np.uint8)
     rgba[..., 3] = (m8.astype(np.float32) * float(np.clip(opacity, 0.0, 1.0)) + 0.5).astype(np.uint8)
     return to_qimage(rgba)
+
+
+def as_rgb_u8(rgb: np.ndarray, what: str = "image") -> np.ndarray:
+    """The RGB channels of a uint8 H×W×3 or H×W×4 array, contiguous; a ValueError naming ``what`` else."""
+    a = np.asarray(rgb)
+    if a.dtype != np.uint8 or a.ndim != 3 or a.shape[2] not in (3, 4):
+        raise ValueError(f"{what} must be a uint8 H×W×3 RGB array (got {a.dtype} {a.shape})")
+    return np.ascontiguousarray(a[:, :, :3])
+
+
+def cosmetic_pen(color: QColor, width: float) -> QPen:
+    """A pen whose width is in screen pixels at any zoom (outlines, dividers, the brush ring)."""
+    pen = QPen(color, width)
+    pen.setCosmetic(True)
+    return pen

@@ -44,10 +44,6 @@ class PreviewGrid(QWidget):
     def images(self) -> list:
         return self._images
 
-    def hovered(self) -> int:
-        """The index of the tile under the mouse, or -1."""
-        return self._hover
-
     def tile_rect(self, k: int) -> QRectF:
         side = min(self.width(), self.height())
         cell = side / self.cols

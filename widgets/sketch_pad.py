@@ -114,9 +114,6 @@ class _Surface(QWidget):
         s = t.width() / self._pad._image.width()
         return QPointF((pos.x() - t.x()) / s, (pos.y() - t.y()) / s)
 
-    def is_drawing(self) -> bool:
-        return bool(self._points)
-
     def paintEvent(self, event) -> None:
         p = QPainter(self)
         p.fillRect(self.rect(), self.palette().color(QPalette.ColorRole.Dark))

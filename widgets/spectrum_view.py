@@ -1,7 +1,7 @@
 """The Spectrum-analysis view: a 2-D log spectrum next to radial power profiles on log-log axes.
 
 It draws what it is given and computes nothing heavy: the app runs ``core.spectrum`` in a
-worker and passes the arrays in. The conventions are those of ``core/spectrum.py``:
+worker and passes the arrays in. The conventions are those of ``core/spectrum/__init__.py``:
 
 * 2-D spectra are centred (``np.fft.fftshift`` layout, DC at ``[H//2, W//2]``); pixel ``(i, j)``
   sits at ``fy = (i - H//2)/H``, ``fx = (j - W//2)/W`` cycles/px. Row 0 is drawn at the top, as
@@ -15,15 +15,11 @@ worker and passes the arrays in. The conventions are those of ``core/spectrum.py
   ``RadialProfile.spread_db``: band ``P * 10**(±s/10)``) or ``"spread"`` (standard deviation in
   power units: band ``P ± s``, its lower edge clipped to ``P / 10`` so it stays on the log axis).
 
-CSV export (:meth:`SpectrumView.export_csv`) is one wide table: per curve the columns
-``<name> freq``, ``<name> power`` and, when present, ``<name> spread_db`` / ``<name> spread`` and
-``<name> fit`` (the fitted power inside the fit band, NaN outside). Curves of different lengths
-are padded with ``nan`` to the longest, so every row has the same number of cells.
+CSV export (:meth:`SpectrumView.export_csv`): see :func:`widgets.spectrum_curves.write_curves_csv`.
 """
 
 from __future__ import annotations
 
-import csv
 import math
 import os
 from pathlib import Path
@@ -50,83 +46,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from widgets.spectrum_curves import (
+    LogAxis,
+    clean_curve,
+    fit_slope,
+    legend_text,
+    sci,
+    write_curves_csv,
+)
+
 PLOT_BG = "#1b1d21"
 PLOT_FG = "#b8bcc4"
 CURVE_COLORS = ("#4fc3f7", "#ffb74d", "#81c784", "#e57373", "#ba68c8", "#fff176", "#4db6ac", "#f06292")
 PEAK_COLOR = "#00e5ff"
 #: (value emitted in optionsChanged, text shown); values are core.spectrum's channel names.
 CHANNELS = (("luma", "Luma"), ("r", "Red"), ("g", "Green"), ("b", "Blue"), ("mean", "Mean RGB"))
-
-
-def sci(v: float, digits: int = 2) -> str:
-    """Compact scientific notation: 1.2e-3, not 1.20e-03."""
-    if v == 0 or not math.isfinite(v):
-        return f"{v:g}"
-    exp = int(math.floor(math.log10(abs(v))))
-    if -2 <= exp <= 3:
-        return f"{v:.{max(0, digits - 1 - exp)}f}"
-    return f"{v / 10**exp:.{digits - 1}f}e{exp}"
-
-
-_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
-
-
-def log_tick_label(v: float) -> str:
-    """'0.01', '1', '100' for everyday decades; '10⁻⁵' beyond."""
-    exp = int(math.floor(math.log10(v) + 1e-9))
-    if -3 <= exp <= 3:
-        return f"{v:.{max(0, -exp)}f}"
-    mant = v / 10**exp
-    return ("" if abs(mant - 1) < 1e-6 else f"{mant:.0f}×") + "10" + str(exp).translate(_SUPERSCRIPT)
-
-
-class LogAxis(pg.AxisItem):
-    """A log axis that labels decades (and 2×, 5× when less than two decades show), never every minor tick."""
-
-    def logTickStrings(self, values, scale, spacing):
-        lo, hi = self.range
-        span = abs(hi - lo)
-        keep = (1,) if span > 2.2 else (1, 2, 5)
-        out = []
-        for x in values:
-            v = 10 ** (x * scale)
-            if not math.isfinite(v) or v <= 0:
-                out.append("")
-                continue
-            mant = round(v / 10 ** math.floor(math.log10(v) + 1e-9), 6)
-            out.append(log_tick_label(v) if any(abs(mant - k) < 1e-3 for k in keep) else "")
-        return out
-
-
-def _clean_curve(c: dict) -> dict:
-    """Validate one curve dict and turn its arrays into float64 copies of equal length."""
-    name = str(c.get("name", "")) or "curve"
-    freq = np.asarray(c["freq"], dtype=np.float64).ravel()
-    power = np.asarray(c["power"], dtype=np.float64).ravel()
-    if freq.shape != power.shape:
-        raise ValueError(f"curve '{name}': freq has {freq.size} values but power has {power.size}")
-    out = {"name": name, "freq": freq, "power": power, "fit": c.get("fit")}
-    for key in ("spread_db", "spread"):
-        if c.get(key) is not None:
-            s = np.asarray(c[key], dtype=np.float64).ravel()
-            if s.shape != freq.shape:
-                raise ValueError(f"curve '{name}': {key} has {s.size} values but freq has {freq.size}")
-            out[key] = s
-    return out
-
-
-def _fit_slope(fit: dict) -> float:
-    return float(fit["slope"]) if "slope" in fit else -2.0 * float(fit["alpha"])
-
-
-def _legend_text(c: dict) -> str:
-    fit = c.get("fit")
-    if not fit:
-        return c["name"]
-    text = f"{c['name']}  α={float(fit['alpha']):.2f}"
-    if fit.get("r2") is not None:
-        text += f"  R²={float(fit['r2']):.2f}"
-    return text
 
 
 class SpectrumView(QWidget):
@@ -374,10 +308,6 @@ class SpectrumView(QWidget):
     def spectrum(self) -> np.ndarray | None:
         return self._spectrum
 
-    def set_colormap(self, name: str) -> None:
-        """Any pyqtgraph colour map name ('inferno', 'viridis', 'magma', 'CET-L16'...)."""
-        self.colorbar.setColorMap(pg.colormap.get(name))
-
     # ---- peaks --------------------------------------------------------------------------------
     def set_peaks(self, peaks: list[tuple[float, float, float]]) -> None:
         """Mark periodic peaks ``(fx, fy, strength)`` (cycles/px) and list them; their mirror
@@ -414,7 +344,7 @@ class SpectrumView(QWidget):
     def set_curves(self, curves: list[dict]) -> None:
         """Replace the radial profiles. Each dict: ``name``, ``freq`` (cycles/px), ``power``, optional
         ``spread_db`` or ``spread``, optional ``fit`` (see the module docstring)."""
-        cleaned = [_clean_curve(c) for c in curves]
+        cleaned = [clean_curve(c) for c in curves]
         self.clear_curves()
         self._curves = cleaned
         rp = self.radial_plot
@@ -436,13 +366,13 @@ class SpectrumView(QWidget):
             line = pg.PlotCurveItem(lx, ly, pen=pg.mkPen(color, width=2), antialias=True)
             rp.addItem(line)
             self._curve_items.append(line)
-            self.legend.addItem(line, _legend_text(c))
+            self.legend.addItem(line, legend_text(c))
             fit = c.get("fit")
             if fit:
                 f_lo, f_hi = (float(v) for v in fit["band"])
                 if f_lo > 0 and f_hi > f_lo:
                     fx = np.log10([f_lo, f_hi])
-                    fy = float(fit["intercept"]) + _fit_slope(fit) * fx
+                    fy = float(fit["intercept"]) + fit_slope(fit) * fx
                     pen = pg.mkPen(color.lighter(135), width=1.5, style=Qt.PenStyle.DashLine)
                     fit_line = pg.PlotCurveItem(fx, fy, pen=pen)
                     fit_line.setZValue(5)
@@ -540,41 +470,8 @@ class SpectrumView(QWidget):
             raise OSError(f"could not write the picture to {path}")
 
     def export_csv(self, path: str | os.PathLike) -> None:
-        """Save the radial curves as one wide CSV (layout in the module docstring)."""
-        if not self._curves:
-            raise ValueError("there are no curves to export")
-        header: list[str] = []
-        columns: list[np.ndarray] = []
-        seen: dict[str, int] = {}
-        for c in self._curves:
-            name = c["name"]
-            seen[name] = seen.get(name, 0) + 1
-            if seen[name] > 1:
-                name = f"{name} ({seen[name]})"
-            f = c["freq"]
-            cols = [("freq", f), ("power", c["power"])]
-            for key in ("spread_db", "spread"):
-                if key in c:
-                    cols.append((key, c[key]))
-            fit = c.get("fit")
-            if fit:
-                f_lo, f_hi = (float(v) for v in fit["band"])
-                inside = (f >= f_lo) & (f <= f_hi) & (f > 0)
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    fitted = 10.0 ** (
-                        float(fit["intercept"]) + _fit_slope(fit) * np.log10(np.where(inside, f, 1.0))
-                    )
-                cols.append(("fit", np.where(inside, fitted, np.nan)))
-            for key, arr in cols:
-                header.append(f"{name} {key}")
-                columns.append(arr)
-        n = max(len(a) for a in columns)
-        path = Path(path)
-        with open(path, "w", newline="", encoding="utf-8") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(header)
-            for row in range(n):
-                writer.writerow([repr(float(a[row])) if row < len(a) else "nan" for a in columns])
+        """Save the radial curves as one wide CSV (:func:`~widgets.spectrum_curves.write_curves_csv`)."""
+        write_curves_csv(path, self._curves)
 
     def _ask_png(self) -> None:
         self._ask_and_export("Export spectrum picture", "spectrum.png", "PNG images (*.png)", self.export_png)

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 )
 from superqt.utils import QSignalThrottler
 
+from common.durations import format_clock
 from widgets.image_label import ImageLabel
 
 MAX_POINTS = 2000
@@ -42,16 +43,6 @@ PLOT_BG = "#1b1d21"
 PLOT_FG = "#b8bcc4"
 # Readable on a dark background, distinct for the usual handful of losses.
 CURVE_COLORS = ("#4fc3f7", "#ffb74d", "#81c784", "#e57373", "#ba68c8", "#fff176", "#4db6ac", "#f06292")
-
-
-def format_duration(seconds: float | None) -> str:
-    """'1:02:03', '4:05', or '--:--' when unknown."""
-    if seconds is None or not math.isfinite(seconds) or seconds < 0:
-        return "--:--"
-    s = int(round(seconds))
-    h, rem = divmod(s, 3600)
-    m, sec = divmod(rem, 60)
-    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"
 
 
 def format_rate(rate: float) -> str:
@@ -78,7 +69,7 @@ def progress_text(
         parts.append(name[:1].upper() + name[1:])
     parts.append(f"iteration {step}/{total}")
     parts.append(format_rate(rate))
-    parts.append(f"ETA {format_duration(eta_s)}")
+    parts.append(f"ETA {format_clock(eta_s)}")
     return " · ".join(parts)
 
 

@@ -20,6 +20,7 @@ job's state, and words failures through :func:`app.workers.describe_error`, so e
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +28,8 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
 from app.workers import Job, JobRunner, describe_error
-from core.jobs import Cancelled, Progress, format_eta
+from common.durations import format_clock
+from core.jobs import Cancelled, Progress
 
 if TYPE_CHECKING:
     from widgets.training_monitor import TrainingMonitor
@@ -53,7 +55,7 @@ def progress_line(p: Progress, unit: str = "") -> str:
     parts.append(f"{100 * p.fraction:.0f} %")
     if p.rate > 0:
         parts.append(f"{p.rate:.3g}/s")
-    parts.append(f"ETA {format_eta(p.eta_s)}")
+    parts.append(f"ETA {format_clock(p.eta_s)}")
     return " · ".join(parts)
 
 
@@ -63,6 +65,12 @@ class JobBar(QWidget):
     While a job runs, Start and every widget given to :meth:`lock` are disabled and Cancel is
     enabled; when idle, Start is enabled when :meth:`set_ready` says the panel can start. The panel
     connects ``startRequested`` to its own start method, which calls :meth:`run`.
+
+    This is the studio's one launcher for long jobs (anything that takes ``progress=`` / ``cancel=``);
+    ``LatestOnly`` is for live previews, and ``JobRunner.submit`` alone only for quick loads. A bar
+    with no ``start_text`` shows no Start button: it runs jobs that other buttons start (exports,
+    batches), and with ``queue=True`` a job asked for while one runs waits its turn (Cancel stops the
+    running one and drops the waiting ones).
 
     Signals:
         startRequested(): Start was pressed (no ``checked`` argument to trip over).
@@ -76,10 +84,11 @@ class JobBar(QWidget):
 
     def __init__(self, jobs: JobRunner, start_text: str, *, start_tip: str = "", cancel_tip: str = "",
                  primary: bool = False, monitor: TrainingMonitor | None = None, unit: str = "",
-                 cancelled_text: str = "Cancelled.", parent: QWidget | None = None) -> None:
+                 cancelled_text: str = "Cancelled.", queue: bool = False, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.jobs, self.monitor, self.unit, self.cancelled_text = jobs, monitor, unit, cancelled_text
         self.job: Job | None = None
+        self._queue: deque[tuple] | None = deque() if queue else None
         self.started_at = 0.0
         self._ready = True
         self._locked: list[QWidget] = []
@@ -89,6 +98,7 @@ class JobBar(QWidget):
         if primary:
             self.start_button.setObjectName("primary")
         self.start_button.clicked.connect(lambda _checked=False: self.startRequested.emit())
+        self.start_button.setVisible(bool(start_text))
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setToolTip(cancel_tip or "Stop the job after its current step")
         self.cancel_button.clicked.connect(self.cancel)
@@ -115,6 +125,8 @@ class JobBar(QWidget):
             monitor.set_run_buttons_visible(False)
             monitor.cancelRequested.connect(self.cancel)
         self._update()
+        if not start_text:
+            self.hide()
 
     # ------------------------------------------------------------ layout and state
     def add_button(self, widget: QWidget, *, before_cancel: bool = True, lock: bool = False) -> None:
@@ -149,14 +161,20 @@ class JobBar(QWidget):
     def run(self, fn: Callable[..., Any], *args: Any, name: str, title: str = "",
             on_result: Callable[[Any], None] | None = None, on_progress: Callable[[Progress], None] | None = None,
             on_error: Callable[[BaseException], None] | None = None, **kwargs: Any) -> Job | None:
-        """Submit ``fn(*args, **kwargs)`` through the JobRunner; None when a job already runs.
+        """Submit ``fn(*args, **kwargs)`` through the JobRunner; None when a job already runs (a queueing
+        bar runs it after the running one instead).
 
         ``on_error`` (when given) decides what the user reads (with :meth:`fail` / :meth:`finish`);
         without it the bar shows ``cancelled_text`` or :func:`describe_error`'s message.
         """
         if self.job is not None:
+            if self._queue is not None:
+                self._queue.append((fn, args, dict(kwargs, name=name, title=title, on_result=on_result,
+                                                   on_progress=on_progress, on_error=on_error)))
             return None
         self.started_at = time.perf_counter()
+        if not self.start_button.text():  # a bar for jobs started elsewhere shows up with its first job
+            self.show()
         if self.monitor is not None:
             self.monitor.start(title or name)
         else:
@@ -192,6 +210,8 @@ class JobBar(QWidget):
 
     def cancel(self) -> None:
         """Ask the running job to stop after its current step (its ``on_error`` gets ``Cancelled``)."""
+        if self._queue:
+            self._queue.clear()
         if self.job is not None and not self.job.cancelled:
             self.job.cancel()
             if self.monitor is None:
@@ -199,6 +219,10 @@ class JobBar(QWidget):
 
     def _finished(self) -> None:
         self.job = None
+        if self._queue:
+            fn, args, kwargs = self._queue.popleft()
+            self.run(fn, *args, **kwargs)
+            return
         self._update()
         self.runningChanged.emit(False)
 

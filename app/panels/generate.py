@@ -4,6 +4,9 @@ With no trained SinGAN, the same controls draw patch-NN previews of the open pho
 no training): Scale picks the pyramid level to start from, the rest mean what they mean for SinGAN.
 Every image says which engine made it (``params["engine"]``).
 
+"Export at size…" writes the image on the canvas 2 or 4 times larger (core/upscale.py), on a worker
+through the panel's JobBar (progress, cancel).
+
 Moving a slider regenerates live through ``LatestOnly``: only the newest request runs and stale
 results are dropped. The latency from a committed slider move to the image on the canvas is
 measured and shown in the status bar.
@@ -12,21 +15,24 @@ measured and shown in the status bar.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from app.panels.base import Panel
+from app.panels.base import JobBar, Panel
 from app.workers import JobRunner, LatestOnly
 from core.dissect import current_intervention, intervention_metadata
-from core.images import to_uint8
+from core.images import save_image, to_uint8
 from core.jobs import CancelToken
 from core.patchnn import ENGINE_NAME as PREVIEW_ENGINE
 from core.patchnn import PatchPyramid, PreviewSettings, generate_from
 from core.singan.generate import SampleSettings, sample, sample_tensor
 from core.singan.model import SinGANModel
-from widgets.sliders import FloatSlider, LabeledSlider, SeedControl
+from core.upscale import SCALE_UP_FACTORS, scale_up
+from widgets.labeled_slider import LabeledSlider
+from widgets.sliders import FloatSlider, SeedControl
 
 
 def generate_one(model: SinGANModel, settings: SampleSettings, *, cancel: CancelToken | None = None) -> np.ndarray:
@@ -48,14 +54,24 @@ def preview_one(pyr: PatchPyramid, settings: PreviewSettings, *, progress=None, 
 
 def preview_params(pyr: PatchPyramid, settings: PreviewSettings, image: np.ndarray) -> dict:
     """What travels with a preview (and into its PNG text chunks): the controls and the engine's name."""
-    h, w = pyr.shapes[settings.start_level]
+    h, w = pyr.shapes[settings.start_scale]
     return {**settings.to_metadata(), "size": f"{image.shape[1]}x{image.shape[0]}",
-            "scale_label": f"L{settings.start_level} {w}×{h}", "task": "preview"}
+            "scale_label": f"L{settings.start_scale} {w}×{h}", "task": "preview"}
+
+
+def export_scaled(path: str | Path, image: np.ndarray, params: dict, factor: int, *, progress=None,
+                  cancel=None) -> Path:
+    """``image`` enlarged ``factor`` times, written with its parameters and the scale-up in the PNG's text
+    chunks (worker thread)."""
+    big = scale_up(image, factor, progress=progress, cancel=cancel)
+    meta = {**params, "size": f"{big.shape[1]}x{big.shape[0]}", "scale_up": str(factor)}
+    return save_image(path, big, meta)
 
 
 class GeneratePanel(Panel):
     scaleChanged = Signal(int)
     trainRequested = Signal()
+    exportAtSizeRequested = Signal(int)  # the factor: the window asks where, then calls export_at_size
 
     def __init__(self, jobs: JobRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -86,6 +102,17 @@ class GeneratePanel(Panel):
         self.info = QLabel("Train or open a model to generate.")
         self.info.setObjectName("hint")
         self.info.setWordWrap(True)
+        self.export_factor = QComboBox()
+        for f in SCALE_UP_FACTORS:
+            self.export_factor.addItem(f"×{f}", f)
+        self.export_factor.setCurrentIndex(len(SCALE_UP_FACTORS) - 1)
+        self.export_factor.setToolTip("How many times larger the export is than the image on the canvas")
+        self.export_bar = JobBar(jobs, "Export at size…", cancelled_text="Export cancelled: nothing was written.",
+                                 start_tip="Save the image on the canvas 2 or 4 times larger (bicubic refined by "
+                                           "back-projection, on a worker thread)")
+        self.export_bar.add_button(self.export_factor, before_cancel=True, lock=True)
+        self.export_bar.startRequested.connect(lambda: self.exportAtSizeRequested.emit(self.export_factor.currentData()))
+        self.export_bar.said.connect(self.status)
 
         buttons = QHBoxLayout()
         buttons.addWidget(self.generate_btn)
@@ -96,6 +123,11 @@ class GeneratePanel(Panel):
         lay.addLayout(buttons)
         lay.addWidget(self.train_btn)
         lay.addWidget(self.info)
+        # Generate 8 and the preview batches: progress and Cancel, one batch after another
+        self.batch_bar = JobBar(jobs, "", cancel_tip="Stop the batch", unit="samples", queue=True)
+        self.batch_bar.said.connect(self.status)
+        lay.addWidget(self.batch_bar)
+        lay.addWidget(self.export_bar)
         lay.addStretch(1)
 
         for s in (self.scale,):
@@ -138,9 +170,9 @@ class GeneratePanel(Panel):
     def restore(self, params: dict) -> None:
         """Put the sliders back to an image's parameters (gallery click), without regenerating."""
         try:
-            if "start_scale" in params:
+            if "start_scale" in params and (params.get("task") != "preview" or self.previewing):
                 self.scale.set_value(int(params["start_scale"]))
-            if "start_level" in params and self.previewing:
+            if "start_level" in params and self.previewing:  # a preview saved before the word was start_scale
                 self.scale.set_value(int(params["start_level"]))
             if "diversity" in params:
                 self.diversity.set_value(float(params["diversity"]))
@@ -206,9 +238,18 @@ class GeneratePanel(Panel):
                 s = SampleSettings(**{**settings.__dict__, "seed": settings.seed + i})
                 self.addToGallery.emit(img, sample_params(model, s, img))
             self.showImage.emit(images[0], sample_params(model, settings, images[0]))
-            self.status.emit(f"Added {len(images)} samples to the gallery (seeds {settings.seed}–{settings.seed + n - 1}).")
+            self.batch_bar.finish(f"Added {len(images)} samples to the gallery (seeds {settings.seed}–{settings.seed + n - 1}).")
 
-        self.jobs.submit(sample, model, settings, n, name="Generate 8", on_result=done)
+        self.batch_bar.run(sample, model, settings, n, name=f"Generate {n}", on_result=done)
+
+    def export_at_size(self, path: str | Path, image: np.ndarray, params: dict, factor: int) -> None:
+        """Write ``image`` ``factor`` times larger to ``path`` on a worker, with progress and cancel."""
+        def done(written: Path) -> None:
+            self.export_bar.finish(f"Exported {Path(written).name} at ×{factor} "
+                                   f"({image.shape[1] * factor}×{image.shape[0] * factor}).")
+
+        self.export_bar.run(export_scaled, path, image, params, factor, name="Export at size",
+                            title=f"Exporting at ×{factor}", on_result=done)
 
     # ------------------------------------------------------------------ patch-NN previews (no model)
     @property
@@ -239,7 +280,7 @@ class GeneratePanel(Panel):
                           f"({pyr.num_levels} levels, no training). Train a SinGAN for its own samples.")
 
     def preview_settings(self, seed: int | None = None) -> PreviewSettings:
-        return PreviewSettings(start_level=min(self.scale.value(), self.pyramid.num_levels - 1),
+        return PreviewSettings(start_scale=min(self.scale.value(), self.pyramid.num_levels - 1),
                                diversity=self.diversity.value(), width_scale=self.width_scale.value(),
                                height_scale=self.height_scale.value(),
                                seed=self.seed.seed() if seed is None else seed)
@@ -263,7 +304,7 @@ class GeneratePanel(Panel):
                 self.latencies_ms.append(ms)
             self._last = (key, image)
             self.showImage.emit(image, preview_params(pyr, settings, image))
-            what = f"{image.shape[1]}×{image.shape[0]} {PREVIEW_ENGINE} from level {settings.start_level} " \
+            what = f"{image.shape[1]}×{image.shape[0]} {PREVIEW_ENGINE} from level {settings.start_scale} " \
                    f"(seed {settings.seed}, no training)"
             self.status.emit(f"Showing the {what}, already generated" if reused else f"Made the {what} in {ms:.0f} ms")
 
@@ -280,7 +321,7 @@ class GeneratePanel(Panel):
                 s = PreviewSettings(**{**settings.__dict__, "seed": settings.seed + i})
                 self.addToGallery.emit(img, preview_params(pyr, s, img))
             self.showImage.emit(images[0], preview_params(pyr, settings, images[0]))
-            self.status.emit(f"Added {len(images)} {PREVIEW_ENGINE}s to the gallery "
-                             f"(seeds {settings.seed}–{settings.seed + n - 1}).")
+            self.batch_bar.finish(f"Added {len(images)} {PREVIEW_ENGINE}s to the gallery "
+                                  f"(seeds {settings.seed}–{settings.seed + n - 1}).")
 
-        self.jobs.submit(generate_from, pyr, settings, n, name="Preview batch", on_result=done)
+        self.batch_bar.run(generate_from, pyr, settings, n, name="Preview batch", on_result=done)

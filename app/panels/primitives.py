@@ -328,9 +328,6 @@ class PrimitivesPanel(Panel):
                      self.overwrite.isChecked(), name="Export Primitives", title=f"Exporting {n:,} images",
                      on_result=lambda manifest, n=n: self._export_done(manifest, n), on_error=self._export_failed)
 
-    def cancel_export(self) -> None:
-        self.bar.cancel()
-
     def _export_done(self, manifest: Path, n: int) -> None:
         self.bar.finish(f"Exported {n:,} images in {self.bar.elapsed_s:.1f} s. Manifest: {manifest}")
 

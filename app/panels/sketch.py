@@ -20,14 +20,14 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QFileDialog, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFileDialog, QVBoxLayout, QWidget
 
 from app.bundled import RESOURCES, SKETCH_BASE
 from app.panels.base import JobBar, Panel
 from app.panels.sketch_groups import ExploreGroup, PretrainGroup, SketchSetGroup, TuneGroup
 from app.workers import JobRunner, LatestOnly
-from core.device import use_thread_policy
-from core.jobs import Cancelled, GanvasError, Progress, format_duration
+from common.durations import format_rough
+from core.jobs import Cancelled, Progress
 from core.sketchgan.explore import (
     export_model,
     export_samples,
@@ -37,24 +37,12 @@ from core.sketchgan.explore import (
     save_mp4,
     upscale_frames,
 )
-from core.sketchgan.finetune import (
-    PRESETS,
-    SketchTuneConfig,
-    estimate_cpu_seconds,
-    sketch_tune,
-    trained_on_figures,
-    tries_summary,
-)
+from core.sketchgan.finetune import trained_on_figures, tries_summary
 from core.sketchgan.imports import import_rosinality
 from core.sketchgan.model import StyleGANModel, interpolate, load_model
-from core.sketchgan.pretrain import (
-    PretrainConfig,
-    folder_data,
-    primitives_data,
-    primitives_preset_of,
-    train_gan,
-)
-from core.sketchgan.stylegan import training_threads
+from core.sketchgan.pretrain import primitives_preset_of
+from core.sketchgan.requests import PretrainRequest, TuneRequest
+from core.sketchgan.tune_config import PRESETS, estimate_cpu_seconds
 from widgets.training_monitor import TrainingMonitor
 
 #: A tune longer than this on the CPU gets a warning under the base model.
@@ -65,34 +53,14 @@ def _interp_frame(model: StyleGANModel, seed_a: int, seed_b: int, t: float, trun
     return interpolate(model, seed_a, seed_b, [t], truncation=truncation)[0]
 
 
-def _tune(base: StyleGANModel, sketches: list[np.ndarray], cfg: SketchTuneConfig, *, out_dir: str | None,
-          progress=None, cancel=None) -> StyleGANModel:
-    """Worker job: fine-tune; when stopped, the last autosave is read back here (not on the GUI thread)
-    and travels as ``Cancelled.kept``."""
-    progress = use_thread_policy(cfg.device, progress, training_threads(base.config))
-    try:
-        return sketch_tune(base, sketches, cfg, out_dir=out_dir, progress=progress, cancel=cancel)
-    except Cancelled as exc:
-        kept = None
-        if out_dir:
-            try:
-                kept = load_model(out_dir)
-            except GanvasError:
-                pass  # stopped before the first autosave
-        raise Cancelled(str(exc), kept=kept) from exc
+def _tune(request: TuneRequest, *, progress=None, cancel=None) -> StyleGANModel:
+    """Worker job: fine-tune (a stopped tune's last autosave travels as ``Cancelled.kept``)."""
+    return request.run(progress, cancel)
 
 
-def _pretrain(source: tuple[str, str | None], folder: str, cfg: PretrainConfig, out: str, *, progress=None,
-              cancel=None) -> StyleGANModel:
+def _pretrain(request: PretrainRequest, *, progress=None, cancel=None) -> StyleGANModel:
     """Worker job: render or read the data, train, and read the saved model back (with its path)."""
-    kind, primitives_preset = source
-    progress = use_thread_policy(cfg.device, progress, training_threads(cfg.model))
-    if kind == "folder":
-        data, info = folder_data(folder, cfg.model.size)
-    else:
-        data, info = primitives_data(cfg.model.size, 4000, preset=primitives_preset, progress=progress, cancel=cancel)
-    trained = train_gan(data, cfg, out_dir=out, data_info=info, progress=progress, cancel=cancel)
-    return load_model(trained.path)
+    return load_model(request.run(progress, cancel).path)
 
 
 def _import(path: str) -> StyleGANModel:
@@ -108,8 +76,8 @@ def cost_note(model: StyleGANModel) -> str:
     paper = estimate_cpu_seconds(c, PRESETS["paper"])
     if cpu < LONG_TUNE_S:
         return ""
-    return (f"A {c.size} px model this wide takes about {format_duration(cpu / PRESETS['cpu'].iters)} per step on a "
-            f"2-core CPU: ~{format_duration(cpu)} for the cpu preset, ~{format_duration(paper)} for the paper's. Tune it on a GPU "
+    return (f"A {c.size} px model this wide takes about {format_rough(cpu / PRESETS['cpu'].iters)} per step on a "
+            f"2-core CPU: ~{format_rough(cpu)} for the cpu preset, ~{format_rough(paper)} for the paper's. Tune it on a GPU "
             "with the command line (docs/sketchgan.md ▸ On a GPU).")
 
 
@@ -150,18 +118,17 @@ class SketchPanel(Panel):
                                cancel_tip="Stop fine-tuning; the last autosave stays usable")
         self.tune_bar.lock(*self._settings(self.tune))
         self.tune.form.addRow(self.tune_bar)
+        # the exports: started by the Explore group's buttons, one after another, with progress and Cancel
+        self.export_bar = JobBar(jobs, "", cancel_tip="Stop the export", queue=True)
+        self.explore.layout().addRow(self.export_bar)
+        self.grids = LatestOnly(jobs, self)  # sample grids: the newest request wins
 
-        inner = QWidget()
-        lay = QVBoxLayout(inner)
+        # No scroll area of its own: the window docks every workflow page in one (app/main_window.py),
+        # and a second one inside hid the page's real minimum width, so a narrow dock cut it sideways.
+        lay = QVBoxLayout(self)
         for w in (self.sketch_set, self.pretrain, self.tune, self.monitor, self.explore):
             lay.addWidget(w)
         lay.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(inner)
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(scroll)
 
         self.sketch_set.changed.connect(self._update_buttons)
         self.sketch_set.status.connect(self.status)
@@ -171,6 +138,7 @@ class SketchPanel(Panel):
         self.tune_bar.startRequested.connect(self.start_tuning)
         for bar in (self.pretrain_bar, self.tune_bar):
             bar.runningChanged.connect(self._update_buttons)
+        for bar in (self.pretrain_bar, self.tune_bar, self.export_bar):
             bar.said.connect(self.status)
         self.explore.sample_button.clicked.connect(lambda: self.sample())  # not clicked's bool
         self.explore.truncation.valueCommitted.connect(lambda _v: self.sample() if self.current_model() else None)
@@ -240,8 +208,10 @@ class SketchPanel(Panel):
             self.status.emit("Choose a folder to save the base model in.")
             return
         cfg = self.pretrain.config()
-        self.pretrain_bar.run(_pretrain, self.pretrain.data_source(), self.pretrain.folder.text().strip(), cfg, out,
-                              name="Pretraining", title=f"Pretraining a {cfg.model.size}px base",
+        kind, primitives = self.pretrain.data_source()
+        folder = self.pretrain.folder.text().strip() if kind == "folder" else None
+        request = PretrainRequest(config=cfg, out=out, images=folder, primitives=primitives)
+        self.pretrain_bar.run(_pretrain, request, name="Pretraining", title=f"Pretraining a {cfg.model.size}px base",
                               on_progress=self._on_progress, on_result=self._on_pretrained,
                               on_error=self._on_pretrain_error)
 
@@ -270,7 +240,8 @@ class SketchPanel(Panel):
             self.status.emit("Add at least one sketch (4–8 work best).")
             return
         out = self.tune.out.text().strip() or None
-        self.tune_bar.run(_tune, self.base, sketches, self.tune.config(), out_dir=out, name="Sketch fine-tuning",
+        request = TuneRequest(base=self.base, sketches=sketches, config=self.tune.config(), out_dir=out)
+        self.tune_bar.run(_tune, request, name="Sketch fine-tuning",
                           title=f"Fine-tuning on {len(sketches)} sketches", on_progress=self._on_progress,
                           on_result=self._on_tuned, on_error=self._on_tune_error)
 
@@ -314,8 +285,8 @@ class SketchPanel(Panel):
         ex = self.explore
         base = self.base if (self.tuned is not None and ex.compare.isChecked()) else None
         sketches = ex.with_sketches.isChecked()
-        self.jobs.submit(sample_grid, model, ex.seeds(), ex.truncation.value(), base=base, with_sketches=sketches,
-                         name="Sample grid", on_result=lambda r: self._grid_ready(r, base is not None, sketches, to_canvas))
+        self.grids.request(sample_grid, model, ex.seeds(), ex.truncation.value(), base=base, with_sketches=sketches,
+                           name="Sample grid", on_result=lambda r: self._grid_ready(r, base is not None, sketches, to_canvas))
 
     def _grid_ready(self, result, compared: bool, sketches: bool, to_canvas: bool = True) -> None:
         grid, _samples = result
@@ -340,9 +311,9 @@ class SketchPanel(Panel):
         model = self.current_model()
         if model is None:
             return
-        self.jobs.submit(export_samples, model, self.explore.seeds(), folder, self.explore.truncation.value(),
-                         name="Export samples",
-                         on_result=lambda paths: self.status.emit(f"Exported {len(paths)} samples to {folder}"))
+        self.export_bar.run(export_samples, model, self.explore.seeds(), folder, self.explore.truncation.value(),
+                            name="Export samples",
+                            on_result=lambda paths: self.export_bar.finish(f"Exported {len(paths)} samples to {folder}"))
 
     def export_animation_to(self, path: str, frames: int = 24) -> None:
         model = self.current_model()
@@ -355,14 +326,14 @@ class SketchPanel(Panel):
             f = upscale_frames(interpolation_frames(model, a, b, frames, trunc, progress=progress, cancel=cancel))
             return save_mp4(path, f) if path.lower().endswith(".mp4") else save_gif(path, f)
 
-        self.jobs.submit(job, name="Export interpolation", on_result=lambda p: self.status.emit(f"Wrote {p}"))
+        self.export_bar.run(job, name="Export interpolation", on_result=lambda p: self.export_bar.finish(f"Wrote {p}"))
 
     def export_model_to(self, path: str) -> None:
         model = self.current_model()
         if model is None:
             return
-        self.jobs.submit(export_model, model, path, name="Export model",
-                         on_result=lambda p: self.status.emit(f"Model saved to {p}"))
+        self.export_bar.run(export_model, model, path, name="Export model",
+                            on_result=lambda p: self.export_bar.finish(f"Model saved to {p}"))
 
     def _export_samples_dialog(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Export samples to")

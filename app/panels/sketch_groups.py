@@ -36,10 +36,10 @@ from PySide6.QtWidgets import (
 
 from core.images import load_image
 from core.jobs import GanvasError
-from core.sketchgan import finetune, pretrain
-from core.sketchgan.finetune import TRAINABLE, SketchTuneConfig
+from core.sketchgan import pretrain, tune_config
 from core.sketchgan.pretrain import PretrainConfig
 from core.sketchgan.sketch import ink_to_rgb, sketch_image_to_ink
+from core.sketchgan.tune_config import TRAINABLE, SketchTuneConfig
 from widgets.convert import to_pixmap
 from widgets.image_label import ImageLabel
 from widgets.sketch_pad import SketchPad
@@ -267,12 +267,12 @@ class TuneGroup(QGroupBox):
         form = QFormLayout(self)
         self.base = BaseGroup()
         form.addRow("Base", self.base)
-        self.preset = _combo([(name, name, finetune.PRESET_DESCRIPTIONS[name]) for name in finetune.PRESETS])
-        self.preset.setCurrentIndex(self.preset.findData(finetune.DEFAULT_PRESET))
+        self.preset = _combo([(name, name, tune_config.PRESET_DESCRIPTIONS[name]) for name in tune_config.PRESETS])
+        self.preset.setCurrentIndex(self.preset.findData(tune_config.DEFAULT_PRESET))
         form.addRow("Preset", self.preset)
         self.iters = QSpinBox()
         self.iters.setRange(1, 1_000_000)
-        self.iters.setValue(finetune.PRESETS[finetune.DEFAULT_PRESET].iters)
+        self.iters.setValue(tune_config.PRESETS[tune_config.DEFAULT_PRESET].iters)
         form.addRow("Iterations", self.iters)
         self.trainable = _combo([
             (name, name, tip) for name, tip in zip(TRAINABLE, (
@@ -322,7 +322,7 @@ class TuneGroup(QGroupBox):
 
     def _follow_preset(self) -> None:
         """Steps, what trains, λ image and sketch style take the chosen preset's values."""
-        cfg = finetune.PRESETS[self.preset.currentData()]
+        cfg = tune_config.PRESETS[self.preset.currentData()]
         self.iters.setValue(cfg.iters)
         self.trainable.setCurrentIndex(self.trainable.findData(cfg.trainable))
         self.l_image.setValue(cfg.l_image)
@@ -330,7 +330,7 @@ class TuneGroup(QGroupBox):
 
     def config(self) -> SketchTuneConfig:
         iters = self.iters.value()
-        return finetune.preset(self.preset.currentData(), iters=iters, trainable=self.trainable.currentData(),
+        return tune_config.preset(self.preset.currentData(), iters=iters, trainable=self.trainable.currentData(),
                                l_image=self.l_image.value(), l_weight=self.l_weight.value(),
                                image_data=self.image_data.currentData(),
                                sketch_style=self.sketch_style.currentData(),

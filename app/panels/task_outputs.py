@@ -24,8 +24,8 @@ from PySide6.QtWidgets import (
 
 from app.panels.task_pages import TaskPage
 from core.jobs import GanvasError
+from core.singan import animate as AN
 from core.singan import requests as R
-from core.singan import tasks as T
 
 if TYPE_CHECKING:
     from app.panels.tasks import TasksPanel
@@ -59,10 +59,10 @@ class SuperResolutionPage(TaskPage):
 
     def show_split(self, on: bool) -> None:
         if on and self._last is not None and self.model is not None:
-            self.canvas.set_compare_image(self._last.companion("bicubic", self.model))
-            self.canvas.set_compare_split(0.5)
+            self.canvas.compare.set_image(self._last.companion("bicubic", self.model))
+            self.canvas.compare.set_split(0.5)
         else:
-            self.canvas.set_compare_split(None)
+            self.canvas.compare.set_split(None)
 
     def build_request(self, *, seed, scale):
         return R.SuperResolutionRequest(image=self.canvas.image(), seed=seed, factor=self.factor.currentData())
@@ -87,16 +87,16 @@ class AnimatePage(TaskPage):
         form = QFormLayout()
         self.frames_spin = QSpinBox()
         self.frames_spin.setRange(2, 2000)
-        self.frames_spin.setValue(T.ANIM_FRAMES)
+        self.frames_spin.setValue(AN.ANIM_FRAMES)
         form.addRow("Frames", self.frames_spin)
         self.fps = QSpinBox()
         self.fps.setRange(1, 60)
-        self.fps.setValue(T.ANIM_FPS)
+        self.fps.setValue(AN.ANIM_FPS)
         form.addRow("Frames per second", self.fps)
         self.beta = QDoubleSpinBox()
         self.beta.setRange(0.0, 0.99)
         self.beta.setSingleStep(0.05)
-        self.beta.setValue(T.ANIM_BETA)
+        self.beta.setValue(AN.ANIM_BETA)
         self.beta.setToolTip("Momentum of the noise walk: higher = smoother, slower motion (paper: 0.8–0.95)")
         form.addRow("β (momentum)", self.beta)
         self.loop = QCheckBox("Seamless loop (forward, then back)")

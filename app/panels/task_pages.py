@@ -27,10 +27,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.images import inpaint, load_image, palette_of, paste, read_rgba, resize
+from core.compositing import paste
+from core.images import inpaint, load_image, palette_of, read_rgba, resize
 from core.jobs import GanvasError
+from core.singan import adapt as A
 from core.singan import requests as R
-from core.singan import tasks as T
+from core.singan import task_inputs as TI
 from core.singan.model import SinGANModel
 
 if TYPE_CHECKING:
@@ -53,6 +55,19 @@ def percent_spin(value: float, maximum: float = 20.0) -> QDoubleSpinBox:
     s.setSuffix(" %")
     s.setValue(100 * value)
     s.setToolTip("A fraction of the image's longer side, so models of any size behave alike")
+    return s
+
+
+def adapt_spin(task: str) -> QSpinBox:
+    """Iterations of teaching the model ``task`` on augmented copies of its photo first (0 = off)."""
+    s = QSpinBox()
+    s.setRange(0, 5000)
+    s.setSingleStep(50)
+    s.setValue(R.HarmonizeRequest.adapt_iters if task == "harmonize" else R.EditRequest.adapt_iters)
+    s.setSpecialValueText("off")
+    s.setToolTip(f"First teach the model to {task} as ConSinGAN does: the scales from the injection scale up "
+                 "learn to turn augmented copies of the photo back into the photo. Done once per model and scale "
+                 "(cached); each iteration costs about one training iteration of those scales.")
     return s
 
 
@@ -122,7 +137,7 @@ class PaintPage(TaskPage):
         self.brush_size = QSpinBox()
         self.brush_size.setRange(1, 200)
         self.brush_size.setValue(12)
-        self.brush_size.valueChanged.connect(lambda _: self.set_brush(self.canvas.brush()[0]))
+        self.brush_size.valueChanged.connect(lambda _: self.set_brush(self.canvas.paint.brush()[0]))
         row.addWidget(QLabel("Brush"))
         row.addWidget(self.brush_size)
         self.blank_button = QPushButton("Blank canvas")
@@ -141,7 +156,7 @@ class PaintPage(TaskPage):
         this model is still the panel's."""
         self.set_palette(np.zeros((0, 3), np.uint8))
         if model is not None:
-            self.panel.jobs.submit(palette_of, model.image, T.PALETTE_COLOURS, name="Paint palette",
+            self.panel.jobs.submit(palette_of, model.image, A.PALETTE_COLOURS, name="Paint palette",
                                    on_result=lambda pal: self.set_palette(pal) if self.model is model else None)
 
     def set_palette(self, palette: np.ndarray) -> None:
@@ -161,10 +176,10 @@ class PaintPage(TaskPage):
 
     def activated(self) -> None:
         super().activated()
-        self.set_brush(self.canvas.brush()[0])
+        self.set_brush(self.canvas.paint.brush()[0])
 
     def set_brush(self, colour) -> None:
-        self.canvas.set_brush(tuple(colour), self.brush_size.value())
+        self.canvas.paint.set_brush(tuple(colour), self.brush_size.value())
         if self.panel.current_page() is self:
             self.canvas.set_tool("paint")
 
@@ -226,8 +241,10 @@ class EditPage(TaskPage):
         row.addWidget(self.paste_button)
         row.addWidget(self.move_button)
         form.addRow(row)
-        self.dilate = percent_spin(T.EDIT_DILATE)
+        self.dilate = percent_spin(TI.EDIT_DILATE)
         form.addRow("Mask dilation", self.dilate)
+        self.adapt_iters = adapt_spin("edit")
+        form.addRow("Learn editing first", self.adapt_iters)
         lay.addLayout(form)
 
     def activated(self) -> None:
@@ -239,7 +256,7 @@ class EditPage(TaskPage):
         self.lasso_tool.setChecked(tool == "lasso_select")
 
     def copy_selection(self, from_training: bool = False) -> bool:
-        mask, img = self.canvas.selection_mask(), self.canvas.image()
+        mask, img = self.canvas.selection.mask(), self.canvas.image()
         if mask is None or img is None:
             self.panel.say("Select a region first (Rectangle or Lasso).")
             return False
@@ -274,7 +291,7 @@ class EditPage(TaskPage):
         old = self._edit_mask
         self._edit_mask = changed if old is None or old.shape != changed.shape else np.maximum(old, changed)
         self.panel.push_swap("Move selection" if move else "Paste selection", out, {"task": "edit (paste)"})
-        self.canvas.set_selection_mask(self._edit_mask)
+        self.canvas.selection.set_mask(self._edit_mask)
         return True
 
     def edit_mask(self) -> np.ndarray | None:
@@ -282,13 +299,14 @@ class EditPage(TaskPage):
         img = self.canvas.image()
         if self._edit_mask is not None and img is not None and self._edit_mask.shape == img.shape[:2]:
             return self._edit_mask
-        return self.canvas.selection_mask()
+        return self.canvas.selection.mask()
 
     def build_request(self, *, seed, scale):
         img, mask = self.image(), self.edit_mask()
         if mask is None:
             raise GanvasError("Select the edited region, or copy and paste a selection first.")
-        return R.EditRequest(image=img, mask=mask, seed=seed, scale=scale, dilate=self.dilate.value() / 100)
+        return R.EditRequest(image=img, mask=mask, seed=seed, scale=scale, dilate=self.dilate.value() / 100,
+                             adapt_iters=self.adapt_iters.value())
 
     def after_result(self, request) -> None:
         self._edit_mask = None
@@ -321,15 +339,17 @@ class HarmonizePage(TaskPage):
         form.addRow("Size ×", self.obj_scale)
         self.use_selection_mask = QCheckBox("Use the canvas selection as mask")
         form.addRow(self.use_selection_mask)
-        self.dilate = percent_spin(T.HARMONIZE_DILATE)
+        self.dilate = percent_spin(TI.HARMONIZE_DILATE)
         form.addRow("Mask dilation", self.dilate)
+        self.adapt_iters = adapt_spin("harmonize")
+        form.addRow("Learn harmonizing first", self.adapt_iters)
         self.finetune_iters = QSpinBox()
         self.finetune_iters.setRange(0, 5000)
         self.finetune_iters.setSingleStep(100)
         self.finetune_iters.setSpecialValueText("off")
         self.finetune_iters.setToolTip(
             "First fine-tune the model on the composite, as ConSinGAN does: the finest scales trained together "
-            f"from the trained critic. ConSinGAN runs {T.FINETUNE_ITERS} iterations; on a CPU each costs about "
+            f"from the trained critic. ConSinGAN runs {A.FINETUNE_ITERS} iterations; on a CPU each costs about "
             "one training iteration of the finest scale (see docs/applications.md). Progress, time left and Cancel below.")
         form.addRow("Fine-tune iterations", self.finetune_iters)
         self.layout_.addLayout(form)
@@ -375,9 +395,10 @@ class HarmonizePage(TaskPage):
         self.canvas.set_image(comp, keep_view=True, keep_history=True)
 
     def build_request(self, *, seed, scale):
-        kw = dict(seed=seed, scale=scale, dilate=self.dilate.value() / 100, finetune_iters=self.finetune_iters.value())
+        kw = dict(seed=seed, scale=scale, dilate=self.dilate.value() / 100, adapt_iters=self.adapt_iters.value(),
+                  finetune_iters=self.finetune_iters.value())
         if self.use_selection_mask.isChecked() or self._object is None:
-            mask = self.canvas.selection_mask()
+            mask = self.canvas.selection.mask()
             if mask is None:
                 raise GanvasError("Paste an image (Paste image…) or select the region to harmonize.")
             return R.HarmonizeRequest(image=self.image(), mask=mask, **kw)

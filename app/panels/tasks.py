@@ -239,8 +239,8 @@ class TasksPanel(Panel):
             return
         stack = self.canvas.undo_stack
         stack.beginMacro(text)
-        if self.canvas.overlay_rgba()[..., 3].any():
-            self.canvas.clear_overlay()  # the painting went into the result; undo brings it back
+        if self.canvas.paint.rgba()[..., 3].any():
+            self.canvas.paint.clear()  # the painting went into the result; undo brings it back
         stack.push(SwapImageCommand(text, self._show, before, after, dict(self._shown_params), dict(params)))
         stack.endMacro()
 
@@ -257,8 +257,8 @@ class TasksPanel(Panel):
 
     def _toggle_before(self, on: bool) -> None:
         if on and self._before is not None:
-            self.canvas.set_compare_image(self._before)
-        self.canvas.set_show_compare(on)
+            self.canvas.compare.set_image(self._before)
+        self.canvas.compare.set_shown(on)
 
     def say(self, text: str) -> None:
         """A message on the panel's line and in the status bar."""

@@ -24,24 +24,19 @@ from app.responsiveness import StallMeter
 from app.settings import Settings
 from app.workers import JobRunner, LatestOnly, describe_error
 from core.checkpoints import CheckpointError
-from core.cli.singan import resume_settings
 from core.device import available_devices, pick_device, thread_policy, use_thread_policy
-from core.files import naming
 from core.images import image_hash
 from core.jobs import Cancelled, GanvasError, Progress
-from core.memory import check_training_memory
 from core.singan.config import (
     DEFAULT_PRESET,
     PRESET_DESCRIPTIONS,
     PRESETS,
     SinGANConfig,
-    preset,
     training_threads,
 )
-from core.singan.estimate import estimate_training_seconds
+from core.singan.estimate import estimate_seconds_by_size
 from core.singan.model import model_summary
-from core.singan.pyramid import pyramid_shapes
-from core.singan.train import train_singan
+from core.singan.train_request import TrainPlan, TrainRequest, scales_done, train_config
 from widgets.training_monitor import TrainingMonitor
 
 
@@ -60,12 +55,9 @@ def autosave_dir(photo_hash: str, preset_name: str, max_size: int, min_size: int
     return base / f"{key}.ganvas"
 
 
-def train_job(image, config, *, out_dir, resume, device, seed, progress=None, cancel=None):
-    """``train_singan`` on the worker thread, with the CPU thread policy applied there (OpenMP
-    settings are per thread) and re-checked as training goes (core/device.py)."""
-    progress = use_thread_policy(device, progress, training_threads(config))
-    return train_singan(image, config, out_dir=out_dir, resume=resume, device=device, seed=seed,
-                        progress=progress, cancel=cancel)
+def train_job(request: TrainRequest, plan: TrainPlan, *, progress=None, cancel=None):
+    """The request run on the worker thread (the thread policy is set there: OpenMP settings are per thread)."""
+    return request.run(plan, progress, cancel)
 
 
 def preset_tooltip() -> str:
@@ -75,23 +67,39 @@ def preset_tooltip() -> str:
                      for name, c in PRESETS.items())
 
 
-def estimate_job(config: SinGANConfig, height: int, width: int, device: str) -> float:
-    """``estimate_training_seconds`` on a worker thread, under the thread policy training applies
-    there, so the few measured iterations run as the training's would."""
+#: The sizes whose training time the dock lists next to the chosen one (those the photo is large enough for).
+SIZE_CHOICES = (128, 250, 500)
+
+
+def estimate_job(config: SinGANConfig, height: int, width: int, device: str) -> dict[int, float]:
+    """``estimate_seconds_by_size`` (the chosen size and the listed ones) on a worker thread, under the
+    thread policy training applies there, so the few measured iterations run as the training's would."""
     use_thread_policy(device, limit=training_threads(config))
-    return estimate_training_seconds(config, height, width, pick_device(device))
+    sizes = [s for s in SIZE_CHOICES if s <= max(height, width)]
+    return estimate_seconds_by_size(config, height, width, sizes, pick_device(device))
+
+
+def duration_text(seconds: float) -> str:
+    """'40 s', '4 min', '2 h 10 min'."""
+    if seconds < 60:
+        return f"{max(1, round(seconds))} s"
+    if seconds < 3600:
+        return f"{round(seconds / 60)} min"
+    h, m = divmod(round(seconds / 60), 60)
+    return f"{h} h {m} min" if m else f"{h} h"
 
 
 def estimate_text(seconds: float) -> str:
     """'≈ 40 s', '≈ 4 min', '≈ 2 h 10 min' (estimated on this machine)."""
-    if seconds < 60:
-        what = f"{max(1, round(seconds))} s"
-    elif seconds < 3600:
-        what = f"{round(seconds / 60)} min"
-    else:
-        h, m = divmod(round(seconds / 60), 60)
-        what = f"{h} h {m} min" if m else f"{h} h"
-    return f"≈ {what} (estimated on this machine)"
+    return f"≈ {duration_text(seconds)} (estimated on this machine)"
+
+
+def sizes_text(seconds: dict[int, float], chosen: int) -> str:
+    """The listed sizes and their times, a table in rich text: the chosen one bold, the others links that choose them."""
+    rows = (f"<tr><td><b>{s} px</b></td><td>&nbsp;&nbsp;<b>≈ {duration_text(t)}</b></td></tr>" if s == chosen else
+            f"<tr><td><a href='{s}'>{s} px</a></td><td>&nbsp;&nbsp;≈ {duration_text(t)}</td></tr>"
+            for s, t in sorted(seconds.items()))
+    return "<table cellspacing='0' cellpadding='1'>" + "".join(rows) + "</table>"
 
 
 #: Quiet time after the last preset / size change before the estimate is measured.
@@ -125,6 +133,11 @@ class TrainPanel(Panel):
         self.estimate.setWordWrap(True)
         self.estimate.setToolTip("Measured by running a few real training iterations of this preset and size now; "
                                  "other work on the machine changes it")
+        self.size_times = QLabel()  # every listed size's time, from the same measurement; a click picks one
+        self.size_times.setObjectName("hint")
+        self.size_times.setTextFormat(Qt.TextFormat.RichText)
+        self.size_times.setToolTip("Training time at other sizes, from the same measurement; click a size to choose it")
+        self.size_times.linkActivated.connect(lambda size: self.max_size.setValue(int(size)))
         self.max_size = QSpinBox()
         self.max_size.setRange(32, 2048)
         self.max_size.setSingleStep(16)
@@ -155,6 +168,7 @@ class TrainPanel(Panel):
         form.addRow("Device", self.device)
         form.addRow("Seed", self.seed)
         form.addRow("Time", self.estimate)
+        form.addRow("", self.size_times)
 
         self.monitor = TrainingMonitor()
         # Train / Resume / Cancel: the dock's job bar (the monitor's own Resume / Cancel are hidden).
@@ -168,7 +182,7 @@ class TrainPanel(Panel):
         self.train_btn, self.cancel_btn = self.bar.start_button, self.bar.cancel_button
         lay = QVBoxLayout(self)
         lay.addLayout(form)
-        # Memory guard (core/memory.py): shown only when this preset and size may not fit in memory.
+        # Memory guard (core/singan/memory.py): shown only when this preset and size may not fit in memory.
         self.memory_note = QLabel()
         self.memory_note.setObjectName("memoryWarning")
         self.memory_note.setWordWrap(True)
@@ -261,8 +275,17 @@ class TrainPanel(Panel):
             "seed": self.seed.value() or None,
         })
 
+    def request(self, resume: bool = False) -> TrainRequest | None:
+        """The training the dock's settings describe (None without a photo): the same request the
+        ``train`` command builds (core/singan/train_request.py)."""
+        if self.doc.photo is None:
+            return None
+        return TrainRequest(image=self.doc.photo, out_dir=self.out_dir(), preset=self.preset_name(),
+                            settings=self.config(), seed=self.seed.value(), device=self.device.currentText(),
+                            resume=resume, source=str(self.doc.photo_path or self.doc.name))
+
     def config(self) -> SinGANConfig:
-        return preset(self.preset_name(), max_size=self.max_size.value(), min_size=self.min_size.value())
+        return train_config(self.preset_name(), max_size=self.max_size.value(), min_size=self.min_size.value())
 
     def out_dir(self) -> Path | None:
         if self.doc.photo is None:
@@ -329,22 +352,28 @@ class TrainPanel(Panel):
         key = self._estimate_key()
         if key is None:
             self.estimate.setText("Open a photo to see how long training takes.")
+            self.size_times.clear()
             return
         if key in self._estimated:
-            self.estimate.setText(estimate_text(self._estimated[key]))
+            self._show_estimate(self._estimated[key], key[0].max_size)
             return
         self.estimate.setText("measuring…")
 
-        def show(seconds: float, key: tuple = key) -> None:
+        def show(seconds: dict[int, float], key: tuple = key) -> None:
             self._estimated[key] = seconds
             if key == self._estimate_key():
-                self.estimate.setText(estimate_text(seconds))
+                self._show_estimate(seconds, key[0].max_size)
 
         def failed(exc: BaseException, key: tuple = key) -> None:
             if key == self._estimate_key():  # a photo too small for the preset: start() says why
                 self.estimate.setText("—" if isinstance(exc, GanvasError) else describe_error(exc))
+                self.size_times.clear()
 
         self._estimates.request(estimate_job, *key, on_result=show, on_error=failed, name="Estimate", key=key)
+
+    def _show_estimate(self, seconds: dict[int, float], chosen: int) -> None:
+        self.estimate.setText(estimate_text(seconds[chosen]))
+        self.size_times.setText(sizes_text(seconds, chosen) if len(seconds) > 1 else "")
 
     @property
     def estimating(self) -> bool:
@@ -356,7 +385,7 @@ class TrainPanel(Panel):
         message = None
         if self.doc.photo is not None and self.device.currentText().startswith("cpu"):
             try:
-                message = check_training_memory(self.config(), *self.doc.photo.shape[:2]).message
+                message = self.request().memory_warning()
             except GanvasError:  # a photo too small for these settings: start() says so
                 message = None
         self.memory_note.setText(f"⚠ {message}" if message else "")
@@ -374,35 +403,30 @@ class TrainPanel(Panel):
     def start(self, resume: bool = False, *, start_over: bool = False) -> None:
         if self.doc.photo is None or self.running:
             return
-        cfg, seed, out = self.config(), self.seed.value(), self.out_dir()
         saved = None if start_over else self.autosaved()
         if saved is not None and not resume:  # Train over an interrupted run: ask, never silently start over
-            choice = self.ask_start_over(int(saved["num_trained"]), len(saved["shapes"]))
+            choice = self.ask_start_over(*scales_done(saved))
             if choice == "cancel":
                 return
             resume = choice == "resume"
-        self._done_before = 0
-        if resume:
-            if saved is None:
-                self.status.emit("Nothing to resume for this photo and these settings: press Train.")
-                return
-            cfg, seed = resume_settings(saved)  # the run's own settings, so its pyramid is the same
-            self._done_before, total = int(saved["num_trained"]), len(saved["shapes"])
-            title = f"Resuming {self.doc.name} from scale {self._done_before + 1} of {total}"
-        else:
-            title = f"Training {self.doc.name}"
-        try:  # a photo too small for these settings: say which file, before any thread starts
-            with naming(self.doc.photo_path or self.doc.name):
-                pyramid_shapes(self.doc.photo.shape[0], self.doc.photo.shape[1], cfg)
+        if resume and saved is None:
+            self.status.emit("Nothing to resume for this photo and these settings: press Train.")
+            return
+        request = self.request(resume)
+        try:  # the run's settings (a resumed run's own); a photo too small for them: say which file, before any thread starts
+            plan = request.plan(saved if resume else None)
         except GanvasError as exc:
             self.jobs.errorOccurred.emit("Training", str(exc))
             return
+        self._done_before = plan.done_before
+        title = (f"Resuming {self.doc.name} from scale {plan.done_before + 1} of {plan.total}" if resume else
+                 f"Training {self.doc.name}")
         self._estimate_timer.stop()
+        cfg = plan.config
         coarsest = f" · coarsest {cfg.min_size} px" if own_coarsest(cfg.preset, cfg.min_size) else ""
-        self._run_seed = seed  # a resumed run's own, which the Seed box may not show
+        self._run_seed = plan.seed  # a resumed run's own, which the Seed box may not show
         self.next_seed_btn.hide()
-        self.bar.run(train_job, self.doc.photo, cfg, out_dir=out, resume=resume, device=self.device.currentText(),
-                     seed=seed, name="Training", title=f"{title} · {cfg.preset} · {cfg.max_size} px{coarsest}",
+        self.bar.run(train_job, request, plan, name="Training", title=f"{title} · {cfg.preset} · {cfg.max_size} px{coarsest}",
                      on_progress=self._progress, on_result=self._done, on_error=self._failed)
         self.status.emit(f"{title}: autosaving after every scale." if resume else
                          "Training started: autosaving after every scale.")

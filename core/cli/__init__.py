@@ -12,7 +12,8 @@ import os
 import sys
 import time
 
-from core.jobs import Cancelled, CancelToken, GanvasError, Progress, format_eta
+from common.durations import format_clock
+from core.jobs import Cancelled, CancelToken, GanvasError, Progress
 
 #: One module per engine; each defines ``register(subparsers)``.
 COMMAND_MODULES = [
@@ -75,7 +76,7 @@ class TerminalProgress:
         stage = f"{p.stage} [{p.stage_index + 1}/{p.stage_count}]" if p.stage_count > 1 else p.stage
         metrics = " ".join(f"{k}={v:.3g}" for k, v in p.metrics.items())
         # a one-step job has no rate to speak of (it would read "352609.3 it/s")
-        speed = f" {p.rate:.1f} it/s ETA {format_eta(p.eta_s)}" if p.total > 1 and p.rate > 0 else ""
+        speed = f" {p.rate:.1f} it/s ETA {format_clock(p.eta_s)}" if p.total > 1 and p.rate > 0 else ""
         count = f"{p.step}/{p.total}"
         count = "" if count in p.message else f" {count}"  # "200/200 images" says it already
         return (f"{stage} |{bar}|{count}{speed}"

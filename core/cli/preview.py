@@ -21,7 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("image", help="photo (PNG, JPEG, WebP, TIFF, BMP)")
     p.add_argument("--out", required=True, help="folder for the PNGs")
     p.add_argument("--n", type=int, default=8, help="number of samples")
-    p.add_argument("--start-level", type=int, default=0,
+    p.add_argument("--start-scale", "--start-level", dest="start_scale", type=int, default=0,
                    help="pyramid level where generation starts: 0 = coarsest (new layouts); higher keeps the layout")
     p.add_argument("--diversity", type=float, default=1.0, help="noise amplitude multiplier (0 = the photo back)")
     p.add_argument("--width-scale", type=float, default=1.0, help="output width multiplier (retargeting)")
@@ -47,7 +47,7 @@ def cmd_preview(args, *, progress, cancel) -> None:
     if pick_device(args.device).type == "cpu":
         thread_policy.apply()
     config = PatchNNConfig(max_size=args.max_size)
-    settings = PreviewSettings(start_level=args.start_level, diversity=args.diversity, width_scale=args.width_scale,
+    settings = PreviewSettings(start_scale=args.start_scale, diversity=args.diversity, width_scale=args.width_scale,
                                height_scale=args.height_scale, seed=args.seed)
     t0 = time.perf_counter()
     pyr = PatchPyramid(loaded.rgb, config, args.device)

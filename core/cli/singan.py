@@ -6,10 +6,8 @@ import argparse
 import json
 import sys
 import time
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from core.checkpoints import MANIFEST_FILE, CheckpointError
 from core.files import output_folder
 from core.images import IMAGE_SUFFIXES, read_image, save_image
 from core.jobs import GanvasError
@@ -64,6 +62,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--width-scale", type=float, default=1.0, help="output width multiplier (retargeting)")
     p.add_argument("--height-scale", type=float, default=1.0, help="output height multiplier")
     p.add_argument("--seed", type=int, default=0, help="sample i uses seed + i")
+    p.add_argument("--scale-up", type=int, choices=[2, 4],
+                   help="write every sample 2 or 4 times the model's size (bicubic refined by back-projection: "
+                        "closer to a true large photo than bicubic; docs/export.md)")
     p.add_argument("--device", default="auto")
     p.set_defaults(func=cmd_sample)
 
@@ -76,95 +77,44 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_evaluate)
 
 
-def existing_model(out: str | Path) -> dict | None:
-    """The manifest of the SinGAN model already in ``out``, None if ``out`` is free (missing or an
-    empty folder); a :class:`GanvasError` if it holds something else, which training would replace."""
-    from core.files import recover_interrupted_swap
-    from core.singan.model import model_summary
-
-    folder = Path(out)
-    recover_interrupted_swap(folder)  # a save killed between its two renames: the previous copy comes back
-    if not folder.exists() or (folder.is_dir() and not any(folder.iterdir())):
-        return None
-    if folder.is_dir() and not (folder / MANIFEST_FILE).exists():
-        raise GanvasError(f"'{folder}' is a folder that holds other files, not a Ganvas model; training would "
-                          "replace it. Choose a new folder for --out.")
-    try:
-        return model_summary(folder)
-    except CheckpointError as exc:
-        raise GanvasError(f"{exc} Training would replace it: choose another folder for --out.") from exc
-
-
-def resume_settings(manifest: dict):
-    """(config, seed) an interrupted training was started with, from its manifest: resuming with
-    anything else would build another pyramid (and look like 'a different image')."""
-    from core.singan.config import SinGANConfig
-
-    try:
-        return SinGANConfig.from_dict(manifest["config"]), int(manifest.get("seed", 0))
-    except (KeyError, TypeError, ValueError) as exc:
-        raise GanvasError(f"Cannot resume: the model's manifest has no usable settings ({exc}).") from exc
-
-
 def cmd_train(args, *, progress, cancel) -> None:
-    from core.device import pick_device, thread_policy
-    from core.singan.config import preset, training_threads
-    from core.singan.train import train_singan
+    from core.singan.train_request import TrainRequest, existing_model, scales_done
 
     loaded = read_image(args.image)
     for note in loaded.notes:
         print(f"note: {note}")
+    request = TrainRequest(image=loaded.rgb, out_dir=args.out, preset=args.preset or DEFAULT_PRESET,
+                           max_size=args.max_size, min_size=args.min_size, iters=args.iters,
+                           task=getattr(args, "task", "random"), seed=args.seed, device=args.device,
+                           resume=args.resume, source=args.image)
     manifest = existing_model(args.out)
-    done_before = 0
     if manifest is not None and args.resume:
-        config, seed = resume_settings(manifest)
-        done_before, total = int(manifest.get("num_trained", 0)), len(manifest.get("shapes", []))
         given = [f"--{k.replace('_', '-')}" for k in ("preset", "max_size", "min_size", "iters", "seed")
-                 if getattr(args, k) is not None] + (["--task"] if getattr(args, "task", "random") != "random" else [])
+                 if getattr(args, k) is not None] + (["--task"] if request.task != "random" else [])
         if given:
             print(f"note: resuming with the model's own settings; {', '.join(given)} ignored")
-        if done_before >= total:
-            print(f"{args.out} is already complete ({total} scales): nothing to resume.")
-            return
-        print(f"resuming from scale {done_before + 1} of {total} ({done_before} finished; preset {config.preset}, "
-              f"max size {config.max_size} px, {config.iters} iterations per scale)")
-    else:
-        if manifest is not None:
-            done, total = int(manifest.get("num_trained", 0)), len(manifest.get("shapes", []))
-            if done < total:
-                raise GanvasError(
-                    f"'{args.out}' holds a partly trained model ({done} of {total} scales). Add --resume to "
-                    "continue it, or choose another folder for --out to start over.")
-            print(f"note: replacing the finished model in {args.out}")
-        elif args.resume:
-            print(f"note: nothing to resume in {args.out}: starting a new training")
-        seed = 0 if args.seed is None else args.seed
-        config = preset(args.preset or DEFAULT_PRESET, max_size=args.max_size, min_size=args.min_size,
-                        iters=args.iters)
-        if getattr(args, "task", "random") != "random":  # (tasks helper) `--task sr|animation`
-            from core.singan.tasks import config_for_task
-
-            config = config_for_task(config, args.task)
-            if args.min_size is not None:
-                config = config.with_(min_size=args.min_size)
-    from core.files import naming
-    from core.singan.pyramid import pyramid_shapes
-
-    with naming(args.image):  # the pyramid sees pixels, not the file: say which image is too small
-        pyramid_shapes(loaded.rgb.shape[0], loaded.rgb.shape[1], config)
-    if pick_device(args.device).type == "cpu":  # memory guard: warn, do not refuse (the estimate errs high)
-        from core.memory import check_training_memory
-
-        memory = check_training_memory(config, loaded.rgb.shape[0], loaded.rgb.shape[1])
-        if memory.message:
-            print(f"warning: {memory.message}", file=sys.stderr)
-    threads = thread_policy.apply(training_threads(config)) if pick_device(args.device).type == "cpu" else None
-    if threads is not None:
-        print(f"{thread_policy.describe()} ({thread_policy.explain()})")
+    elif manifest is not None:
+        done, total = scales_done(manifest)
+        if done < total:
+            raise GanvasError(
+                f"'{args.out}' holds a partly trained model ({done} of {total} scales). Add --resume to "
+                "continue it, or choose another folder for --out to start over.")
+        print(f"note: replacing the finished model in {args.out}")
+    elif args.resume:
+        print(f"note: nothing to resume in {args.out}: starting a new training")
+    plan = request.plan(manifest)
+    if plan.complete:
+        print(f"{args.out} is already complete ({plan.total} scales): nothing to resume.")
+        return
+    if plan.resume and manifest is not None:
+        config = plan.config
+        print(f"resuming from scale {plan.done_before + 1} of {plan.total} ({plan.done_before} finished; preset "
+              f"{config.preset}, max size {config.max_size} px, {config.iters} iterations per scale)")
+    if memory := request.memory_warning(plan.config):
+        print(f"warning: {memory}", file=sys.stderr)
     t0 = time.perf_counter()
-    model = train_singan(loaded.rgb, config, out_dir=args.out, resume=args.resume, device=args.device,
-                         seed=seed, progress=thread_policy.wrap_progress(progress) if threads else progress,
-                         cancel=cancel)
+    model = request.run(plan, progress, cancel, say=print)
+    done_before = plan.done_before
     trained = range(done_before, model.num_scales)
     labels = ", ".join(model.scale_label(n) for n in trained)
     what = (f"scales {done_before + 1}-{model.num_scales} of {model.num_scales}" if done_before else
@@ -191,12 +141,18 @@ def cmd_sample(args, *, progress, cancel) -> None:
     settings = SampleSettings(start_scale=args.start_scale, diversity=args.diversity,
                               width_scale=args.width_scale, height_scale=args.height_scale, seed=args.seed)
     images = sample(model, settings, args.n, progress=progress, cancel=cancel)
+    if args.scale_up:
+        from core.upscale import scale_up
+
+        images = [scale_up(img, args.scale_up, progress=progress, cancel=cancel) for img in images]
     out = output_folder(args.out)
     for i, img in enumerate(images):
         meta = {**settings.to_metadata(), "seed": str(args.seed + i), "model_id": model.model_id,
                 "size": f"{img.shape[1]}x{img.shape[0]}", "software": "Ganvas"}
+        if args.scale_up:
+            meta["scale_up"] = str(args.scale_up)
         save_image(out / f"sample_{args.seed + i:05d}.png", img, meta)
-    print(f"wrote {len(images)} samples of {images.shape[2]}×{images.shape[1]} to {out}")
+    print(f"wrote {len(images)} samples of {images[0].shape[1]}×{images[0].shape[0]} to {out}")
 
 
 def cmd_evaluate(args, *, progress, cancel) -> None:
@@ -213,7 +169,7 @@ def cmd_evaluate(args, *, progress, cancel) -> None:
         "start_scale": args.start_scale,
         "patch_swd": round(patch_swd([model.image], images), 3),
         "diversity": round(diversity(images, model.image), 4),
-        # mean |log ratio| of radial power spectra in the upper half of frequencies (core/spectrum.py)
+        # mean |log ratio| of radial power spectra in the upper half of frequencies (core/spectrum/sets.py)
         "spectral_distance": round(float(spectral_distance([model.image], list(images))), 4),
     }
     print(json.dumps(result, indent=2))

@@ -6,9 +6,10 @@ import argparse
 import os
 from pathlib import Path
 
-from core.jobs import GanvasError, format_duration
+from common.durations import format_rough
+from core.jobs import GanvasError
 
-# the preset names of core.sketchgan.pretrain / finetune.PRESETS, written here so that registering the
+# the preset names of core.sketchgan.pretrain / tune_config.PRESETS, written here so that registering the
 # commands does not import torch (a test checks they match)
 PRETRAIN_PRESETS = ("cpu", "gpu")
 TUNE_PRESETS = ("cpu", "paper")
@@ -59,31 +60,20 @@ def _add_pretrain(sub) -> None:
 def _run_pretrain(args, *, progress, cancel) -> None:
     import torch
 
-    from core.device import use_thread_policy
-    from core.sketchgan.pretrain import (
-        folder_data,
-        init_distributed_from_env,
-        preset,
-        primitives_data,
-        train_gan,
-    )
-    from core.sketchgan.stylegan import training_threads
+    from core.sketchgan.pretrain import init_distributed_from_env, preset
+    from core.sketchgan.requests import PretrainRequest
 
     distributed = init_distributed_from_env()
     try:
         cfg = preset(args.preset, size=args.size, max_channels=args.max_channels, style_dim=args.style_dim,
                      iters=args.iters, batch=args.batch, augment=args.augment, path_regularize=args.path_reg, r1=args.r1,
                      autosave_every=args.autosave_every, seed=args.seed, device=args.device)
-        if not distributed:  # data-parallel ranks keep torch's count: one process per device
-            progress = use_thread_policy(args.device, progress, training_threads(cfg.model))
-        size = cfg.model.size
-        if args.images:
-            data, info = folder_data(args.images, size)
-        else:
-            data, info = primitives_data(size, args.count, seed=args.seed, preset=args.primitives, progress=progress,
-                                         cancel=cancel)
-        model = train_gan(data, cfg, out_dir=args.out, resume=not args.no_resume, data_info=info,
-                          progress=progress, cancel=cancel)
+        # data-parallel ranks keep torch's thread count: one process per device
+        request = PretrainRequest(config=cfg, out=args.out, images=args.images,
+                                  primitives=None if args.images else args.primitives, count=args.count,
+                                  resume=not args.no_resume, threads=not distributed)
+        model = request.run(progress, cancel)
+        size, info = cfg.model.size, model.manifest.get("data") or {}
         if distributed:  # rank 0 writes the last checkpoint: every rank leaves the group together
             torch.distributed.barrier()
         if not distributed or torch.distributed.get_rank() == 0:
@@ -161,11 +151,11 @@ def _add_tune(sub) -> None:
 
 
 def _run_tune(args, *, progress, cancel) -> None:
-    from core.device import use_thread_policy
-    from core.sketchgan.finetune import preset, sketch_tune, tries_summary
+    from core.sketchgan.finetune import tries_summary
     from core.sketchgan.model import load_model
     from core.sketchgan.pretrain import folder_data
-    from core.sketchgan.stylegan import training_threads
+    from core.sketchgan.requests import TuneRequest
+    from core.sketchgan.tune_config import preset
 
     cfg = preset(args.preset, iters=args.iters, batch=args.batch, trainable=args.trainable, l_image=args.l_image,
                  l_weight=args.l_weight, augment=args.augment, image_data=args.image_data,
@@ -174,10 +164,9 @@ def _run_tune(args, *, progress, cancel) -> None:
                  device=args.device)
     sketches = load_sketch_folder(args.sketches)
     base = load_model(args.base)
-    progress = use_thread_policy(args.device, progress, training_threads(base.config))
     real = folder_data(args.real_images, base.config.size)[0].images if args.real_images else None
-    model = sketch_tune(base, sketches, cfg, out_dir=args.out, real_images=real, progress=progress,
-                        cancel=cancel)
+    model = TuneRequest(base=base, sketches=sketches, config=cfg, out_dir=args.out, real_images=real).run(
+        progress, cancel)
     reg_info = model.manifest.get("image_regularisation", {})
     reg = reg_info.get("kind", "samples")
     if reg_info.get("figure_renders"):
@@ -242,8 +231,8 @@ def _add_import(sub) -> None:
 
 
 def _run_import(args, *, progress, cancel) -> None:
-    from core.sketchgan.finetune import PRESETS, estimate_cpu_seconds
     from core.sketchgan.imports import import_rosinality
+    from core.sketchgan.tune_config import PRESETS, estimate_cpu_seconds
 
     m = import_rosinality(args.checkpoint, args.out, discriminator=args.discriminator)
     c = m.config
@@ -251,7 +240,7 @@ def _run_import(args, *, progress, cancel) -> None:
           f"{'with' if m.discriminator is not None else 'without'} discriminator")
     for name in ("cpu", "paper"):
         secs = estimate_cpu_seconds(c, PRESETS[name])
-        print(f"  sketch-tune --preset {name} ({PRESETS[name].iters} steps) on a 2-core CPU: ~{format_duration(secs)}")
+        print(f"  sketch-tune --preset {name} ({PRESETS[name].iters} steps) on a 2-core CPU: ~{format_rough(secs)}")
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -88,12 +88,12 @@ class PatchNNConfig:
 class PreviewSettings:
     """A user's controls, meaning what SinGAN's mean.
 
-    ``start_level`` 0 is the coarsest (new layouts); higher levels start from the photo downsampled to
-    that level and keep its layout. ``diversity`` multiplies the noise. The multipliers retarget the
+    ``start_scale`` 0 is the coarsest level of the pyramid (new layouts); higher ones start from the
+    photo downsampled to that level and keep its layout (the word is SinGAN's ``SampleSettings``'). ``diversity`` multiplies the noise. The multipliers retarget the
     output. Sample ``i`` of a batch uses ``seed + i``.
     """
 
-    start_level: int = 0
+    start_scale: int = 0
     diversity: float = 1.0
     width_scale: float = 1.0
     height_scale: float = 1.0
@@ -105,8 +105,8 @@ class PreviewSettings:
         if not (0.1 <= self.width_scale <= 8 and 0.1 <= self.height_scale <= 8):
             raise GanvasError(f"Width and height multipliers must be in 0.1–8 "
                               f"(got {self.width_scale}, {self.height_scale}).")
-        if self.start_level < 0:
-            raise GanvasError(f"Start level must be ≥ 0 (got {self.start_level}).")
+        if self.start_scale < 0:
+            raise GanvasError(f"Start scale must be ≥ 0 (got {self.start_scale}).")
 
     def to_metadata(self) -> dict[str, str]:
         """PNG text chunks: every control plus the engine's name, so a file says how it was made."""

@@ -162,7 +162,7 @@ def _sample_one(pyr: PatchPyramid, settings: PreviewSettings, seed: int, *, tick
     p = c.patch_size
     dev = pyr.device
     outs = pyr.output_shapes(settings)
-    start = settings.start_level
+    start = settings.start_scale
     g = torch.Generator().manual_seed(int(seed) % (2**63))
     size = outs[start]
     base = pyr.levels[start].image if start == 0 else pyr.levels[start - 1].image
@@ -239,14 +239,14 @@ def generate_from(
     settings = settings or PreviewSettings()
     if n < 1:
         raise GanvasError(f"The number of samples must be at least 1 (got {n}).")
-    if settings.start_level >= pyr.num_levels:
-        raise GanvasError(f"Start level {settings.start_level} is outside 0–{pyr.num_levels - 1} "
+    if settings.start_scale >= pyr.num_levels:
+        raise GanvasError(f"Start scale {settings.start_scale} is outside 0–{pyr.num_levels - 1} "
                           f"(0 is the coarsest level of this {pyr.photo.shape[1]}×{pyr.photo.shape[0]} photo).")
     h, w = pyr.output_shapes(settings)[-1]
     if h * w > MAX_OUTPUT_PIXELS:
         raise GanvasError(f"The output would be {w}×{h} pixels, above the limit of {MAX_OUTPUT_PIXELS / 1e6:.0f} "
                           "megapixels. Lower the width/height multipliers.")
-    per = _steps_per_sample(pyr, settings.start_level)
+    per = _steps_per_sample(pyr, settings.start_scale)
     total = per * n
     reporter = ProgressReporter(progress)
     done = 0

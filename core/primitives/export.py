@@ -12,10 +12,8 @@ import errno
 import json
 import os
 import shutil
-import struct
 import time
 import zipfile
-import zlib
 from collections import deque
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -25,6 +23,7 @@ import cv2
 import numpy as np
 
 from core.files import atomic_write_bytes, describe_os_error
+from core.images import encode_png
 from core.jobs import CancelToken, ProgressFn, ProgressReporter, check_cancel
 from core.primitives.config import PrimitivesConfig, PrimitivesError, check_seed, check_size, preset
 from core.primitives.synth import generate_indices
@@ -36,13 +35,6 @@ FORMATS = ("png", "zip", "npy")
 ZIP_NAME = "primitives.zip"
 NPY_NAME = "images.npy"
 _ZIP_DATE = (2022, 1, 1, 0, 0, 0)  # fixed, so the same set gives the same .zip bytes
-# Fast PNG settings, measured on noise-like images: level 1, RLE strategy, "up" filter (~2× faster
-# than OpenCV's default, files ~5% larger).
-PNG_PARAMS = [
-    cv2.IMWRITE_PNG_COMPRESSION, 1,
-    cv2.IMWRITE_PNG_STRATEGY, cv2.IMWRITE_PNG_STRATEGY_RLE,
-    cv2.IMWRITE_PNG_FILTER, cv2.IMWRITE_PNG_FILTER_UP,
-]
 
 
 def app_version() -> str:
@@ -72,29 +64,6 @@ def parse_size(size: int | str | tuple[int, int]) -> tuple[int, int]:
             raise PrimitivesError(f"Image size must be (height, width), got {size!r}.")
         return check_size(size[0], size[1])
     return check_size(size, size)
-
-
-def encode_png(image: np.ndarray, text: dict[str, str] | None = None) -> bytes:
-    """Fast PNG bytes of an RGB image, with optional tEXt chunks (preset, seed, index)."""
-    ok, buf = cv2.imencode(".png", cv2.cvtColor(image, cv2.COLOR_RGB2BGR), PNG_PARAMS)
-    if not ok:  # pragma: no cover
-        raise PrimitivesError("Could not encode an image as PNG.")
-    data = buf.tobytes()
-    if not text:
-        return data
-    chunks = b"".join(_text_chunk(k, v) for k, v in text.items())
-    ihdr_end = 8 + 25
-    return data[:ihdr_end] + chunks + data[ihdr_end:]
-
-
-def _text_chunk(key: str, value: str) -> bytes:
-    body = key.encode("latin-1", "replace")[:79] + b"\x00" + value.encode("latin-1", "replace")
-    return (
-        struct.pack(">I", len(body))
-        + b"tEXt"
-        + body
-        + struct.pack(">I", zlib.crc32(b"tEXt" + body) & 0xFFFFFFFF)
-    )
 
 
 def file_name(index: int, count: int) -> str:
@@ -127,7 +96,7 @@ def _work(spec: SetSpec, start: int, stop: int) -> list[bytes] | int:
         del mm
         return stop - start
     meta = {"generator": "ganvas primitives", "preset": config.preset, "seed": str(spec.seed)}
-    blobs = [encode_png(im, {**meta, "index": str(start + k)}) for k, im in enumerate(images)]
+    blobs = [encode_png(im, {**meta, "index": str(start + k)}, fast=True) for k, im in enumerate(images)]
     if spec.fmt == "zip":
         return blobs
     folder = Path(spec.folder)

@@ -29,6 +29,8 @@ from core.primitives.config import (
     check_seed,
     check_size,
 )
+from core.primitives.dead_leaves import draw_leaves
+from core.primitives.figures import draw_figures, figure_colour, figure_params, luma
 
 keep_freed_memory()  # every image allocates and frees its buffers: without this, they page-fault back in
 
@@ -312,67 +314,7 @@ def _composite(canvas: np.ndarray, texture: np.ndarray, mask: np.ndarray, antial
         cv2.copyTo(t, m, c)  # in place: 15–25× faster than np.copyto(where=...)
 
 
-# ---------------------------------------------------------------- figures (sketch-shapes)
-
-
-def _luma(rgb) -> float:
-    return 0.299 * float(rgb[0]) + 0.587 * float(rgb[1]) + 0.114 * float(rgb[2])
-
-
-def figure_params(
-    config: PrimitivesConfig, rng: np.random.Generator, h: int, w: int, background: np.ndarray
-) -> list[tuple[str, np.ndarray, tuple[int, int, int]]]:
-    """The figures of one image: (kind, float32 K×2 outline points in pixels, colour), in drawing order.
-
-    ``background`` is the background's mean RGB; each colour keeps at least 64 levels of luminance
-    away from it, so the silhouette is always visible.
-    """
-    lo, hi = int(config.figure_count[0]), int(config.figure_count[1])
-    n = int(rng.integers(lo, hi + 1))
-    side = min(h, w)
-    bg = _luma(background)
-    out = []
-    for _ in range(n):
-        kind = config.figure_kinds[int(rng.integers(0, len(config.figure_kinds)))]
-        u = rng.random(6)
-        long = side * (config.figure_size[0] + u[0] * (config.figure_size[1] - config.figure_size[0]))
-        short = long * (config.figure_aspect[0] + u[1] * (config.figure_aspect[1] - config.figure_aspect[0]))
-        theta = u[2] * math.pi
-        # centre: the figure's bounding radius may leave the image by at most 40 %
-        reach = 0.3 * long
-        cx = reach + u[3] * max(w - 2 * reach, 0.0) if w > 2 * reach else w / 2
-        cy = reach + u[4] * max(h - 2 * reach, 0.0) if h > 2 * reach else h / 2
-        a, b = long / 2, short / 2
-        if kind == "ellipse":
-            t = np.linspace(0, 2 * math.pi, 48, endpoint=False)
-            pts = np.stack([a * np.cos(t), b * np.sin(t)], 1)
-        elif kind == "rectangle":
-            pts = np.array([(-a, -b), (a, -b), (a, b), (-a, b)])
-        else:  # isosceles triangle pointing along the long axis
-            pts = np.array([(-a, -b), (a, 0.0), (-a, b)])
-        rot = np.array([[math.cos(theta), -math.sin(theta)], [math.sin(theta), math.cos(theta)]])
-        pts = (pts @ rot.T + (cx, cy)).astype(np.float32)
-        out.append((kind, pts, _figure_colour(rng, bg)))
-    return out
-
-
-def _figure_colour(rng: np.random.Generator, background_luma: float) -> tuple[int, int, int]:
-    """A random colour at least 64 levels of luminance away from the background's."""
-    bg = background_luma
-    colour = rng.integers(0, 256, size=3)
-    if abs(_luma(colour) - bg) < 64:  # too close to the background: move it to the far side
-        shift = 96 if bg < 128 else -96
-        colour = np.clip(colour.astype(np.int64) + shift, 0, 255)
-        if abs(_luma(colour) - bg) < 64:
-            colour = np.full(3, 255 if bg < 128 else 0)
-    return (int(colour[0]), int(colour[1]), int(colour[2]))
-
-
-def draw_figures(canvas: np.ndarray, figures: Iterable[tuple], antialias: bool = True) -> None:
-    """Fill each figure's outline on ``canvas`` (H×W×3 uint8, in place), 1/16-px precision."""
-    lt = cv2.LINE_AA if antialias else cv2.LINE_8
-    for _kind, pts, colour in figures:
-        cv2.fillPoly(canvas, [np.round(pts * 16).astype(np.int32)], colour, lt, shift=4)
+# ---------------------------------------------------------------- figures' background
 
 
 def _soft_background(rng: np.random.Generator, config: PrimitivesConfig, canvas: np.ndarray, field: np.ndarray):
@@ -384,67 +326,6 @@ def _soft_background(rng: np.random.Generator, config: PrimitivesConfig, canvas:
     soft = mean + c * (full.astype(np.float32) - 127.5)
     np.clip(soft + 0.5, 0, 255, out=soft)
     canvas[...] = soft.astype(np.uint8)
-
-
-# ---------------------------------------------------------------- dead leaves baseline (Baradad et al.)
-
-
-@functools.lru_cache(maxsize=8)
-def _leaf_radius_cdf(rmin: float, rmax: float, sigma: float) -> tuple[np.ndarray, np.ndarray]:
-    r = np.linspace(rmin, rmax, 200)
-    p = 1.0 / r**sigma
-    if sigma > 0:
-        p = p - 1.0 / rmax**sigma
-    cdf = np.cumsum(p)
-    return r, cdf / cdf.max()
-
-
-def draw_leaves(config: PrimitivesConfig, rng: np.random.Generator, canvas: np.ndarray) -> int:
-    """Dead leaves: random shapes with radii ~ r^-sigma drawn until every pixel is covered; returns the count."""
-    h, w = canvas.shape[:2]
-    side = min(h, w)
-    r_list, cdf = _leaf_radius_cdf(*config.leaf_radius_range, config.leaf_sigma)
-    rgba = np.zeros((h, w, 4), np.uint8)
-    kinds = config.leaf_kinds
-    lt = cv2.LINE_AA if config.antialias else cv2.LINE_8
-    drawn, block = 0, 64
-    while drawn < config.leaf_max_count:
-        m = min(block, config.leaf_max_count - drawn)
-        kind_idx = rng.integers(0, len(kinds), size=m).tolist()
-        colours = np.floor(rng.random((m, 3)) * 255).astype(np.int64)
-        ridx = np.clip(np.searchsorted(cdf, rng.random(m)), 0, len(r_list) - 1)
-        radius = np.maximum((r_list[ridx] * side).astype(np.int64), 1).tolist()
-        centres = np.floor(rng.random((m, 2)) * (w, h)).astype(np.int64).tolist()
-        extra = rng.random((m, 4)).tolist()
-        for i in range(m):
-            col = (*colours[i].tolist(), 255)
-            r = radius[i]
-            cx, cy = centres[i]
-            kind = kinds[kind_idx[i]]
-            if kind == "circle":
-                cv2.circle(rgba, (cx, cy), r, col, -1, lt)
-                continue
-            if kind in ("square", "oriented_square"):
-                half = r * math.sqrt(2) / 2
-                pts = np.array([(-half, -half), (half, -half), (half, half), (-half, half)])
-                if kind == "oriented_square":
-                    t = extra[i][0] * 2 * math.pi
-                    rot = np.array([[math.cos(t), -math.sin(t)], [math.sin(t), math.cos(t)]])
-                    pts = pts @ rot.T
-            elif kind == "rectangle":
-                a = extra[i][0] * math.pi / 2
-                x, y = r * math.cos(a), r * math.sin(a)
-                pts = np.array([(x, y), (x, -y), (-x, -y), (-x, y)])
-            else:
-                angles = np.sort(np.array(extra[i][: 3 if kind == "triangle" else 4]) * 2 * math.pi)
-                pts = np.stack([r * np.cos(angles), r * np.sin(angles)], axis=1)
-            pts = (pts + (cx, cy)).astype(np.int32)
-            cv2.fillConvexPoly(rgba, pts, col, lt)
-        drawn += m
-        if rgba[..., 3].min() > 0:
-            break
-    canvas[...] = rgba[..., :3]
-    return drawn
 
 
 # ---------------------------------------------------------------- images
@@ -529,7 +410,7 @@ def figure_images(
     for i in range(int(count)):
         _draw_background(config, seed, i, out[i])
         rng = rng_for(seed, i, _STAGE_FIGURES)
-        colour = np.array(_figure_colour(rng, _luma(out[i].reshape(-1, 3).mean(axis=0))), np.float32)
+        colour = np.array(figure_colour(rng, luma(out[i].reshape(-1, 3).mean(axis=0))), np.float32)
         dx, dy = (int(v) for v in rng.integers(-shift, shift + 1, size=2))
         move = np.float32([[1, 0, dx], [0, 1, dy]])
         a = cv2.warpAffine(masks[i % len(masks)], move, (w, h), flags=cv2.INTER_NEAREST)[..., None]

@@ -8,6 +8,9 @@ from typing import Any
 from core.jobs import GanvasError
 from core.presets import named_preset
 
+#: Settings renamed since models were saved with them: old manifest key → field.
+RENAMED = {"ema_share": "ema_half_life_share"}
+
 
 @dataclass(frozen=True)
 class SinGANConfig:
@@ -50,11 +53,9 @@ class SinGANConfig:
     redraw_lower: bool = True  # fresh sample of the frozen scales for every critic step (SinGAN) or once per iteration
     g_reuse_grad: bool = False  # one generator gradient per iteration, applied g_steps times (ConSinGAN's loop)
     lambda_patch: float = 0.0  # weight of the 7×7 patch sliced-Wasserstein loss (GPDM) in the generator loss
-    patch_directions: int = 64  # random projections of that loss, drawn afresh every step
     fine_iters: float = 1.0  # iteration multiplier at the finest scale, interpolated from 1 at the coarsest
-    coarsest_iters: int = 0  # iterations at the coarsest scale alone when > 0 (its ~25-px images are cheap)
     per_image_norm: bool = False  # sampling normalises each image by its own statistics, as training does (else BatchNorm's running averages)
-    ema_share: float = 0.0  # > 0: the kept generators are their weights' running average, half-life this share of the iterations so far
+    ema_half_life_share: float = 0.0  # > 0: the kept generators are their weights' running average, half-life this share of the iterations so far (core/averaging.py)
     preset: str = "paper"
 
     def __post_init__(self) -> None:
@@ -79,12 +80,10 @@ class SinGANConfig:
             problems.append(f"train_depth must be at least 1 (got {self.train_depth})")
         if not 0 < self.lr_scale <= 1:
             problems.append(f"lr_scale must be in (0, 1] (got {self.lr_scale})")
-        if self.lambda_patch < 0 or self.patch_directions < 1:
-            problems.append("lambda_patch must be ≥ 0 and patch_directions ≥ 1")
-        if not 0 <= self.ema_share <= 1:
-            problems.append(f"ema_share must be in [0, 1] (got {self.ema_share})")
-        if self.coarsest_iters < 0:
-            problems.append(f"coarsest_iters must be ≥ 0 (got {self.coarsest_iters})")
+        if self.lambda_patch < 0:
+            problems.append(f"lambda_patch must be ≥ 0 (got {self.lambda_patch})")
+        if not 0 <= self.ema_half_life_share <= 1:
+            problems.append(f"ema_half_life_share must be in [0, 1] (got {self.ema_half_life_share})")
         if not 0 < self.fine_iters <= 1:
             problems.append(f"fine_iters must be in (0, 1] (got {self.fine_iters})")
         if problems:
@@ -99,10 +98,7 @@ class SinGANConfig:
         return min(self.nfc * 2 ** (scale // self.nfc_double_every), self.max_nfc)
 
     def iters_at(self, scale: int, num_scales: int) -> int:
-        """Iterations for ``scale``: ``iters`` at the coarsest (or ``coarsest_iters``), ``iters · fine_iters``
-        at the finest."""
-        if scale == 0 and self.coarsest_iters:
-            return self.coarsest_iters
+        """Iterations for ``scale``: ``iters`` at the coarsest, ``iters · fine_iters`` at the finest."""
         t = scale / max(1, num_scales - 1)
         return max(1, round(self.iters * (1.0 + t * (self.fine_iters - 1.0))))
 
@@ -111,8 +107,11 @@ class SinGANConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SinGANConfig:
-        """Fields missing from an older manifest take the paper's values, which those models were trained with."""
+        """Fields missing from an older manifest take the paper's values, which those models were trained with;
+        keys of settings since removed (``coarsest_iters``, ``patch_directions``) are ignored, and renamed
+        ones (:data:`RENAMED`) read under their new name."""
         known = {f.name for f in fields(cls)}
+        data = {RENAMED.get(k, k): v for k, v in data.items()}
         return cls(**{k: v for k, v in data.items() if k in known})
 
     def with_(self, **changes: Any) -> SinGANConfig:
@@ -146,7 +145,7 @@ PRESETS: dict[str, SinGANConfig] = {
         d_steps=2,
         g_steps=2,
         lambda_patch=30.0,
-        ema_share=0.08,
+        ema_half_life_share=0.08,
         per_image_norm=True,
     ),
     "consingan": SinGANConfig(
@@ -189,3 +188,27 @@ def training_threads(config: SinGANConfig) -> int | None:
 
 def preset(name: str, **overrides: Any) -> SinGANConfig:
     return named_preset(PRESETS, name, **overrides)
+
+
+SR_STEP = 0.5 ** (1.0 / 3.0)  # ≈ 0.794: the scale factor of an SR model and of each SR step (SinGAN's SR.py)
+SR_ALPHA = 100.0  # reconstruction weight for an SR model
+
+#: Settings the public code trains with for a task (apply with :func:`config_for_task`). SR also trains
+#: one scale at a time, zero-padded and without the patch loss, as SinGAN does: SR applies the finest
+#: generator again and again, and one trained together with the scale below (``fast``) learnt a colour
+#: correction that six passes piled up into red towers; the patch loss and noise padding added colour
+#: fringes (docs/applications.md).
+TRAINING_OVERRIDES: dict[str, dict[str, float | int | bool]] = {
+    "sr": {"scale_factor": SR_STEP, "alpha": SR_ALPHA, "min_size": 18, "train_depth": 1, "lambda_patch": 0.0,
+           "noise_pad": False},
+    "animation": {"min_size": 20},
+}
+
+
+def config_for_task(config: SinGANConfig, task: str) -> SinGANConfig:
+    """``config`` with the training settings the public code uses for ``task`` ("sr", "animation")."""
+    if task in ("", "random", "paint", "edit", "harmonize", "retarget"):
+        return config
+    if task not in TRAINING_OVERRIDES:
+        raise GanvasError(f"Unknown training task '{task}'. Choose one of: random, {', '.join(TRAINING_OVERRIDES)}.")
+    return config.with_(**TRAINING_OVERRIDES[task])

@@ -9,10 +9,12 @@ by their pixel count (a step costs a fixed overhead plus work proportional to it
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 
 import numpy as np
 import torch
 
+from core.jobs import GanvasError
 from core.singan.config import SinGANConfig
 from core.singan.model import SinGANModel
 from core.singan.networks import make_networks
@@ -26,17 +28,36 @@ def estimate_training_seconds(config: SinGANConfig, height: int, width: int,
     Costs about 5 iterations of the coarsest and of the finest scale (well under a second for the
     ``fast`` preset at 128 px on 2 cores). An estimate: the machine's load may change.
     """
+    return estimate_seconds_by_size(config, height, width, (), device)[config.max_size]
+
+
+def estimate_seconds_by_size(config: SinGANConfig, height: int, width: int, sizes: Iterable[int] = (),
+                             device: torch.device | str = "cpu") -> dict[int, float]:
+    """Seconds a training should take here at ``config.max_size`` and at each of ``sizes`` (the finest
+    scale's longer side), from one measurement at ``config.max_size``: a step's time is a fixed
+    overhead plus work proportional to its scale's area, the line through the measured coarsest and
+    finest scales, summed over each size's own pyramid and iterations. So the Train dock shows every
+    size choice's time for the price of one. A size the photo cannot train at is left out.
+    """
     shapes = pyramid_shapes(height, width, config)
     areas = [h * w for h, w in shapes]
     ends = sorted({0, len(shapes) - 1})
     per_iter = {n: _seconds_per_iteration(config, shapes, n, torch.device(device)) for n in ends}
-    t0, t1 = per_iter[ends[0]], per_iter[ends[-1]]
-    span = max(1, areas[-1] - areas[0])
-    total = 0.0
-    for n, a in enumerate(areas):
-        t = t0 + (t1 - t0) * (a - areas[0]) / span
-        total += config.iters_at(n, len(shapes)) * t
-    return total
+    t0, a0 = per_iter[ends[0]], areas[0]
+    slope = (per_iter[ends[-1]] - t0) / max(1, areas[-1] - a0)
+
+    def total(cfg: SinGANConfig) -> float:
+        pyramid = pyramid_shapes(height, width, cfg)
+        return sum(cfg.iters_at(n, len(pyramid)) * max(t0 + slope * (h * w - a0), 0.0)
+                   for n, (h, w) in enumerate(pyramid))
+
+    seconds = {config.max_size: total(config)}
+    for size in sizes:
+        try:
+            seconds.setdefault(int(size), total(config.with_(max_size=int(size))))
+        except GanvasError:  # smaller than the coarsest scale, or the photo too thin at that size
+            continue
+    return seconds
 
 
 def _seconds_per_iteration(config: SinGANConfig, shapes: list[tuple[int, int]], n: int,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 import torch
@@ -31,16 +31,12 @@ class SampleSettings:
 
     start_scale: int = 0
     diversity: float = 1.0  # 0: the photo's reconstruction; 1: the trained noise amplitudes; >1: more
-    scale_diversity: tuple[float, ...] | None = None  # optional extra multiplier per scale
     width_scale: float = 1.0
     height_scale: float = 1.0
     seed: int = 0
 
     def to_metadata(self) -> dict[str, str]:
-        d = asdict(self)
-        if d["scale_diversity"] is None:
-            d.pop("scale_diversity")
-        return {k: str(v) for k, v in d.items()}
+        return {k: str(v) for k, v in asdict(self).items()}
 
 
 def output_shapes(model: SinGANModel, width_scale: float = 1.0, height_scale: float = 1.0) -> list[tuple[int, int]]:
@@ -141,8 +137,7 @@ def sample_tensor(
             f"The output would be {n}×{w}×{h} pixels, above the limit of {MAX_OUTPUT_PIXELS / 1e6:.0f} megapixels. "
             "Lower the size multipliers or the number of samples."
         )
-    per_scale = settings.scale_diversity or ()
-    div = [settings.diversity * (per_scale[i] if i < len(per_scale) else 1.0) for i in range(model.num_trained)]
+    div = [settings.diversity] * model.num_trained
     amps = [a * d for a, d in zip(model.noise_amps, div)]
     noise = lambda s, hh, ww: noise_for(settings.seed, s, n, hh, ww, grey=(s == 0))  # noqa: E731
     if start == 0 and inject is None:
@@ -199,8 +194,7 @@ def sample(
     out = []
     for i in range(n):
         check_cancel(cancel)
-        one = SampleSettings(**{**asdict(settings), "seed": settings.seed + i,
-                                "scale_diversity": settings.scale_diversity})
+        one = replace(settings, seed=settings.seed + i)
         out.append(to_uint8(sample_tensor(model, one, 1, cancel=cancel))[0])
         reporter.report(i + 1, n, stage="Sampling")
     return np.stack(out)

@@ -20,8 +20,13 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from core.images import composite_object, save_image
+from core.compositing import composite_object
+from core.images import save_image
 from core.jobs import CancelToken, GanvasError, ProgressFn
+from core.singan import adapt as A
+from core.singan import animate as AN
+from core.singan import config as C
+from core.singan import task_inputs as TI
 from core.singan import tasks as T
 from core.singan.model import SinGANModel
 from core.video import VIDEO_SUFFIXES, save_video
@@ -151,7 +156,7 @@ class PaintRequest(TaskRequest):
     quantize: bool = param(False, "the public code's quantised variant: first retrain the injection scale on "
                                   "colour-quantised inputs (slow, cached), then inject the painting snapped to "
                                   "its colours", action="store_true")
-    colours: int = param(T.PALETTE_COLOURS, "palette size for --quantize", flag="--colors", type=int)
+    colours: int = param(A.PALETTE_COLOURS, "palette size for --quantize", flag="--colors", type=int)
     quantize_iters: int | None = param(None, "training iterations for --quantize (default: the model's)", type=int)
 
     def problems(self) -> list[str]:
@@ -172,10 +177,16 @@ class PaintRequest(TaskRequest):
 def _mask_problems(dilate: float, feather: float) -> list[str]:
     out = []
     for what, v in (("dilation", dilate), ("feather", feather)):
-        if not (isinstance(v, (int, float)) and 0 <= v <= T.MAX_MASK_FRACTION):
-            out.append(f"the mask {what} is a fraction of the image's longer side in [0, {T.MAX_MASK_FRACTION}] "
+        if not (isinstance(v, (int, float)) and 0 <= v <= TI.MAX_MASK_FRACTION):
+            out.append(f"the mask {what} is a fraction of the image's longer side in [0, {TI.MAX_MASK_FRACTION}] "
                        f"(got {v!r}; e.g. 0.08 = 20 px at 250 px)")
     return out
+
+
+def _adapt_problems(iters: int) -> list[str]:
+    if isinstance(iters, bool) or not isinstance(iters, (int, np.integer)) or iters < 0:
+        return [f"the adaptation iterations must be a whole number ≥ 0 (got {iters!r})"]
+    return []
 
 
 def _middle_scale(model: SinGANModel) -> int:
@@ -191,13 +202,16 @@ class EditRequest(TaskRequest):
 
     image: np.ndarray | None = param(None, "the edited image", flag="--input", kind="image")
     mask: np.ndarray | None = param(None, "mask of --input's size, white = changed", kind="mask")
-    dilate: float = param(T.EDIT_DILATE, "mask dilation, a fraction of the longer side (0.08 = 20 px at 250 px)",
+    dilate: float = param(TI.EDIT_DILATE, "mask dilation, a fraction of the longer side (0.08 = 20 px at 250 px)",
                           type=float)
-    feather: float = param(T.FEATHER, "Gaussian feather σ of the mask, a fraction of the longer side", type=float)
+    feather: float = param(TI.FEATHER, "Gaussian feather σ of the mask, a fraction of the longer side", type=float)
+    adapt_iters: int = param(0, "first teach the model this task as ConSinGAN does, on augmented copies of the "
+                                "photo, for this many iterations (cached per model; 0 = off)", type=int)
 
     def problems(self) -> list[str]:
         return (super().problems() + _image_problem(self.image, "edited image (--input)")
-                + _image_problem(self.mask, "edit mask (--mask)") + _mask_problems(self.dilate, self.feather))
+                + _image_problem(self.mask, "edit mask (--mask)") + _mask_problems(self.dilate, self.feather)
+                + _adapt_problems(self.adapt_iters))
 
     @classmethod
     def default_scale(cls, model):
@@ -206,7 +220,7 @@ class EditRequest(TaskRequest):
     def run(self, model, progress=None, cancel=None):
         r = self.resolved(model)
         return T.edit(model, self.image, self.mask, scale=r.scale, seed=self.seed, dilate=self.dilate,
-                      feather=self.feather, progress=progress, cancel=cancel)
+                      feather=self.feather, adapt_iters=self.adapt_iters, progress=progress, cancel=cancel)
 
 
 @dataclass(frozen=True, eq=False, kw_only=True)
@@ -228,11 +242,13 @@ class HarmonizeRequest(TaskRequest):
     x: int = param(0, "left edge of the pasted object, in px of --input", type=int)
     y: int = param(0, "top edge of the pasted object", type=int)
     object_scale: float = param(1.0, "resize factor of the pasted object", type=float)
-    dilate: float = param(T.HARMONIZE_DILATE, "mask dilation, a fraction of the longer side (0.028 = 7 px at 250 px)",
+    dilate: float = param(TI.HARMONIZE_DILATE, "mask dilation, a fraction of the longer side (0.028 = 7 px at 250 px)",
                           type=float)
-    feather: float = param(T.FEATHER, "Gaussian feather σ of the mask, a fraction of the longer side", type=float)
+    feather: float = param(TI.FEATHER, "Gaussian feather σ of the mask, a fraction of the longer side", type=float)
+    adapt_iters: int = param(0, "first teach the model this task as ConSinGAN does, on augmented copies of the "
+                                "photo, for this many iterations (cached per model; 0 = off)", type=int)
     finetune_iters: int = param(0, "first fine-tune the model on the composite, ConSinGAN's way (its default: "
-                                   f"{T.FINETUNE_ITERS}; slow on a CPU, see docs/applications.md); 0 = off", type=int)
+                                   f"{A.FINETUNE_ITERS}; slow on a CPU, see docs/applications.md); 0 = off", type=int)
     finetune_depth: int | None = param(None, "scales fine-tuned together (default: the model's train_depth)",
                                        type=int)
 
@@ -248,7 +264,7 @@ class HarmonizeRequest(TaskRequest):
             out.append(f"fine-tuning iterations must not be negative (got {self.finetune_iters})")
         if self.finetune_depth is not None and self.finetune_depth < 1:
             out.append(f"fine-tuning needs at least one scale (got {self.finetune_depth})")
-        return out + _mask_problems(self.dilate, self.feather)
+        return out + _mask_problems(self.dilate, self.feather) + _adapt_problems(self.adapt_iters)
 
     @classmethod
     def default_scale(cls, model):
@@ -272,7 +288,7 @@ class HarmonizeRequest(TaskRequest):
         r = self.resolved(model)
         image, mask = self.composite()
         return T.harmonize(model, image, mask, scale=r.scale, seed=self.seed, dilate=self.dilate,
-                           feather=self.feather, finetune_iters=self.finetune_iters,
+                           feather=self.feather, adapt_iters=self.adapt_iters, finetune_iters=self.finetune_iters,
                            finetune_depth=self.finetune_depth, progress=progress, cancel=cancel)
 
 
@@ -288,6 +304,9 @@ class SuperResolutionRequest(TaskRequest):
     image: np.ndarray | None = param(None, "the low-resolution image (default: the training image)",
                                      flag="--input", kind="image")
     factor: float = param(4.0, "upsampling factor", type=float, choices=[2.0, 4.0])
+    consistent: bool = param(True, "the public code's plain loop, without back-projecting each pass onto the input "
+                                   "(sharper in places, with colour shifts and halos at edges)",
+                             flag="--no-back-projection", action="store_false")
 
     def problems(self) -> list[str]:
         out = super().problems() + _image_problem(self.image, "low-resolution image", optional=True)
@@ -301,7 +320,7 @@ class SuperResolutionRequest(TaskRequest):
         if T.sr_ready(model):
             return []
         return [f"This model was not trained for super-resolution (train it with --task sr: scale factor "
-                f"{T.SR_STEP:.4f}, alpha {T.SR_ALPHA:g}); the result may be soft."]
+                f"{C.SR_STEP:.4f}, alpha {C.SR_ALPHA:g}); the result may be soft."]
 
     def companion(self, name, model):
         if name != "bicubic":
@@ -309,7 +328,8 @@ class SuperResolutionRequest(TaskRequest):
         return T.bicubic_upscale(model.image if self.image is None else self.image, self.factor)
 
     def run(self, model, progress=None, cancel=None):
-        return T.super_resolve(model, self.image, factor=self.factor, seed=self.seed, progress=progress, cancel=cancel)
+        return T.super_resolve(model, self.image, factor=self.factor, seed=self.seed, consistent=self.consistent,
+                               progress=progress, cancel=cancel)
 
 
 @dataclass(frozen=True, eq=False, kw_only=True)
@@ -321,10 +341,10 @@ class AnimateRequest(TaskRequest):
     default_out: ClassVar[str] = "animation.gif"
     output_suffixes: ClassVar[tuple[str, ...]] = VIDEO_SUFFIXES
 
-    frames: int = param(T.ANIM_FRAMES, "number of frames", type=int)
-    fps: float = param(float(T.ANIM_FPS), "frames per second of the GIF/MP4", type=float)
-    alpha: float = param(T.ANIM_ALPHA, "pull towards the training image's noise", type=float)
-    beta: float = param(T.ANIM_BETA, "momentum of the noise walk (0.8–0.95)", type=float)
+    frames: int = param(AN.ANIM_FRAMES, "number of frames", type=int)
+    fps: float = param(float(AN.ANIM_FPS), "frames per second of the GIF/MP4", type=float)
+    alpha: float = param(AN.ANIM_ALPHA, "pull towards the training image's noise", type=float)
+    beta: float = param(AN.ANIM_BETA, "momentum of the noise walk (0.8–0.95)", type=float)
     loop: bool = param(False, "seamless loop (the walk plays forward, then back)", action="store_true")
 
     def problems(self) -> list[str]:
@@ -339,7 +359,7 @@ class AnimateRequest(TaskRequest):
 
     def run(self, model, progress=None, cancel=None):
         r = self.resolved(model)
-        return T.animate(model, scale=r.scale, frames=self.frames, alpha=self.alpha, beta=self.beta, seed=self.seed,
+        return AN.animate(model, scale=r.scale, frames=self.frames, alpha=self.alpha, beta=self.beta, seed=self.seed,
                          loop=self.loop, progress=progress, cancel=cancel)
 
     def save(self, path, result, model=None):

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from core.averaging import accumulate
+from core.averaging import accumulate, half_life_decay
 from core.checkpoints import CheckpointError, load_checkpoint
 from core.device import pick_device
 from core.images import as_rgb, image_hash, to_uint8
@@ -56,6 +56,9 @@ _Z_REC_STREAM = 0x5EED_0000_0000
 #: Autosave keeps only the kept try; resume repeats the same tries.
 SATURATION_ATTEMPTS = 3
 RETRY_LR_FACTOR = 0.5
+
+#: Random projections of the patch sliced-Wasserstein loss (``lambda_patch``), drawn afresh every step.
+PATCH_DIRECTIONS = 64
 
 
 def gradient_penalty(d: Discriminator, real: torch.Tensor, fake: torch.Tensor, weight: float,
@@ -218,6 +221,18 @@ def _settings_change(was: SinGANConfig, now: SinGANConfig, most: int = 4) -> str
     return f"preset '{was.preset}', not '{now.preset}'" + "".join(f", {c}" for c in changed)
 
 
+@dataclass(frozen=True)
+class Feed:
+    """What the fakes start from when a trained model is taught a task: ``draw()`` gives a new image
+    (1×3×h×w in [-1, 1], any size: it is resized) entering scale ``entry`` for every iteration (a
+    naive composite, augmented copies of the photo, colour-quantised samples). ``rec``, when given,
+    replaces the reconstruction path's input at the lowest trained scale (it must be ``entry``)."""
+
+    entry: int
+    draw: Callable[[], torch.Tensor]
+    rec: torch.Tensor | None = None
+
+
 @dataclass
 class _Scale:
     """What one scale's training loop works on: the scales it trains (``lo``…``n``), their inputs and losses."""
@@ -228,13 +243,12 @@ class _Scale:
     gens: list  # frozen (folded) generators below ``lo``, then the trained ones
     amps: list[float]
     rng: torch.Generator
-    entry: int = 0  # with ``start``: the scale the fakes start at (fine-tuning)
-    start: torch.Tensor | None = None  # the image entering ``entry`` instead of noise at the coarsest
+    feed: Feed | None = None  # images entering a scale instead of noise at the coarsest (fine-tuning)
 
     @property
     def first(self) -> int:
         """The lowest scale of the fakes' path that gets gradients."""
-        return self.lo if self.start is None else max(self.lo, self.entry)
+        return self.lo if self.feed is None else max(self.lo, self.feed.entry)
 
     @property
     def cfg(self) -> SinGANConfig:
@@ -256,12 +270,13 @@ class _Scale:
 
     def frozen_sample(self) -> torch.Tensor | None:
         """A fresh random image from the frozen scales, entering scale ``first`` (no gradients): from
-        noise at the coarsest, or from ``start`` entering ``entry``."""
-        if self.start is not None:
-            if self.entry >= self.lo:
-                return self.start
+        noise at the coarsest, or from the feed's next image entering its scale."""
+        if self.feed is not None:
+            start = self.feed.draw().to(self.model.device)
+            if self.feed.entry >= self.lo:
+                return start
             with torch.no_grad():
-                return self.run(self.entry, self.lo - 1, self.start, self.noise)
+                return self.run(self.feed.entry, self.lo - 1, start, self.noise)
         if self.lo == 0:
             return None
         with torch.no_grad():
@@ -270,12 +285,12 @@ class _Scale:
 
 def _train_scale(model: SinGANModel, n: int, d_state, reporter: ProgressReporter, left_after: int,
                  cancel: CancelToken | None, *, iters: int | None = None, depth: int | None = None,
-                 start: tuple[int, torch.Tensor] | None = None,
+                 feed: Feed | None = None, fresh: bool = False,
                  attempt: int = 0) -> tuple[list[Generator], Discriminator, float]:
     """Train scale ``n`` (a new one, or one already trained: then it is trained further, starting from
-    its generator, its noise amplitude and the critic ``d_state``) with the ``depth`` (default:
-    ``train_depth``) scales below it, for ``iters`` (default: the config's) iterations. ``start``
-    (scale, image) makes the fakes start from that image entering that scale instead of from noise.
+    its generator, its noise amplitude and the critic ``d_state``, or from fresh networks with
+    ``fresh``) with the ``depth`` (default: ``train_depth``) scales below it, for ``iters`` (default:
+    the config's) iterations. ``feed`` makes the fakes start from its images instead of from noise.
     ``attempt`` > 0 draws another random start (init and noise) for a scale trained again after it
     saturated, and scales the generators' learning rate by ``RETRY_LR_FACTOR ** attempt``."""
     cfg, dev = model.config, model.device
@@ -285,7 +300,7 @@ def _train_scale(model: SinGANModel, n: int, d_state, reporter: ProgressReporter
     refine = n < model.num_trained
     key = model.seed * 7919 + n + attempt * 1_000_003
     g, d = (net.to(dev) for net in make_networks(cfg, n, seed=key))  # (seed, scale, try) only: resume is exact
-    if refine:
+    if refine and not fresh:
         g = copy.deepcopy(model.generators[n])
         if d_state is not None:
             d.load_state_dict(d_state)
@@ -300,7 +315,7 @@ def _train_scale(model: SinGANModel, n: int, d_state, reporter: ProgressReporter
     rng = torch.Generator().manual_seed(key)
     amp = model.noise_amps[n] if refine else _noise_amp(model, n)
     sc = _Scale(model, n, lo, [model.folded(k) for k in range(lo)] + trained, [*model.noise_amps[:n], amp], rng,
-                *(start or (0, None)))
+                feed)
 
     opt_d = torch.optim.Adam(d.parameters(), lr=cfg.lr_d, betas=(cfg.beta1, cfg.beta2), foreach=True)
     lr_g = cfg.lr_g * RETRY_LR_FACTOR ** attempt
@@ -312,8 +327,13 @@ def _train_scale(model: SinGANModel, n: int, d_state, reporter: ProgressReporter
     sched_g = torch.optim.lr_scheduler.MultiStepLR(opt_g, milestone, cfg.lr_gamma)
 
     # The reconstruction path: z* at the coarsest scale, no noise above it; the frozen part never changes.
-    with torch.no_grad():
-        rec_prev = sc.run(0, lo - 1, None, sc.rec_noise) if lo > 0 else None
+    if feed is not None and feed.rec is not None:
+        if feed.entry != lo:
+            raise GanvasError(f"A reconstruction input enters the lowest trained scale {lo}, not {feed.entry}.")
+        rec_prev = feed.rec.to(dev)
+    else:
+        with torch.no_grad():
+            rec_prev = sc.run(0, lo - 1, None, sc.rec_noise) if lo > 0 else None
 
     # One fake for all critic steps and the one generator gradient (ConSinGAN's loop): it is made
     # once per iteration, with its graph, and the generator step reuses it instead of running the scales again.
@@ -322,7 +342,7 @@ def _train_scale(model: SinGANModel, n: int, d_state, reporter: ProgressReporter
     if attempt:
         stage += f", try {attempt + 1} of {SATURATION_ATTEMPTS} at generator lr ×{RETRY_LR_FACTOR ** attempt:g} (it saturated)"
     reporter.start_stage(stage)
-    ema = _WeightAverage(trained, cfg.ema_share) if cfg.ema_share > 0 else None
+    ema = _WeightAverage(trained, cfg.ema_half_life_share) if cfg.ema_half_life_share > 0 else None
     metrics: dict[str, float] = {}
     for it in range(iters):
         check_cancel(cancel)
@@ -356,7 +376,7 @@ def _train_scale(model: SinGANModel, n: int, d_state, reporter: ProgressReporter
             rec_loss = cfg.alpha * F.mse_loss(sc.run(lo, n, rec_prev, sc.rec_noise), real)
             loss = err_g + rec_loss
             if cfg.lambda_patch > 0:
-                patch = cfg.lambda_patch * patch_swd_loss(fake, real, cfg.patch_directions, rng)
+                patch = cfg.lambda_patch * patch_swd_loss(fake, real, PATCH_DIRECTIONS, rng)
                 loss = loss + patch
             loss.backward()
             for _ in range(cfg.g_steps if cfg.g_reuse_grad else 1):
@@ -390,7 +410,7 @@ class _WeightAverage:
         self.averages = [copy.deepcopy(net).requires_grad_(False) for net in nets]
 
     def update(self, it: int) -> None:
-        decay = 0.5 ** (1.0 / max(1.0, self.share * (it + 1)))
+        decay = half_life_decay(max(1.0, self.share * (it + 1)))
         for avg, net in zip(self.averages, self.nets):
             accumulate(avg, net, decay)
 
@@ -418,31 +438,36 @@ def _recalibrate_batch_norm(nets: list[torch.nn.Module], forward: Callable[[], t
         m.momentum = momentum
 
 
-def finetune_finest(model: SinGANModel, start: torch.Tensor, entry: int, *, iters: int, depth: int,
-                    progress: ProgressFn | None = None, cancel: CancelToken | None = None) -> None:
-    """ConSinGAN's fine-tuning (Hinz et al. 2021; tohinz/ConSinGAN ``--fine_tune``), in place: the finest
-    trained scale and the ``depth − 1`` below it are trained further, together, the lower ones with
-    the learning rate × ``lr_scale`` per step down, starting from the trained critic (``model.critic``;
-    a fresh one if the model was saved without it), with the fakes made from ``start`` entering scale
-    ``entry`` (a naive composite, say) and the training losses (WGAN-GP against the training image,
-    α × reconstruction, patch loss if the preset has one). Cancel leaves ``model`` as it was."""
-    n = model.num_trained - 1
-    if not 1 <= entry <= n or iters < 1 or depth < 1:
+def finetune_scales(model: SinGANModel, feed: Feed, *, iters: int, depth: int, top: int | None = None,
+                    fresh: bool = False, label: str = "Fine-tuning", progress: ProgressFn | None = None,
+                    cancel: CancelToken | None = None) -> None:
+    """Teach a trained model a task, in place, with the training loop itself: scale ``top`` (default:
+    the finest trained one) and the ``depth − 1`` below it are trained further, together, the lower
+    ones with the learning rate × ``lr_scale`` per step down, from the trained critic
+    (``model.critic``; a fresh one if the model was saved without it) — or from fresh networks with
+    ``fresh`` (``depth`` 1 only) — with the fakes made from ``feed``'s images and the training losses
+    (WGAN-GP against the training image, α × reconstruction, patch loss if the preset has one).
+    ConSinGAN fine-tunes so (Hinz et al. 2021, ``--fine_tune``). Cancel leaves ``model`` as it was."""
+    n = model.num_trained - 1 if top is None else int(top)
+    if not 1 <= feed.entry <= n < model.num_trained or iters < 1 or depth < 1 or (fresh and depth != 1):
         raise GanvasError(f"Fine-tuning needs an entry scale in 1–{n}, at least one iteration and one scale "
-                          f"(got scale {entry}, {iters} iterations, {depth} scales).")
+                          f"(one when trained afresh; got scale {feed.entry}, {iters} iterations, {depth} scales).")
     lo = max(0, n - depth + 1)
     h, w = model.shapes[n]
-    label = f"Fine-tuning scales {lo}–{n} ({w}×{h})" + ("" if model.critic else ", fresh critic")
+    label = f"{label} scales {lo}–{n} ({w}×{h})" + (
+        "" if model.critic and not fresh else ", fresh critic")
 
     def relabel(p):
         progress(replace(p, stage=label, stage_index=0, stage_count=1))
 
     reporter = ProgressReporter(relabel if progress is not None else None)
-    trained, d, _ = _train_scale(model, n, model.critic, reporter, 0, cancel, iters=iters, depth=depth,
-                                 start=(entry, start.to(model.device)))
+    critic = None if fresh or n != model.num_trained - 1 else model.critic
+    trained, d, amp = _train_scale(model, n, critic, reporter, 0, cancel, iters=iters, depth=depth, feed=feed,
+                                   fresh=fresh)
     for k, g in enumerate(trained, start=n + 1 - len(trained)):
         model.set_generator(k, g)
-    model.critic = d.state_dict()
+    if n == model.num_trained - 1:
+        model.critic = d.state_dict()
 
 
 def _noise_amp(model: SinGANModel, n: int) -> float:

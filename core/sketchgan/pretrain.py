@@ -24,7 +24,7 @@ import torch
 from torch import autograd
 from torch.nn import functional as F
 
-from core.averaging import accumulate
+from core.averaging import accumulate, half_life_decay
 from core.checkpoints import CheckpointError, checkpoint_dir
 from core.device import pick_device
 from core.images import centre_square, image_hash, list_images, load_image, make_grid
@@ -72,7 +72,7 @@ class PretrainConfig:
     g_reg_every: int = 4
     path_batch_shrink: int = 2
     mixing: float = 0.9
-    ema_kimg: float = 1.0  # EMA half-life in thousands of images (StyleGAN2: 10; the gpu preset uses 10)
+    ema_half_life_kimg: float = 1.0  # half-life of G_ema in thousands of images (StyleGAN2: 10; the gpu preset uses 10)
     augment: str = ""  # DiffAugment policy for small image folders, e.g. "translation,color"
     autosave_every: int = 500
     preview_every: int = 200
@@ -92,8 +92,8 @@ class PretrainConfig:
             problems.append("d_reg_every, g_reg_every and path_batch_shrink must be at least 1")
         if not 0 <= self.mixing <= 1:
             problems.append(f"mixing must be in [0, 1] (got {self.mixing})")
-        if self.ema_kimg <= 0:
-            problems.append(f"ema_kimg must be above 0 (got {self.ema_kimg})")
+        if self.ema_half_life_kimg <= 0:
+            problems.append(f"ema_half_life_kimg must be above 0 (got {self.ema_half_life_kimg})")
         if self.autosave_every < 1 or self.preview_every < 1:
             problems.append("autosave_every and preview_every must be at least 1")
         if problems:
@@ -115,7 +115,7 @@ PRESETS: dict[str, PretrainConfig] = {
     "cpu": PretrainConfig(),
     "gpu": PretrainConfig(
         model=StyleGANConfig(size=256, style_dim=512, n_mlp=8, channel_multiplier=2, max_channels=512),
-        iters=200_000, batch=16, ema_kimg=10.0, path_regularize=2.0, autosave_every=2000, preview_every=1000,
+        iters=200_000, batch=16, ema_half_life_kimg=10.0, path_regularize=2.0, autosave_every=2000, preview_every=1000,
         preset="gpu",
     ),
 }
@@ -343,7 +343,7 @@ def train_gan(
         d_train = DDP(d, device_ids=ids, broadcast_buffers=False)
 
     batches = _Batches(data, config.batch, config.seed * 1000 + rank + start)
-    ema_decay = 0.5 ** (config.batch * world / max(1.0, config.ema_kimg * 1000))
+    ema_decay = half_life_decay(max(1.0, config.ema_half_life_kimg * 1000), config.batch * world)
     metrics: dict[str, float] = {}
     info = dict(data_info or {})
     aug = config.augment

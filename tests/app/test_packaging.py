@@ -16,7 +16,7 @@ from app.bundled import SAMPLE_IMAGE, SAMPLE_MODEL, SHIPPED, STYLE_SHEET
 
 ROOT = Path(__file__).resolve().parents[2]
 # What a clean checkout holds that the build reads (build/ and *.egg-info stay out of the work tree).
-SOURCES = ("core", "app", "widgets", "main.py", "pyproject.toml", "README.md", "LICENSE")
+SOURCES = ("core", "app", "widgets", "common", "main.py", "pyproject.toml", "README.md", "LICENSE")
 
 
 def test_bundled_files_are_found_from_the_source_tree():
@@ -45,7 +45,7 @@ def test_wheel_holds_the_style_sheet_and_the_sample(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     for rel in SHIPPED:
         assert f"app/{rel}" in names, rel
-    assert "main.py" in names and "app/bundled.py" in names and "core/memory.py" in names
+    assert "main.py" in names and "app/bundled.py" in names and "core/singan/memory.py" in names
     assert not any(n.startswith(("tests/", "bench/", "resources/")) for n in names)  # no docs or test files
     entry = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
     assert "ganvas = main:main" in entry

@@ -99,14 +99,14 @@ def test_train_dock_offers_every_preset_with_its_description(qtbot, jobs):
 def test_train_dock_shows_the_measured_training_time_and_recomputes_coalesced(qtbot, jobs, photo, tiny_singan,
                                                                               monkeypatch):
     calls = []
-    real = train_module.estimate_training_seconds
+    real = train_module.estimate_seconds_by_size
 
-    def counted(config, height, width, device="cpu"):
+    def counted(config, height, width, sizes=(), device="cpu"):
         calls.append(config.max_size)
-        return real(config, height, width, device)
+        return real(config, height, width, sizes, device)
 
-    monkeypatch.setattr(train_module, "estimate_training_seconds", counted)
-    monkeypatch.setattr(train_module, "preset", lambda name, **kw: tiny_singan.with_(**kw))
+    monkeypatch.setattr(train_module, "estimate_seconds_by_size", counted)
+    monkeypatch.setattr(train_module, "train_config", lambda name, **kw: tiny_singan.with_(**kw))
     doc = Document()
     panel = TrainPanel(jobs, doc)
     qtbot.addWidget(panel)
@@ -129,7 +129,7 @@ def test_train_dock_shows_the_measured_training_time_and_recomputes_coalesced(qt
 
 def test_train_dock_coarsest_side_trains_that_layout_scale_in_its_own_autosave(qtbot, jobs, photo, tiny_singan,
                                                                                 monkeypatch, tmp_path):
-    monkeypatch.setattr(train_module, "preset", lambda name, **kw: tiny_singan.with_(**kw))
+    monkeypatch.setattr(train_module, "train_config", lambda name, **kw: tiny_singan.with_(**kw))
     doc = Document()
     panel = TrainPanel(jobs, doc)
     qtbot.addWidget(panel)

@@ -8,7 +8,8 @@ from PySide6.QtWidgets import QHBoxLayout, QWidget
 
 from app.panels.tasks import TasksPanel
 from app.workers import JobRunner
-from core.singan import tasks as T
+from core.singan import adapt as A
+from core.singan import task_inputs as TI
 from core.singan.train import train_singan
 from widgets.canvas import ImageCanvas
 
@@ -67,22 +68,22 @@ def test_paint_to_image(studio, qtbot, model):
     assert canvas.tool() == "paint"
     assert panel.scale_spin.value() == 1  # paint's own default until the Scale slider moves
     page.swatches[0].click()
-    assert canvas.brush()[0] == tuple(int(v) for v in page.palette[0])
+    assert canvas.paint.brush()[0] == tuple(int(v) for v in page.palette[0])
     page.blank_canvas()
     blank = canvas.image()
     assert (blank == page.palette[0]).all()
     page.swatches[4].click()
     overlay = np.zeros((*blank.shape[:2], 4), np.uint8)
     overlay[8:20, 10:30] = (*page.palette[4], 255)
-    canvas.set_overlay_rgba(overlay)
+    canvas.paint.set_rgba(overlay)
     panel.set_scale(1)
     _apply(qtbot, panel, 1, gallery)
     result, params = gallery[-1]
     assert result.shape == model.image.shape
     assert params["task"] == "paint" and params["scale"] == 1 and params["model_id"] == model.model_id
-    assert not canvas.overlay_rgba()[..., 3].any()  # the painting went into the result
+    assert not canvas.paint.rgba()[..., 3].any()  # the painting went into the result
     canvas.undo_stack.undo()  # one step brings back the painting and the blank canvas
-    assert np.array_equal(canvas.image(), blank) and canvas.overlay_rgba()[..., 3].any()
+    assert np.array_equal(canvas.image(), blank) and canvas.paint.rgba()[..., 3].any()
 
 
 def test_edit_copy_move_and_apply(studio, qtbot, model):
@@ -93,7 +94,7 @@ def test_edit_copy_move_and_apply(studio, qtbot, model):
     assert canvas.tool() == "rect_select"
     sel = np.zeros(model.image.shape[:2], np.float32)
     sel[2:8, 2:10] = 1
-    canvas.set_selection_mask(sel)
+    canvas.selection.set_mask(sel)
     assert page.copy_selection()
     page.dx.setValue(20)
     page.dy.setValue(10)
@@ -107,14 +108,14 @@ def test_edit_copy_move_and_apply(studio, qtbot, model):
     panel.set_scale(2)
     _apply(qtbot, panel, 1, gallery)
     result, params = gallery[-1]
-    soft = T.make_edit_mask(mask, 0.05, T.FEATHER)
+    soft = TI.make_edit_mask(mask, 0.05, TI.FEATHER)
     assert np.array_equal(result[soft == 0], moved[soft == 0])
     assert params["task"] == "edit" and params["scale"] == 2
     _check_undo(canvas, moved, result)
     panel.before_after.click()
-    assert canvas.show_compare()
+    assert canvas.compare.shown()
     panel.before_after.click()
-    assert not canvas.show_compare()
+    assert not canvas.compare.shown()
 
 
 def test_harmonize_with_pasted_image_and_finetuning(studio, qtbot, model, tmp_path):
@@ -153,7 +154,7 @@ def test_harmonize_finetune_shows_progress_with_eta_and_cancels(studio, qtbot, m
     obj[2:8, 2:8, 3] = 255
     page.load_object(obj)
     composite = canvas.image()
-    page.finetune_iters.setValue(T.FINETUNE_ITERS)
+    page.finetune_iters.setValue(A.FINETUNE_ITERS)
     assert page.finetune_iters.value() == 2000
     panel.set_scale(1)
     panel.apply_button.click()
@@ -177,7 +178,7 @@ def test_super_resolution_with_split_view(studio, qtbot, model, factor):
     result, params = gallery[-1]
     h, w = model.image.shape[:2]
     assert result.shape == (h * factor, w * factor, 3) and params["factor"] == factor
-    assert canvas._split == 0.5 and canvas._compare_clip.isVisible()
+    assert canvas.compare._split == 0.5 and canvas.compare._clip.isVisible()
     _check_undo(canvas, before, result)  # the size changes and undo still works
 
 
@@ -220,7 +221,7 @@ def test_retarget_exact_size(studio, qtbot, model):
 def test_errors_are_shown_not_raised(studio, qtbot, model):
     panel, canvas, gallery = studio
     panel.set_task("edit")
-    canvas.clear_selection()
+    canvas.selection.clear()
     panel.apply_button.click()
     assert "Select" in panel.message.text() and panel.job is None
     panel.set_task("paint")
@@ -256,7 +257,7 @@ def test_cli_and_panel_give_the_same_pixels(studio, qtbot, model, tmp_path):
             str(tmp_path / "mask.png"), "--scale", "2", "--seed", "5", "--device", "cpu", "--out", str(tmp_path / "o.png")]
     assert run_command(build_parser().parse_args(argv)) == 0
     canvas.set_image(edited)
-    canvas.set_selection_mask(mask)
+    canvas.selection.set_mask(mask)
     panel.set_task("edit")
     panel.set_scale(2)
     panel.seed.setValue(5)
@@ -266,3 +267,82 @@ def test_cli_and_panel_give_the_same_pixels(studio, qtbot, model, tmp_path):
     meta = read_png_metadata(tmp_path / "o.png")
     assert {k: meta[k] for k in ("task", "scale", "seed", "dilate", "model_id")} == \
         {"task": "edit", "scale": "2", "seed": "5", "dilate": str(params["dilate"]), "model_id": model.model_id}
+
+
+def _cli_result(model, tmp_path, task, inputs: dict[str, np.ndarray], *flags: str) -> np.ndarray:
+    from core.cli import build_parser, run_command
+    from core.images import read_image, save_image
+    from core.singan.model import save_model
+
+    model_dir = tmp_path / "m.ganvas"
+    if not model_dir.exists():
+        save_model(model, model_dir)
+    argv = ["apply", task, str(model_dir), "--seed", "5", "--device", "cpu", "--out", str(tmp_path / f"{task}.png")]
+    for flag, image in inputs.items():
+        save_image(tmp_path / f"{flag}.png", image)
+        argv += [f"--{flag}", str(tmp_path / f"{flag}.png")]
+    assert run_command(build_parser().parse_args([*argv, *flags])) == 0
+    return read_image(tmp_path / f"{task}.png").rgb
+
+
+@pytest.mark.parametrize("task", ["paint", "harmonize", "edit", "sr"])
+def test_every_task_gives_the_cli_pixels_with_undo(studio, qtbot, model, tmp_path, task):
+    """The Tasks dock and `apply TASK` build the same request: the same pixels, for each task (harmonize
+    and edit with the model first taught the task on augmented photos), and one undo step."""
+    from core.images import palette_of, quantize_to_palette
+
+    panel, canvas, gallery = studio
+    img = model.image.copy()
+    mask = np.zeros(img.shape[:2], np.float32)
+    mask[6:14, 10:22] = 1
+    if task == "paint":
+        start = quantize_to_palette(img, palette_of(img, 3))
+        expected = _cli_result(model, tmp_path, task, {"input": start}, "--scale", "1")
+    elif task == "sr":
+        start = img
+        expected = _cli_result(model, tmp_path, task, {"input": start}, "--factor", "2")
+    else:
+        start = img.copy()
+        start[6:14, 10:22] = (255, 0, 200)
+        expected = _cli_result(model, tmp_path, task, {"input": start, "mask": (mask * 255).astype(np.uint8)},
+                               "--scale", "1", "--adapt-iters", "2")
+    canvas.set_image(start)
+    panel.set_task(task)
+    panel.seed.setValue(5)
+    if task == "sr":
+        panel.page("sr").factor.setCurrentIndex(0)
+    else:
+        panel.set_scale(1)
+    if task in ("harmonize", "edit"):
+        canvas.selection.set_mask(mask)
+        panel.page(task).adapt_iters.setValue(2)
+        if task == "harmonize":
+            panel.page(task).use_selection_mask.setChecked(True)
+    _apply(qtbot, panel, 1, gallery)
+    result, params = gallery[-1]
+    assert np.array_equal(result, expected)
+    _check_undo(canvas, start, result)
+
+
+def test_learning_a_task_shows_progress_and_cancels(studio, qtbot, model):
+    """Teaching the model to harmonize is training: the bar moves with its own stage name, and Cancel
+    leaves the composite on the canvas."""
+    panel, canvas, gallery = studio
+    img = model.image.copy()
+    mask = np.zeros(img.shape[:2], np.float32)
+    mask[6:14, 10:22] = 1
+    img[6:14, 10:22] = (0, 255, 0)
+    canvas.set_image(img)
+    canvas.selection.set_mask(mask)
+    panel.set_task("harmonize")
+    page = panel.page("harmonize")
+    page.use_selection_mask.setChecked(True)
+    page.adapt_iters.setValue(3000)
+    panel.set_scale(1)
+    panel.apply_button.click()
+    qtbot.waitUntil(lambda: panel.bar.progress_bar.value() > 0, timeout=30000)
+    assert panel.message.text().startswith("Learning to harmonize")
+    panel.cancel_button.click()
+    qtbot.waitUntil(lambda: panel.job is None, timeout=30000)
+    assert "Cancelled" in panel.message.text() and gallery == []
+    assert np.array_equal(canvas.image(), img)

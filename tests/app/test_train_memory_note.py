@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import core.memory
+import core.singan.memory
 from app.documents import Document
 from app.panels.train import TrainPanel
 from app.workers import JobRunner
@@ -15,7 +15,7 @@ def test_train_dock_shows_the_memory_warning(qtbot, monkeypatch, photo):
     panel.show()
     doc.set_photo(photo, None)
     assert not panel.memory_note.isVisible()  # plenty of memory for a 48×32 photo
-    monkeypatch.setattr(core.memory, "available_bytes", lambda: 64 * 2**20)  # 64 MB left
+    monkeypatch.setattr(core.singan.memory, "available_bytes", lambda: 64 * 2**20)  # 64 MB left
     panel.max_size.setValue(panel.max_size.value() + 16)  # any change of the settings re-checks
     assert panel.memory_note.isVisible()
     text = panel.memory_note.text()

@@ -6,11 +6,14 @@ import numpy as np
 import pytest
 import torch
 
-from core.images import composite_object
+from core.compositing import composite_object
 from core.jobs import Cancelled, CancelToken
 from core.metrics import patch_swd
+from core.singan import adapt as A
+from core.singan import animate as AN
 from core.singan import generate
 from core.singan import requests as R
+from core.singan import task_inputs as TI
 from core.singan import tasks as T
 from core.singan.generate import reconstruct
 from core.singan.model import load_model, save_model
@@ -81,7 +84,7 @@ def test_every_task_feeds_a_noise_padded_model_as_it_was_trained(padded, monkeyp
 
 
 def test_animation_without_motion_is_the_reconstruction_of_a_noise_padded_model(padded):
-    frames = T.animate(padded, scale=0, frames=3, alpha=1.0)  # α = 1: every frame is z*
+    frames = AN.animate(padded, scale=0, frames=3, alpha=1.0)  # α = 1: every frame is z*
     rec = generate.to_uint8(reconstruct(padded).clamp(-1, 1))[0]
     assert all(np.array_equal(f, rec) for f in frames)
 
@@ -103,7 +106,7 @@ def test_finetune_trains_the_finest_scales_together_from_the_trained_critic(padd
     before = [{k: v.clone() for k, v in g.state_dict().items()} for g in padded.generators]
     critic = {k: v.clone() for k, v in padded.critic.items()}
     seen = []
-    new = T.finetune_on(padded, comp, scale=1, iters=6, depth=2, progress=seen.append)
+    new = A.finetune_on(padded, comp, scale=1, iters=6, depth=2, progress=seen.append)
     assert new is not padded and new.model_id != padded.model_id
     # the given model is untouched
     assert all(torch.equal(b[k], v) for b, g in zip(before, padded.generators) for k, v in g.state_dict().items())
@@ -118,22 +121,22 @@ def test_finetune_trains_the_finest_scales_together_from_the_trained_critic(padd
     assert all(torch.equal(padded.critic[k], critic[k]) for k in critic)
     assert seen and seen[-1].stage == f"Fine-tuning scales {last - 1}–{last} ({new.shapes[-1][1]}×{new.shapes[-1][0]})"
     assert seen[-1].step == seen[-1].total == 6 and seen[-1].fraction == 1.0
-    assert T.finetune_on(padded, comp, scale=1, iters=6, depth=2) is new  # same composite: cached
+    assert A.finetune_on(padded, comp, scale=1, iters=6, depth=2) is new  # same composite: cached
 
 
 def test_finetune_without_a_stored_critic_says_it_starts_a_fresh_one(padded, pasted):
     comp, _ = pasted
-    bare = T._copy_model(padded, "bare")
+    bare = A.copy_model(padded, "bare")
     bare.critic = None
     seen = []
-    T.finetune_on(bare, comp, scale=1, iters=2, progress=seen.append)
+    A.finetune_on(bare, comp, scale=1, iters=2, progress=seen.append)
     assert seen[-1].stage.endswith("fresh critic")
 
 
 def test_finetuned_harmonization_moves_the_paste_towards_the_image_and_keeps_the_rest(padded, pasted):
     comp, mask = pasted
     out = T.harmonize(padded, comp, mask, scale=1, seed=0, finetune_iters=20)
-    soft = T.make_edit_mask(mask, T.HARMONIZE_DILATE, T.FEATHER)
+    soft = TI.make_edit_mask(mask, TI.HARMONIZE_DILATE, TI.FEATHER)
     assert np.array_equal(out[soft == 0], comp[soft == 0])  # outside the feathered mask: bit for bit
     assert not np.array_equal(out, T.harmonize(padded, comp, mask, scale=1, seed=0))  # the fine-tune mattered
     assert _swd_inside(out, mask, padded.image) < _swd_inside(comp, mask, padded.image)
@@ -150,7 +153,7 @@ def test_finetune_cancels_and_leaves_nothing_behind(padded, pasted):
 
     before = {k: v.clone() for k, v in padded.generators[-1].state_dict().items()}
     with pytest.raises(Cancelled):
-        T.harmonize(padded, comp, mask, scale=2, finetune_iters=T.FINETUNE_ITERS, progress=progress, cancel=token)
-    assert seen and seen[-1].step < 5 and seen[-1].total == T.FINETUNE_ITERS and seen[-1].stage.startswith("Fine-tuning")
+        T.harmonize(padded, comp, mask, scale=2, finetune_iters=A.FINETUNE_ITERS, progress=progress, cancel=token)
+    assert seen and seen[-1].step < 5 and seen[-1].total == A.FINETUNE_ITERS and seen[-1].stage.startswith("Fine-tuning")
     assert all(torch.equal(before[k], v) for k, v in padded.generators[-1].state_dict().items())
-    assert not any(k[0] == padded.model_id and k[3] == T.FINETUNE_ITERS for k in T._FINETUNE_CACHE)
+    assert not any(k[0] == padded.model_id and k[3] == A.FINETUNE_ITERS for k in A._CACHES["finetune"])

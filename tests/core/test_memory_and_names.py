@@ -7,8 +7,8 @@ import pytest
 
 import main as entry
 from core.images import save_image
-from core.memory import MemoryCheck, available_bytes, check_training_memory, estimate_training_bytes
 from core.singan.config import preset
+from core.singan.memory import MemoryCheck, available_bytes, check_training_memory, estimate_training_bytes
 
 
 def test_estimate_matches_the_measured_peaks():
@@ -30,11 +30,11 @@ def test_warning_names_the_need_and_what_is_there():
 
 
 def test_cli_train_warns_when_memory_is_short(tmp_path, monkeypatch, capsys, photo):
-    import core.memory
+    import core.singan.memory
 
     image = tmp_path / "p.png"
     save_image(image, photo)
-    monkeypatch.setattr(core.memory, "available_bytes", lambda: 10 * 2**20)  # 10 MB left
+    monkeypatch.setattr(core.singan.memory, "available_bytes", lambda: 10 * 2**20)  # 10 MB left
     import core.singan.train as train
 
     # stop as soon as training would start: the warning comes before it

@@ -54,13 +54,13 @@ def test_diversity_zero_gives_the_photo_back_and_more_noise_moves_further(pyr):
 def test_finer_start_level_keeps_the_layout(pyr):
     photo = pyr.photo
     assert pyr.num_levels >= 3
-    coarse = [mad(generate_from(pyr, PreviewSettings(seed=s, start_level=0, diversity=1.5))[0], photo)
+    coarse = [mad(generate_from(pyr, PreviewSettings(seed=s, start_scale=0, diversity=1.5))[0], photo)
               for s in range(3)]
-    fine = [mad(generate_from(pyr, PreviewSettings(seed=s, start_level=pyr.num_levels - 1, diversity=1.5))[0], photo)
+    fine = [mad(generate_from(pyr, PreviewSettings(seed=s, start_scale=pyr.num_levels - 1, diversity=1.5))[0], photo)
             for s in range(3)]
     assert np.mean(fine) < np.mean(coarse)
-    with pytest.raises(GanvasError, match="Start level 9"):
-        generate_from(pyr, PreviewSettings(start_level=9))
+    with pytest.raises(GanvasError, match="Start scale 9"):
+        generate_from(pyr, PreviewSettings(start_scale=9))
 
 
 def test_width_and_height_multipliers_retarget(pyr):

@@ -225,9 +225,9 @@ def test_cancel_autosaves_and_resume_matches_uninterrupted(photo, tmp_path):
 
 
 def test_averaged_weights_are_kept_and_a_cancelled_run_resumes_to_the_same_model(photo, tmp_path):
-    cfg = TINY.with_(iters=6, ema_share=0.5)
+    cfg = TINY.with_(iters=6, ema_half_life_share=0.5)
     straight = train_singan(photo, cfg, seed=4, device="cpu")
-    last_step = train_singan(photo, cfg.with_(ema_share=0.0), seed=4, device="cpu")
+    last_step = train_singan(photo, cfg.with_(ema_half_life_share=0.0), seed=4, device="cpu")
     for n in range(straight.num_scales):  # the average, not the last step's weights
         a, b = straight.generators[n].state_dict(), last_step.generators[n].state_dict()
         assert not torch.equal(a["head.0.weight"], b["head.0.weight"]), f"scale {n + 1} kept its last step"
@@ -262,9 +262,9 @@ def test_resume_refuses_other_image(photo, tmp_path):
     with pytest.raises(GanvasError, match="different image"):
         train_singan(photo[::-1].copy(), cfg, device="cpu", out_dir=tmp_path / "m", resume=True)
     # a preset that changed since (as `fast` did when it began averaging its weights) names what changed
-    with pytest.raises(GanvasError, match=r"preset 'tiny' with ema_share 0.0 there, 0.08 now\)\. "
+    with pytest.raises(GanvasError, match=r"preset 'tiny' with ema_half_life_share 0.0 there, 0.08 now\)\. "
                                           r"Train it again from the start"):
-        train_singan(photo, cfg.with_(ema_share=0.08), device="cpu", out_dir=tmp_path / "m", resume=True)
+        train_singan(photo, cfg.with_(ema_half_life_share=0.08), device="cpu", out_dir=tmp_path / "m", resume=True)
     # another preset names the two presets, not each of its many differing settings
     other = cfg.with_(preset="other", nfc=16, lrelu=0.1, d_steps=1, g_steps=1, lambda_patch=1.0)
     with pytest.raises(GanvasError, match=r"\(preset 'tiny', not 'other': 5 settings differ\)\. Use the same"):
@@ -304,7 +304,7 @@ def test_cli_evaluate_prints_swd_diversity_and_spectral_distance(tiny_model, tmp
 # --- presets: ConSinGAN's recipe, the fast recipe's pieces, and the slider ends -----------------------
 
 CONCURRENT = TINY.with_(batch_norm=False, d_batch_norm=False, lrelu=0.05, train_depth=2, noise_pad=True, redraw_lower=False,
-                        g_reuse_grad=True, lambda_patch=1.0, patch_directions=16, iters=6, preset="tiny-concurrent")
+                        g_reuse_grad=True, lambda_patch=1.0, iters=6, preset="tiny-concurrent")
 
 
 def test_every_preset_builds_a_valid_pyramid():
@@ -500,20 +500,12 @@ def test_patch_swd_by_level_shows_a_moved_layout_at_the_coarsest_level(photo):
     assert patch_swd([shifted], [big], directions=64) == pytest.approx(np.mean(moved))
 
 
-def test_coarsest_iters_trains_the_coarsest_scale_alone_longer_and_the_estimate_counts_it(photo, monkeypatch):
-    import core.singan.estimate as est
-
-    cfg = TINY.with_(iters=4, coarsest_iters=9)
-    totals: dict[int, int] = {}
-    model = train_singan(photo, cfg, seed=0, progress=lambda p: totals.setdefault(p.stage_index, p.total))
-    assert totals == {0: 9, **{n: 4 for n in range(1, model.num_scales)}}
-    assert [cfg.iters_at(n, 3) for n in range(3)] == [9, 4, 4]
-    assert TINY.with_(iters=4).iters_at(0, 3) == 4  # 0: the coarsest scale takes ``iters`` like the others
-    with pytest.raises(GanvasError, match="coarsest_iters"):
-        TINY.with_(coarsest_iters=-1)
-    monkeypatch.setattr(est, "_seconds_per_iteration", lambda c, shapes, n, dev: 1.0)  # 1 s per iteration
-    plain = est.estimate_training_seconds(TINY.with_(iters=4), 32, 48)
-    assert est.estimate_training_seconds(cfg, 32, 48) == pytest.approx(plain + 5)
+def test_settings_of_removed_trials_in_an_old_manifest_are_ignored_and_every_scale_counts_iters():
+    # coarsest_iters and patch_directions were trial settings (docs/experiments.md); manifests still hold them
+    old = {**TINY.with_(iters=4).to_dict(), "coarsest_iters": 9, "patch_directions": 16}
+    cfg = SinGANConfig.from_dict(old)
+    assert cfg == TINY.with_(iters=4)
+    assert [cfg.iters_at(n, 3) for n in range(3)] == [4, 4, 4]
 
 
 #: Settings under which the coarsest generator of a tiny concurrent model on the (mostly black) Hubble

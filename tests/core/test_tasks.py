@@ -9,7 +9,11 @@ import torch
 from core import video
 from core.images import palette_of, quantize_to_palette
 from core.jobs import Cancelled, CancelToken, GanvasError
+from core.singan import adapt as A
+from core.singan import animate as AN
+from core.singan import config as C
 from core.singan import requests as R
+from core.singan import task_inputs as TI
 from core.singan import tasks as T
 from core.singan.config import preset
 from core.singan.model import save_model
@@ -57,12 +61,12 @@ def test_palette_quantisation_uses_only_palette_colours(model):
 def test_edit_mask_is_dilated_and_feathered():
     m = np.zeros((60, 60), np.float32)
     m[28:32, 28:32] = 1
-    soft = T.make_edit_mask(m, dilate=10 / 60, feather=2 / 60)
+    soft = TI.make_edit_mask(m, dilate=10 / 60, feather=2 / 60)
     assert soft.dtype == np.float32 and soft.max() == 1.0
     assert soft[30, 30] == 1.0 and soft[30, 40] > 0.4  # 10 px away: inside the dilation
     assert soft[30, 50] == 0.0 and soft[2, 2] == 0.0  # beyond dilation + 3σ: untouched
     assert 0 < soft[30, 44] < 1  # the feathered edge
-    assert T.make_edit_mask(np.zeros((8, 8)), 0.3, 0.1).max() == 0
+    assert TI.make_edit_mask(np.zeros((8, 8)), 0.3, 0.1).max() == 0
 
 
 def test_edit_mask_is_relative_to_the_image_size():
@@ -72,13 +76,13 @@ def test_edit_mask_is_relative_to_the_image_size():
     small = np.zeros((64, 128), np.float32)
     small[28:36, 60:68] = 1
     big = cv2.resize(small, (512, 256), interpolation=cv2.INTER_NEAREST)
-    a = T.make_edit_mask(small)
-    b = cv2.resize(T.make_edit_mask(big), (128, 64), interpolation=cv2.INTER_AREA)
+    a = TI.make_edit_mask(small)
+    b = cv2.resize(TI.make_edit_mask(big), (128, 64), interpolation=cv2.INTER_AREA)
     assert np.abs(a - b).mean() < 0.02 and (a > 0.5).sum() == pytest.approx((b > 0.5).sum(), rel=0.15)
-    r_small, _ = T.mask_radii(small.shape, T.EDIT_DILATE, T.FEATHER)
-    assert r_small == pytest.approx(128 * 0.08) and T.mask_radii(big.shape, T.EDIT_DILATE, T.FEATHER)[0] == 4 * r_small
+    r_small, _ = TI.mask_radii(small.shape, TI.EDIT_DILATE, TI.FEATHER)
+    assert r_small == pytest.approx(128 * 0.08) and TI.mask_radii(big.shape, TI.EDIT_DILATE, TI.FEATHER)[0] == 4 * r_small
     with pytest.raises(GanvasError, match="fractions"):
-        T.make_edit_mask(small, dilate=20)
+        TI.make_edit_mask(small, dilate=20)
 
 
 # ---------------------------------------------------------------- the tasks
@@ -108,7 +112,7 @@ def test_edit_blend_leaves_pixels_outside_the_feathered_mask_untouched(model):
     img[6:12, 8:18] = img[0:6, 0:10]  # a copy-paste edit
     mask = _square_mask(img.shape[:2])
     out = T.edit(model, img, mask, scale=1, seed=0, dilate=0.06, feather=0.02)
-    soft = T.make_edit_mask(mask, 0.06, 0.02)
+    soft = TI.make_edit_mask(mask, 0.06, 0.02)
     assert out.shape == img.shape and out.dtype == np.uint8
     assert np.array_equal(out[soft == 0], img[soft == 0])
     assert not np.array_equal(out[soft > 0.9], img[soft > 0.9])
@@ -118,13 +122,13 @@ def test_harmonize_with_a_pasted_object_and_finetuning(model):
     obj = np.zeros((8, 8, 4), np.uint8)
     obj[..., :3] = (0, 200, 255)
     obj[2:6, 2:6, 3] = 255
-    from core.images import composite_object
+    from core.compositing import composite_object
 
     comp, mask = composite_object(model.image, obj, x=10, y=5, scale=1.5)
     assert comp.shape == model.image.shape and mask.shape == model.image.shape[:2]
     assert mask.sum() > 0 and mask[0, 0] == 0
     out = T.harmonize(model, comp, mask, scale=2, dilate=0.04, feather=0.02)
-    soft = T.make_edit_mask(mask, 0.04, 0.02)
+    soft = TI.make_edit_mask(mask, 0.04, 0.02)
     assert np.array_equal(out[soft == 0], comp[soft == 0])
     seen = []
     tuned = T.harmonize(model, comp, mask, scale=2, dilate=0.04, feather=0.02, finetune_iters=4, progress=seen.append)
@@ -133,7 +137,7 @@ def test_harmonize_with_a_pasted_object_and_finetuning(model):
 
 def test_finetune_returns_a_new_model_and_leaves_the_old_one(model):
     before = {k: v.clone() for k, v in model.generators[-1].state_dict().items()}
-    new = T.finetune_on(model, model.image, scale=1, depth=2, iters=3)
+    new = A.finetune_on(model, model.image, scale=1, depth=2, iters=3)
     assert new is not model and new.model_id != model.model_id
     assert all(torch.equal(before[k], v) for k, v in model.generators[-1].state_dict().items())
     assert any(not torch.equal(before[k], v) for k, v in new.generators[-1].state_dict().items())
@@ -150,16 +154,16 @@ def test_super_resolution_size(model, factor):
 
 
 def test_sr_training_settings_match_the_public_code(tiny_singan):
-    cfg = T.config_for_task(tiny_singan, "sr")
+    cfg = C.config_for_task(tiny_singan, "sr")
     assert abs(cfg.scale_factor - 0.7937) < 1e-3 and cfg.alpha == 100 and cfg.min_size == 18
     # whatever the preset: one scale at a time, zero padding, no patch loss (SinGAN's SR training)
-    fast = T.config_for_task(preset("fast"), "sr")
+    fast = C.config_for_task(preset("fast"), "sr")
     assert (fast.train_depth, fast.lambda_patch, fast.noise_pad) == (1, 0.0, False)
-    assert T.config_for_task(tiny_singan, "animation").min_size == 20
+    assert C.config_for_task(tiny_singan, "animation").min_size == 20
 
 
 def test_animation_frames_change_smoothly(model):
-    frames = T.animate(model, scale=0, frames=12, beta=0.9, seed=0)
+    frames = AN.animate(model, scale=0, frames=12, beta=0.9, seed=0)
     assert frames.shape == (12, *model.image.shape) and frames.dtype == np.uint8
     f = frames.astype(np.float32)
     consecutive = np.mean([np.abs(f[i + 1] - f[i]).mean() for i in range(11)])
@@ -167,19 +171,19 @@ def test_animation_frames_change_smoothly(model):
     pairs = [tuple(rng.choice(12, 2, replace=False)) for _ in range(30)]
     random_pairs = np.mean([np.abs(f[i] - f[j]).mean() for i, j in pairs])
     assert 0 < consecutive < random_pairs
-    looped = T.animate(model, frames=6, loop=True)
+    looped = AN.animate(model, frames=6, loop=True)
     assert len(looped) == 10 and np.array_equal(looped[1], looped[-1])
 
 
 def test_animation_frames_do_not_depend_on_batching(model, monkeypatch):
-    one = T.animate(model, frames=7, seed=2)
-    monkeypatch.setattr(T, "_frames_per_batch", lambda device, h, w: 3)  # as on a GPU
-    assert np.abs(T.animate(model, frames=7, seed=2).astype(int) - one).max() <= 1
+    one = AN.animate(model, frames=7, seed=2)
+    monkeypatch.setattr(AN, "_frames_per_batch", lambda device, h, w: 3)  # as on a GPU
+    assert np.abs(AN.animate(model, frames=7, seed=2).astype(int) - one).max() <= 1
 
 
 def test_animation_below_the_chosen_scale_keeps_the_layout(model):
-    coarse = T.animate(model, scale=0, frames=4).astype(np.float32)
-    fine = T.animate(model, scale=2, frames=4).astype(np.float32)
+    coarse = AN.animate(model, scale=0, frames=4).astype(np.float32)
+    fine = AN.animate(model, scale=2, frames=4).astype(np.float32)
     assert np.abs(fine[0] - fine[3]).mean() < np.abs(coarse[0] - coarse[3]).mean()
 
 
@@ -187,7 +191,7 @@ def test_gif_and_mp4_export_load_back(model, tmp_path):
     import cv2
     from PIL import Image
 
-    frames = T.animate(model, frames=5)
+    frames = AN.animate(model, frames=5)
     gif = video.save_gif(tmp_path / "a.gif", frames, fps=10, loop=True)
     with Image.open(gif) as im:
         assert im.size == (frames.shape[2], frames.shape[1]) and 1 < im.n_frames <= 5
@@ -217,7 +221,7 @@ def test_tasks_cancel(model):
     token = CancelToken()
     token.set()
     with pytest.raises(Cancelled):
-        T.animate(model, frames=4, cancel=token)
+        AN.animate(model, frames=4, cancel=token)
 
 
 # ---------------------------------------------------------------- errors
@@ -311,12 +315,12 @@ def test_cli_errors_are_one_line_and_exit_1(model_dir, tmp_path, capsys):
 def test_quantised_paint_retrains_the_injection_scale_on_palette_inputs(model):
     before = {k: v.clone() for k, v in model.generators[1].state_dict().items()}
     seen = []
-    tuned, pal = T.train_paint_scale(model, 1, colours=4, iters=3, progress=seen.append)
+    tuned, pal = A.train_paint_scale(model, 1, colours=4, iters=3, progress=seen.append)
     assert tuned is not model and pal.shape == (4, 3) and any("4-colour" in p.stage for p in seen)
     assert all(torch.equal(before[k], v) for k, v in model.generators[1].state_dict().items())
     assert any(not torch.equal(before[k], v) for k, v in tuned.generators[1].state_dict().items())
     assert tuned.generators[2] is not model.generators[2]  # other scales copied, not shared
-    assert T.train_paint_scale(model, 1, colours=4, iters=3)[0] is tuned  # cached
+    assert A.train_paint_scale(model, 1, colours=4, iters=3)[0] is tuned  # cached
     painting = np.zeros_like(model.image)
     painting[:, painting.shape[1] // 2 :] = (230, 200, 170)
     out = T.paint_to_image(model, painting, scale=1, quantize=True, colours=4, quantize_iters=3)
@@ -371,7 +375,7 @@ def test_requests_resolve_task_defaults_and_record_them(model):
 
 
 def test_harmonize_request_pastes_the_object_itself(model):
-    from core.images import composite_object
+    from core.compositing import composite_object
 
     obj = np.zeros((8, 8, 4), np.uint8)
     obj[..., 0] = 255

@@ -108,9 +108,24 @@ def test_zoom_actions_and_actual_size(canvas):
     assert canvas.zoom() == pytest.approx(318 / 48, rel=1e-3)
 
 
-def test_pixels_sharp_when_zoomed_in_smooth_when_out(canvas):
-    canvas.set_zoom(4.0)
-    assert canvas._pix_item.transformationMode() == Qt.TransformationMode.FastTransformation
+def test_small_image_fitted_smoothly_hard_pixels_only_when_zoomed_in_past_fit(canvas, qtbot):
+    """A 48×32 image fitted at 660 % is enlarged smoothly (a picture, not a grid of squares); zoomed in
+    past the fit and past 200 % it shows hard pixels to inspect; zoomed out of the fit, smooth again."""
+    board = np.kron((np.indices((8, 12)).sum(0) % 2).astype(np.uint8) * 255, np.ones((4, 4), np.uint8))
+    canvas.set_image(np.repeat(board[:, :, None], 3, axis=2))  # 48×32 black and white 4-px squares
+
+    def greys() -> int:
+        qtbot.wait(10)
+        view = canvas.viewport().grab().toImage()
+        c = QPointF(canvas.map_from_image(QPointF(24, 16)))
+        row = [view.pixelColor(round(c.x()) + dx, round(c.y())).red() for dx in range(-40, 41)]
+        return sum(20 < v < 235 for v in row)  # shades between black and white: edges blended
+
+    assert canvas.zoom() > 6 and not canvas.hard_pixels() and greys() > 4
+    canvas.set_zoom(canvas.zoom() * 1.25)
+    assert canvas.hard_pixels() and greys() == 0
+    canvas.set_zoom(4.0)  # zoomed out of the fit
+    assert not canvas.hard_pixels() and greys() > 0
     canvas.set_zoom(0.9)
     assert canvas._pix_item.transformationMode() == Qt.TransformationMode.SmoothTransformation
 
@@ -132,10 +147,10 @@ def test_cursor_moved_reports_image_pixels(canvas, qtbot):
 
 def test_paint_changes_painted_image_only_where_painted(canvas, photo, qtbot):
     canvas.set_paint_mode(True)
-    canvas.set_brush((255, 0, 255), 3)
+    canvas.paint.set_brush((255, 0, 255), 3)
     with qtbot.waitSignal(canvas.overlayChanged, timeout=1000):
         drag_image(canvas, [(5, 16), (20, 16), (40, 16)])
-    ov = canvas.overlay_rgba()
+    ov = canvas.paint.rgba()
     assert ov.shape == (32, 48, 4)
     assert ov[16, 10:36, 3].min() == 255  # a continuous opaque line
     out = canvas.painted_image()
@@ -148,58 +163,58 @@ def test_paint_changes_painted_image_only_where_painted(canvas, photo, qtbot):
 
 def test_paint_undo_redo_one_step_per_drag_with_crops(canvas):
     canvas.set_tool("paint")
-    canvas.set_brush((0, 255, 0), 2)
+    canvas.paint.set_brush((0, 255, 0), 2)
     drag_image(canvas, [(2, 2), (8, 6)])
-    first = canvas.overlay_rgba()
+    first = canvas.paint.rgba()
     drag_image(canvas, [(30, 20), (44, 28)])
-    second = canvas.overlay_rgba()
+    second = canvas.paint.rgba()
     assert canvas.undo_stack.count() == 2
     cmd = canvas.undo_stack.command(1)
     assert cmd._before.width() < 30 and cmd._before.height() < 20  # the stroke's box, not the layer
     canvas.undo_stack.undo()
-    assert np.array_equal(canvas.overlay_rgba(), first)
+    assert np.array_equal(canvas.paint.rgba(), first)
     canvas.undo_stack.redo()
-    assert np.array_equal(canvas.overlay_rgba(), second)
+    assert np.array_equal(canvas.paint.rgba(), second)
 
 
 def test_eraser_and_clear_overlay(canvas):
     canvas.set_tool("paint")
-    canvas.set_brush((0, 0, 255), 4)
+    canvas.paint.set_brush((0, 0, 255), 4)
     drag_image(canvas, [(4, 16), (44, 16)])
-    canvas.set_eraser(True)
-    canvas.set_brush((0, 0, 255), 8)
+    canvas.paint.set_eraser(True)
+    canvas.paint.set_brush((0, 0, 255), 8)
     drag_image(canvas, [(20, 16), (28, 16)])
-    ov = canvas.overlay_rgba()
+    ov = canvas.paint.rgba()
     assert ov[16, 24, 3] == 0 and ov[16, 6, 3] == 255
-    canvas.clear_overlay()
-    assert not canvas.overlay_rgba()[..., 3].any()
+    canvas.paint.clear()
+    assert not canvas.paint.rgba()[..., 3].any()
     canvas.undo_stack.undo()
-    assert canvas.overlay_rgba()[16, 6, 3] == 255
+    assert canvas.paint.rgba()[16, 6, 3] == 255
 
 
 def test_pan_tool_does_not_paint(canvas):
     canvas.set_tool("pan")
     drag_image(canvas, [(4, 16), (44, 16)])
-    assert not canvas.overlay_rgba()[..., 3].any()
+    assert not canvas.paint.rgba()[..., 3].any()
 
 
 def test_rect_selection_gives_the_box(canvas, qtbot):
     canvas.set_tool("rect_select")
     with qtbot.waitSignal(canvas.selectionChanged, timeout=1000):
         drag_image(canvas, [(10, 5), (20, 12), (30, 20)])
-    m = canvas.selection_mask()
+    m = canvas.selection.mask()
     assert m.dtype == np.float32 and m.shape == (32, 48)
     expected = np.zeros((32, 48), np.float32)
     expected[5:21, 10:31] = 1
     assert np.array_equal(m, expected)
     drag_image(canvas, [(3, 3)])  # a click drops it
-    assert canvas.selection_mask() is None
+    assert canvas.selection.mask() is None
 
 
 def test_lasso_selection_is_the_polygon(canvas):
     canvas.set_tool("lasso_select")
     drag_image(canvas, [(5, 5), (40, 5), (40, 28), (5, 28)])
-    m = canvas.selection_mask()
+    m = canvas.selection.mask()
     assert m[16, 20] == 1 and m[2, 2] == 0 and m[30, 45] == 0
     assert 0.6 * 36 * 24 < m.sum() < 1.2 * 36 * 24
 
@@ -207,21 +222,21 @@ def test_lasso_selection_is_the_polygon(canvas):
 def test_set_selection_mask_and_escape(canvas, qtbot):
     m = np.zeros((32, 48), np.float32)
     m[4:9, 6:12] = 1
-    canvas.set_selection_mask(m)
-    assert np.array_equal(canvas.selection_mask(), m)
-    assert not canvas._sel_over.path().isEmpty()
+    canvas.selection.set_mask(m)
+    assert np.array_equal(canvas.selection.mask(), m)
+    assert not canvas.selection._over.path().isEmpty()
     canvas.setFocus()
     qtbot.keyClick(canvas, Qt.Key.Key_Escape)
-    assert canvas.selection_mask() is None
+    assert canvas.selection.mask() is None
 
 
 def test_new_image_size_resets_overlay_and_selection(canvas, photo):
     canvas.set_tool("paint")
     drag_image(canvas, [(4, 16), (44, 16)])
     canvas.set_image(photo, keep_view=True)  # same size: paint stays
-    assert canvas.overlay_rgba()[..., 3].any()
+    assert canvas.paint.rgba()[..., 3].any()
     canvas.set_image(np.zeros((20, 30, 3), np.uint8))
-    assert canvas.overlay_rgba().shape == (20, 30, 4) and not canvas.overlay_rgba()[..., 3].any()
+    assert canvas.paint.rgba().shape == (20, 30, 4) and not canvas.paint.rgba()[..., 3].any()
     assert canvas.undo_stack.count() == 0
 
 
@@ -236,18 +251,18 @@ def test_keep_view_keeps_zoom(canvas, photo):
 def test_compare_toggle_and_split_show_the_other_image(canvas, photo):
     other = np.zeros_like(photo)
     other[..., 2] = 255
-    canvas.set_compare_image(other)
+    canvas.compare.set_image(other)
 
     def pixel_at(x, y):
         p = canvas.map_from_image(QPointF(x + 0.5, y + 0.5)).toPoint()
         return canvas.viewport().grab().toImage().pixelColor(p)
 
     assert pixel_at(10, 10).blue() != 255 or pixel_at(10, 10).red() != 0
-    canvas.set_show_compare(True)
+    canvas.compare.set_shown(True)
     c = pixel_at(10, 10)
     assert (c.red(), c.green(), c.blue()) == (0, 0, 255)
-    canvas.set_show_compare(False)
-    canvas.set_compare_split(0.5)
+    canvas.compare.set_shown(False)
+    canvas.compare.set_split(0.5)
     left, right = pixel_at(5, 16), pixel_at(42, 16)
     assert (left.red(), left.green(), left.blue()) == (0, 0, 255)
     assert (right.red(), right.green(), right.blue()) != (0, 0, 255)

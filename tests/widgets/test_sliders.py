@@ -5,7 +5,8 @@ from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication, QSlider, QStyle, QStyleOptionSlider
 
-from widgets.sliders import FloatSlider, LabeledSlider, RangeSlider, SeedControl, _handle_centers
+from widgets.labeled_slider import LabeledSlider, _handle_centers
+from widgets.sliders import FloatSlider, RangeSlider, SeedControl
 
 LEFT, NONE = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
 SIZES = ["25×33", "33×44", "44×59", "59×78", "78×104", "104×139", "139×188", "188×250"]

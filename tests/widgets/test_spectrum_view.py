@@ -7,7 +7,8 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QImage
 
-from widgets.spectrum_view import SpectrumView, log_tick_label, sci
+from widgets.spectrum_curves import log_tick_label, sci
+from widgets.spectrum_view import SpectrumView
 
 
 def _spectrum_and_profile(img: np.ndarray):

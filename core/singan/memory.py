@@ -3,14 +3,13 @@
 The peak is reached at the finest scale, where the critic's gradient penalty (a double backward) and
 the ``train_depth`` generators trained together hold their activations at once. The estimate is
 
-    peak ≈ BASE + CONV · Σ_window num_layers · channels · (H + 2p)(W + 2p) + PATCH · [patch loss] · H · W
+    peak ≈ BASE + CONV · Σ_window num_layers · channels · (H + 2p)(W + 2p)
 
-(window = the finest ``train_depth`` scales; the patch term is the 7×7 patch sliced-Wasserstein loss
-of presets that use it). BASE and CONV were fitted to the peak resident memory of real trainings on
+(window = the finest ``train_depth`` scales). BASE and CONV were fitted to the peak resident memory of real trainings on
 the 2-core CPU, torch 2.13.0 (``python bench/memory.py`` measures them; docs/reliability.md ▸ Memory guard has
 the points): fast preset 465 MB at 128 px and 695 MB at 256 px, paper preset 1.0 GB at 250 px and
-4.8 GB at 512 px. The fit is within ±15 % at those four points; the patch loss added nothing
-measurable there (PATCH stays 0 until a measurement says otherwise).
+4.8 GB at 512 px. The fit is within ±15 % at those four points; the 7×7 patch loss of the presets
+that use it added nothing measurable there (``bench/memory.py --fit`` still fits a term for it).
 """
 
 from __future__ import annotations
@@ -23,8 +22,6 @@ from pathlib import Path
 BASE_BYTES = 300 * 2**20
 #: Bytes per conv activation element (forward + backward + the gradient penalty's double backward).
 CONV_BYTES = 40.0
-#: Bytes per finest-scale pixel for the patch loss (unfolded 7×7×3 patches, projections, sort, grads).
-PATCH_BYTES = 0.0
 #: Warn when the estimate exceeds this fraction of the available memory (the rest: the OS, the studio).
 WARN_FRACTION = 0.9
 
@@ -58,9 +55,7 @@ def estimate_training_bytes(config, height: int, width: int) -> int:
     for s in range(max(0, n - depth + 1), n + 1):
         h, w = shapes[s]
         conv += config.num_layers * config.channels_at(s) * (h + 2 * pad) * (w + 2 * pad)
-    h, w = shapes[-1]
-    patch = h * w if float(getattr(config, "lambda_patch", 0.0)) > 0 else 0
-    return int(BASE_BYTES + CONV_BYTES * conv + PATCH_BYTES * patch)
+    return int(BASE_BYTES + CONV_BYTES * conv)
 
 
 def _read_int(path: Path) -> int | None:
