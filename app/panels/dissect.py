@@ -120,7 +120,7 @@ class DissectPanel(Panel):
         self.brush.setToolTip("Paint on the canvas: the concept before Find units, the area after")
         self.brush.toggled.connect(self._brush_toggled)
         self.clear = QPushButton("Clear paint")
-        self.clear.clicked.connect(self.canvas.clear_overlay)
+        self.clear.clicked.connect(lambda _c=False: self.canvas.paint.clear())
         brush_row.addWidget(self.brush)
         brush_row.addWidget(self.clear)
         form.addRow("Paint", brush_row)
@@ -193,17 +193,20 @@ class DissectPanel(Panel):
             self.live.request(draw, self.subject, self.seed.value(), on_result=self._show, name="Dissect sample")
 
     def _brush_toggled(self, on: bool) -> None:
-        self.canvas.set_overlay_visible(True)
         if on:
-            self.canvas.set_brush(CONCEPT_COLOUR, max(self.canvas.brush()[1], 12))
+            self.canvas.paint.set_brush(CONCEPT_COLOUR, max(self.canvas.paint.brush()[1], 12))
         self.canvas.set_tool("paint" if on else "pan")
+
+    def painted(self) -> np.ndarray:
+        """float32 H×W: where the canvas's paint layer is painted (its alpha)."""
+        return self.canvas.paint.rgba()[..., 3].astype(np.float32) / 255.0
 
     # ------------------------------------------------------------------ dissection
     def find_units(self) -> None:
         """Rank the chosen layer's units against the paint on the canvas (one job)."""
         if self.subject is None:
             return
-        mask = self.canvas.painted_mask()
+        mask = self.painted()
         if mask.size == 0 or not (mask > 0.5).any():
             self.bar.fail("Brush the concept on the canvas first (Brush, then paint over the object).")
             return
@@ -216,7 +219,7 @@ class DissectPanel(Panel):
     def _found(self, d: D.Dissection) -> None:
         self.dissections[d.layer] = d
         self.bar.finish(f"Ranked {d.units} units of {d.label}.")
-        self.canvas.set_overlay_visible(False)  # the paint would hide the change; Brush shows it again
+        self.canvas.paint.clear()  # the paint went into the ranking and would hide the change; undo brings it back
         if self.state is None:  # the first ranking: k starts at 10 % of the layer
             k = max(1, d.units // 10)
             self._push(State(d.layer, k, self._mode(), self._area()))
@@ -235,7 +238,7 @@ class DissectPanel(Panel):
     def _area(self) -> np.ndarray | None:
         if not self.inside.isChecked():
             return None
-        mask = self.canvas.painted_mask()
+        mask = self.painted()
         return mask if mask.size and (mask > 0.5).any() else None
 
     def _user_changed(self) -> None:

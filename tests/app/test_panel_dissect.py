@@ -55,7 +55,7 @@ def test_brush_layer_k_and_undo_change_and_restore_the_canvas(studio, qtbot, tmp
     panel.brush.click()
     assert canvas.tool() == "paint"
     drag_image(canvas, [(w // 4, h // 3), (w // 2, h // 3), (3 * w // 4, h // 2)])
-    assert (canvas.painted_mask() > 0.5).any()
+    assert (panel.painted() > 0.5).any()
 
     ablated = _changes(qtbot, canvas, panel.bar.start_button.click)  # Find units: top 10 % ablated
     assert panel.state is not None and panel.state.k == 1 and len(panel.grid.images()) == 8
