@@ -40,7 +40,7 @@ from widgets.gallery import Gallery
 from widgets.sketch_pad import SketchPad
 
 #: The workflow pages, tabbed together in the left dock area on first launch (in this order).
-WORKFLOW_TABS = ("Generate", "Train", "Tasks", "Primitives", "Sketch GAN")
+WORKFLOW_TABS = ("Generate", "Train", "Tasks", "Primitives", "Sketch GAN", "Dissect")
 #: How much of the screen's free area a first launch takes (a saved geometry wins).
 SCREEN_FRACTION = 0.8
 
@@ -155,6 +155,7 @@ class MainWindow(FileCommands, WindowActions, QMainWindow):
 
     def _workflow_panels(self) -> None:
         """The later workflows (applications, Primitives, sketch GAN) as tabbed docks on the left."""
+        from app.panels.dissect import DissectPanel
         from app.panels.primitives import PrimitivesPanel
         from app.panels.sketch import SketchPanel
         from app.panels.tasks import TasksPanel
@@ -162,8 +163,9 @@ class MainWindow(FileCommands, WindowActions, QMainWindow):
         self.tasks_panel = TasksPanel(self.jobs, self.canvas)
         self.primitives_panel = PrimitivesPanel(self.jobs)
         self.sketch_panel = SketchPanel(self.jobs)
+        self.dissect_panel = DissectPanel(self.jobs, self.canvas)
         for title, panel in (("Tasks", self.tasks_panel), ("Primitives", self.primitives_panel),
-                             ("Sketch GAN", self.sketch_panel)):
+                             ("Sketch GAN", self.sketch_panel), ("Dissect", self.dissect_panel)):
             self.add_panel(title, panel)
         self._fit_tab_titles(WORKFLOW_TABS)
         self.generate_panel.scaleChanged.connect(self.tasks_panel.set_scale)

@@ -206,14 +206,14 @@ def patch_classifier_accuracy(samples: Sequence[np.ndarray] | np.ndarray, photo:
                 nn.Linear(32, 1))
         opt = torch.optim.Adam(net.parameters(), lr=2e-3)
         for _ in range(steps):
-            x = torch.cat([_half_crops(real, batch, patch, False, rng), _half_crops(fakes, batch, patch, False, rng)])
+            x = torch.cat([half_crops(real, batch, patch, False, rng), half_crops(fakes, batch, patch, False, rng)])
             loss = nn.functional.binary_cross_entropy_with_logits(net(x)[:, 0], labels)
             opt.zero_grad()
             loss.backward()
             opt.step()
         with torch.no_grad():
-            x = torch.cat([_half_crops(real, held_out, patch, True, rng),
-                           _half_crops(fakes, held_out, patch, True, rng)])
+            x = torch.cat([half_crops(real, held_out, patch, True, rng),
+                           half_crops(fakes, held_out, patch, True, rng)])
             accuracies.append(float(((net(x)[:, 0] > 0) == truth).float().mean()))
     return float(np.mean(accuracies))
 
@@ -224,7 +224,7 @@ def _shrink(img: np.ndarray, factor: int) -> np.ndarray:
     return img if factor == 1 else resize(img, img.shape[1] // factor, img.shape[0] // factor)
 
 
-def _half_crops(images: np.ndarray, count: int, patch: int, right: bool, rng: np.random.Generator):
+def half_crops(images: np.ndarray, count: int, patch: int, right: bool, rng: np.random.Generator):
     """``count`` random ``patch``-px crops (N×3×p×p tensor) from the left or right half of N×H×W×3 ``images``."""
     import torch
 

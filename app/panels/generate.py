@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBox
 
 from app.panels.base import JobBar, Panel
 from app.workers import JobRunner, LatestOnly
+from core.dissect import current_intervention, intervention_metadata
 from core.images import save_image, to_uint8
 from core.jobs import CancelToken
 from core.patchnn import ENGINE_NAME as PREVIEW_ENGINE
@@ -42,7 +43,8 @@ def generate_one(model: SinGANModel, settings: SampleSettings, *, cancel: Cancel
 def sample_params(model: SinGANModel, settings: SampleSettings, image: np.ndarray) -> dict:
     """What travels with a generated image (and into its PNG text chunks)."""
     return {**settings.to_metadata(), "model_id": model.model_id, "size": f"{image.shape[1]}x{image.shape[0]}",
-            "scale_label": model.scale_label(settings.start_scale), "task": "sample", "engine": "SinGAN"}
+            "scale_label": model.scale_label(settings.start_scale), "task": "sample", "engine": "SinGAN",
+            **intervention_metadata(model)}  # units switched in the Dissect panel change its samples
 
 
 def preview_one(pyr: PatchPyramid, settings: PreviewSettings, *, progress=None, cancel=None) -> np.ndarray:
@@ -195,7 +197,7 @@ class GeneratePanel(Panel):
             return
         settings = self.settings()
         model = self.model
-        key = (id(model), settings)
+        key = (id(model), settings, id(current_intervention(model)))
         self._requested_at = time.perf_counter()
 
         def show(image: np.ndarray, requested_at: float = self._requested_at, reused: bool = False) -> None:

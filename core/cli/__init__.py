@@ -17,6 +17,7 @@ from core.jobs import Cancelled, CancelToken, GanvasError, Progress
 
 #: One module per engine; each defines ``register(subparsers)``.
 COMMAND_MODULES = [
+    "core.cli.dissect",
     "core.cli.preview",
     "core.cli.primitives",
     "core.cli.singan",

@@ -148,7 +148,7 @@ def test_a_restored_layout_shows_only_its_own_tab_strips(qtbot, tmp_path):
     QApplication.processEvents()  # as render_screenshot does
     bars = sorted((b for b in again.findChildren(QTabBar) if b.isVisible()), key=lambda b: b.tabText(0))
     strips = [tuple(b.tabText(i) for i in range(b.count())) for b in bars]
-    assert strips == [("Generate", "Train", "Tasks", "Primitives", "Sketch GAN"), ("Spectrum", "Sketch pad")]
+    assert strips == [("Generate", "Train", "Tasks", "Primitives", "Sketch GAN", "Dissect"), ("Spectrum", "Sketch pad")]
     assert bars[0].tabText(bars[0].currentIndex()) == "Train"  # the tab in front when it closed
     again.close()
 
