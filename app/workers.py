@@ -25,6 +25,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal, Slot
 
 from core.jobs import Cancelled, CancelToken, GanvasError, Progress
@@ -270,13 +271,15 @@ class LatestOnly(QObject):
         self._callbacks = (on_result, on_error)
 
         def deliver(value: object) -> None:  # reads the callbacks now: an adopting request may have replaced them
+            if not shiboken6.isValid(self):  # its owner (a closed panel) is gone: nobody to show the result to
+                return
             if self._running_gen != self.generation:
                 self.dropped += 1
             elif self._callbacks[0] is not None:
                 self._callbacks[0](value)
 
         def fail(exc: BaseException) -> None:
-            if isinstance(exc, Cancelled) or self._running_gen != self.generation:
+            if not shiboken6.isValid(self) or isinstance(exc, Cancelled) or self._running_gen != self.generation:
                 self.dropped += 1
                 return
             if self._callbacks[1] is not None:

@@ -56,6 +56,23 @@ def test_a_different_key_cancels_the_running_job_and_only_the_newest_result_arri
     assert fn.started == ["A", "C"] and got == ["C"] and live.dropped >= 1
 
 
+
+def test_a_result_finishing_after_its_panel_closed_reaches_nobody(qtbot):
+    """A panel owns its LatestOnly; closed while a sample grid is drawn, it must not be handed the grid
+    (its widgets are gone: Qt would raise 'Internal C++ object already deleted')."""
+    from PySide6.QtWidgets import QLabel
+
+    jobs = JobRunner(max_threads=1)
+    panel = QLabel()
+    latest = LatestOnly(jobs, panel)
+    fn, shown = SlowCalls(0.3), []
+    latest.request(fn, "grid", on_result=lambda v: shown.append(panel.text() + v))
+    qtbot.waitUntil(lambda: fn.started == ["grid"], timeout=5000)
+    panel.deleteLater()
+    qtbot.waitUntil(lambda: not jobs.jobs, timeout=5000)
+    jobs.wait(5000)
+    assert shown == []
+
 # -- JobRunner: arguments pass through, the contract only for functions that declare it, one error route
 
 
