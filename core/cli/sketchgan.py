@@ -1,4 +1,4 @@
-"""StyleGAN2 / Sketch Your Own GAN commands: gan-pretrain, sketch-tune, gan-sample, gan-import."""
+"""StyleGAN2 / Sketch Your Own GAN commands: gan-pretrain, gan-transfer, sketch-tune, gan-sample, gan-import."""
 
 from __future__ import annotations
 
@@ -81,6 +81,61 @@ def _run_pretrain(args, *, progress, cancel) -> None:
     finally:
         if distributed and torch.distributed.is_initialized():
             torch.distributed.destroy_process_group()
+
+
+#: The bundled Primitives-PS base, ``gan-transfer``'s default start (package data of ``app``: only its
+#: path is looked up here, no studio code is imported).
+PRIMITIVES_BASE = ("resources", "sketchgan", "primitives_ps_base.ganvas")
+
+
+def default_transfer_base() -> Path:
+    from importlib.resources import files
+
+    return Path(str(files("app").joinpath(*PRIMITIVES_BASE)))
+
+
+def _add_transfer(sub) -> None:
+    p = sub.add_parser(
+        "gan-transfer",
+        help="fine-tune a StyleGAN2 base on a folder of 10–1000 of your images (from the bundled Primitives-PS "
+             "base, or from scratch)",
+        description=(
+            "Fine-tune all parameters of a base model on a folder of images (centre-cropped and resized to "
+            "the model's size), with DiffAugment (colour, translation, cutout), R1 and an EMA generator. "
+            "Autosaves to --out and resumes from it when run again. The result opens in gan-sample, "
+            "sketch-tune and the studio's Sketch GAN dock."
+        ),
+    )
+    p.add_argument("--images", required=True, metavar="DIR", help="folder of 10–1000 training images")
+    p.add_argument("--out", required=True, metavar="MODEL", help="output model folder")
+    start = p.add_mutually_exclusive_group()
+    start.add_argument("--base", metavar="MODEL", default=None,
+                       help="base model to start from (default: the bundled 32-px Primitives-PS base)")
+    start.add_argument("--scratch", action="store_true",
+                       help="the base's network from random weights, same steps (the baseline)")
+    p.add_argument("--iters", type=int, default=2000, help="fine-tuning steps (default 2000: ~3 min at 32 px)")
+    p.add_argument("--batch", type=int, default=None, help="batch (default 8)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="auto")
+    p.add_argument("--no-resume", action="store_true", help="start afresh even if --out holds a checkpoint")
+    p.set_defaults(func=_run_transfer)
+
+
+def _run_transfer(args, *, progress, cancel) -> None:
+    from core.sketchgan.model import load_model
+    from core.sketchgan.requests import TransferRequest
+    from core.sketchgan.transfer import transfer_config
+
+    base_path = args.base or default_transfer_base()
+    if args.base is None and not Path(base_path).exists():
+        raise GanvasError(f"The bundled Primitives-PS base is missing ('{base_path}'): pass --base MODEL.")
+    base = load_model(base_path)
+    cfg = transfer_config(base, iters=args.iters, seed=args.seed, device=args.device, batch=args.batch)
+    model = TransferRequest(base=base, images=args.images, config=cfg, out=args.out, scratch=args.scratch,
+                            resume=not args.no_resume).run(progress, cancel)
+    start = "random weights" if args.scratch else f"base {base.model_id}"
+    print(f"saved {model.path} ({cfg.model.size}px, {cfg.iters} steps from {start} on "
+          f"{model.manifest['data'].get('count')} images)")
 
 
 def load_sketch_folder(folder: str | os.PathLike) -> list:
@@ -245,6 +300,7 @@ def _run_import(args, *, progress, cancel) -> None:
 
 def register(sub: argparse._SubParsersAction) -> None:
     _add_pretrain(sub)
+    _add_transfer(sub)
     _add_tune(sub)
     _add_sample(sub)
     _add_import(sub)

@@ -75,3 +75,10 @@ def randint(a: int, b: int) -> int:
     """An integer in [a, b] from this thread's :class:`Draws` (Python's global generator outside one)."""
     draws = current()
     return random.randint(a, b) if draws is None else draws.randint(a, b)
+
+
+def cpu_generator() -> torch.Generator | None:
+    """This thread's :class:`Draws`' CPU generator, for torch functions that take ``generator=`` (None
+    outside one: torch's global generator)."""
+    draws = current()
+    return None if draws is None else draws.cpu

@@ -46,9 +46,13 @@ from core.sketchgan.model import (
 from core.sketchgan.stylegan import Discriminator, Generator, StyleGANConfig
 
 PREVIEW_SEEDS = list(range(16))
-#: Offset of the training's draws (latents, noise, mixing, flips) from the batches' stream, which is
-#: keyed by seed × 1000 + rank + step too: the two should not be the same numbers.
-_TRAINING_DRAWS = 0x5EED_D0
+
+
+def step_draws(seed: int, rank: int, step: int, device) -> draws.Draws:
+    """The random numbers of one training step (batch, flips, latents, mixing, augmentation), keyed by
+    (seed, rank, step) alone: a run resumed from an autosave draws what the uninterrupted run drew."""
+    key = int(np.random.SeedSequence([seed, rank, step, 0x5EED]).generate_state(1, np.uint64)[0] >> 1)
+    return draws.Draws(key, device)
 
 
 class PretrainError(GanvasError):
@@ -178,18 +182,17 @@ class ImageFolderData(torch.utils.data.Dataset):
 
 
 class _Batches:
-    """Endless random batches from a Dataset (or an N×3×H×W tensor); each rank its own stream."""
+    """Endless random batches from a Dataset (or an N×3×H×W tensor), drawn from the step's :mod:`draws`."""
 
-    def __init__(self, data, batch: int, seed: int) -> None:
+    def __init__(self, data, batch: int) -> None:
         self.data = data
         self.batch = batch
-        self.gen = torch.Generator().manual_seed(seed)
         n = len(data)
         if n == 0:
             raise GanvasError("The training data is empty.")
 
     def next(self) -> torch.Tensor:
-        idx = torch.randint(0, len(self.data), (self.batch,), generator=self.gen).tolist()
+        idx = torch.randint(0, len(self.data), (self.batch,), generator=draws.cpu_generator()).tolist()
         if isinstance(self.data, torch.Tensor):
             return self.data[idx]
         return torch.stack([torch.as_tensor(self.data[i]) for i in idx])
@@ -281,14 +284,18 @@ def train_gan(
     out_dir: str | os.PathLike,
     resume: bool = True,
     data_info: dict | None = None,
+    init: StyleGANModel | None = None,
+    record: dict | None = None,
     progress=None,
     cancel=None,
 ) -> StyleGANModel:
     """Train a StyleGAN2 on ``data`` (a Dataset of 3×size×size tensors in [-1, 1], or one N×3×H×W tensor).
 
-    Autosaves to ``out_dir`` every ``config.autosave_every`` steps and at the end (rank 0 only);
-    with ``resume`` an existing checkpoint there is continued from its step. Cancelling saves
-    first, so the model on disk is always the latest. Returns the EMA generator as a model.
+    ``init``: start G, G_ema and D from this model's weights (transfer; its D when it has one) instead
+    of random ones; ``record``: more manifest entries (``source``, the base). Autosaves to ``out_dir``
+    every ``config.autosave_every`` steps and at the end (rank 0 only); with ``resume`` an existing
+    checkpoint there is continued from its step, to the weights an uninterrupted run reaches.
+    Cancelling saves first, so the model on disk is always the latest. Returns the EMA generator.
     """
     distributed, rank, world = _dist_info()
     mc = config.model
@@ -306,6 +313,10 @@ def train_gan(
         g = Generator(mc).to(device)
         d = Discriminator(mc).to(device)
         g_ema = Generator(mc).to(device)
+    if init is not None:
+        g.load_state_dict(init.generator.state_dict())
+        if init.discriminator is not None:
+            d.load_state_dict(init.discriminator.state_dict())
     g_ema.load_state_dict(g.state_dict())
     g_ema.eval().requires_grad_(False)
     g_opt = lazy_adam(
@@ -342,11 +353,16 @@ def train_gan(
         g_train = DDP(g, device_ids=ids, broadcast_buffers=False)
         d_train = DDP(d, device_ids=ids, broadcast_buffers=False)
 
-    batches = _Batches(data, config.batch, config.seed * 1000 + rank + start)
+    batches = _Batches(data, config.batch)
     ema_decay = half_life_decay(max(1.0, config.ema_half_life_kimg * 1000), config.batch * world)
     metrics: dict[str, float] = {}
     info = dict(data_info or {})
+    head = {"source": "pretrain", **(record or {}), "data": info}
+    stage = "pretraining" if head["source"] == "pretrain" else head["source"]
     aug = config.augment
+
+    def augment(x: torch.Tensor) -> torch.Tensor:
+        return diff_augment(x, aug, generator=draws.cpu_generator()) if aug else x
 
     def save(step: int, finished: bool) -> None:
         if rank != 0:
@@ -357,8 +373,7 @@ def train_gan(
         extra.update(t_g)
         extra.update(t_d)
         manifest = {
-            "source": "pretrain",
-            "data": info,
+            **head,
             "training": training_record(
                 step, config.iters, finished, config.to_dict(), world_size=world,
                 mean_path_length=float(mean_path), opt_g_meta=meta_g, opt_d_meta=meta_d,
@@ -372,6 +387,10 @@ def train_gan(
             torch.distributed.barrier()
 
     def one_step(step: int) -> dict[str, float]:
+        with draws.drawing_from(step_draws(config.seed, rank, step, device)):
+            return train_step(step)
+
+    def train_step(step: int) -> dict[str, float]:
         nonlocal mean_path
         real = batches.next().to(device)
 
@@ -380,8 +399,8 @@ def train_gan(
         d.requires_grad_(True)
         with torch.no_grad():
             fake = g_train(mixing_latents(config.batch, mc.style_dim, config.mixing, device))
-        fake_pred = d_train(diff_augment(fake, aug) if aug else fake)
-        real_pred = d_train(diff_augment(real, aug) if aug else real)
+        fake_pred = d_train(augment(fake))
+        real_pred = d_train(augment(real))
         d_loss = d_logistic_loss(real_pred, fake_pred)
         d_opt.zero_grad(set_to_none=True)
         d_loss.backward()
@@ -390,7 +409,7 @@ def train_gan(
 
         if config.r1 > 0 and step % config.d_reg_every == 0:
             real.requires_grad_(True)
-            rp = d_train(diff_augment(real, aug) if aug else real)
+            rp = d_train(augment(real))
             r1 = r1_penalty(rp, real)
             d_opt.zero_grad(set_to_none=True)
             (config.r1 / 2 * r1 * config.d_reg_every + 0 * rp[0, 0]).backward()
@@ -401,7 +420,7 @@ def train_gan(
         g.requires_grad_(True)
         d.requires_grad_(False)
         fake = g_train(mixing_latents(config.batch, mc.style_dim, config.mixing, device))
-        g_loss = g_nonsaturating_loss(d_train(diff_augment(fake, aug) if aug else fake))
+        g_loss = g_nonsaturating_loss(d_train(augment(fake)))
         g_opt.zero_grad(set_to_none=True)
         g_loss.backward()
         g_opt.step()
@@ -422,14 +441,13 @@ def train_gan(
         accumulate(g_ema, g, ema_decay)
         return metrics
 
-    with draws.drawing_from(draws.Draws(_TRAINING_DRAWS + config.seed * 1000 + rank + start, device)):
-        step = run_steps(
-            one_step, start=start, iters=config.iters, stage="pretraining", preview_every=config.preview_every,
-            autosave_every=config.autosave_every, save=save, preview=lambda: _preview(g_ema, mc.size),
-            after_save=barrier, progress=progress if rank == 0 else None, cancel=cancel,
-        )
+    step = run_steps(
+        one_step, start=start, iters=config.iters, stage=stage, preview_every=config.preview_every,
+        autosave_every=config.autosave_every, save=save, preview=lambda: _preview(g_ema, mc.size),
+        after_save=barrier, progress=progress if rank == 0 else None, cancel=cancel,
+    )
     barrier()
-    return StyleGANModel(g_ema, d, mc, {"source": "pretrain", "data": info, "model_id": f"{out.name}-{step}"}, out)
+    return StyleGANModel(g_ema, d, mc, {**head, "model_id": f"{out.name}-{step}"}, out)
 
 
 def primitives_data(

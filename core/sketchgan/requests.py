@@ -1,4 +1,4 @@
-"""The Sketch GAN training jobs, declared once: what ``gan-pretrain`` / ``sketch-tune`` and the
+"""The Sketch GAN training jobs, declared once: what ``gan-pretrain`` / ``gan-transfer`` / ``sketch-tune`` and the
 studio's Sketch panel both build and run.
 
 A request holds a job's inputs and its config (from the presets of :mod:`core.sketchgan.pretrain`
@@ -84,4 +84,36 @@ class TuneRequest:
                     kept = load_model(self.out_dir)
                 except GanvasError:
                     pass  # stopped before the first autosave
+            raise Cancelled(str(exc), kept=kept) from exc
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class TransferRequest:
+    """Fine-tune ``base`` (all its parameters; with ``scratch``, its network from random weights) on the
+    folder ``images`` by ``config`` (:func:`core.sketchgan.transfer.transfer_config`), autosaving to ``out``
+    and resuming from it unless ``resume`` is False. When stopped, the last autosave travels as
+    ``Cancelled.kept``."""
+
+    base: StyleGANModel
+    images: str | os.PathLike
+    config: PretrainConfig
+    out: str | os.PathLike
+    scratch: bool = False
+    resume: bool = True
+
+    def run(self, progress: ProgressFn | None = None, cancel: CancelToken | None = None) -> StyleGANModel:
+        from core.device import use_thread_policy
+        from core.sketchgan.model import load_model
+        from core.sketchgan.stylegan import training_threads
+        from core.sketchgan.transfer import transfer
+
+        progress = use_thread_policy(self.config.device, progress, training_threads(self.config.model))
+        try:
+            return transfer(self.base, self.images, self.config, out_dir=self.out, scratch=self.scratch,
+                            resume=self.resume, progress=progress, cancel=cancel)
+        except Cancelled as exc:
+            try:
+                kept = load_model(self.out)
+            except GanvasError:
+                kept = None  # stopped before anything was saved
             raise Cancelled(str(exc), kept=kept) from exc
