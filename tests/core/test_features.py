@@ -3,7 +3,14 @@
 import numpy as np
 import pytest
 
-from core.features import feature_distance, feature_distance_by_stage, paired_feature_distance
+from core.features import (
+    feature_distance,
+    feature_distance_by_stage,
+    image_embeddings,
+    image_features,
+    kernel_distance,
+    paired_feature_distance,
+)
 from core.images import resize
 from core.jobs import GanvasError
 
@@ -49,3 +56,24 @@ def test_errors_name_the_problem(photo):
         feature_distance([photo.astype(np.float32)], [photo])
     with pytest.raises(GanvasError, match="at least one image"):
         feature_distance([], [photo])
+
+
+def crops(photo, n: int, seed: int, size: int = 32) -> list:
+    rng = np.random.default_rng(seed)
+    h, w = photo.shape[:2]
+    return [photo[y : y + size, x : x + size] for y, x in zip(rng.integers(0, h - size, n), rng.integers(0, w - size, n))]
+
+
+def test_kernel_distance_of_image_sets_is_near_zero_for_one_source_and_grows_for_blurred_copies(photo):
+    import cv2
+
+    a, b = crops(photo, 40, 1), crops(photo, 40, 2)
+    blurred = [cv2.GaussianBlur(c, (0, 0), 1.5) for c in b]
+    same, spread = kernel_distance(a, b, subsets=20)
+    far, _ = kernel_distance(blurred, a, subsets=20)
+    assert abs(same) < far / 10 and spread > 0
+    emb = image_embeddings(a[:3])
+    assert emb.shape == (3, 448)
+    assert np.allclose(emb[2, :32], image_features(a[2])[0].mean((1, 2)).numpy(), atol=1e-5)
+    with pytest.raises(GanvasError, match="one size"):
+        image_embeddings([a[0], photo[:20, :30]])
