@@ -102,9 +102,15 @@ def nn_rmse(samples: np.ndarray, train_set: np.ndarray, leave_one_out: bool = Fa
     return float(np.median(np.sqrt(np.clip(d2.min(1), 0, None) / a.shape[1])))
 
 
-def evaluate(set_name: str, start: str, seeds: list[int], images: np.ndarray, out: Path) -> dict:
+def seeds_done(set_name: str, start: str, out: Path) -> list[int]:
+    recs = [json.loads(p.read_text()) for p in sorted((out / "runs").glob(f"{set_name}-{start}-s*.json"))]
+    return [r["seed"] for r in recs]
+
+
+def evaluate(set_name: str, start: str, images: np.ndarray, out: Path) -> dict:
+    """The measures of every finished seed of a (set, start) cell."""
     fds, kids, spreads, nns = [], [], [], []
-    for seed in seeds:
+    for seed in seeds_done(set_name, start, out):
         model = load_model(out / "runs" / f"{set_name}-{start}-s{seed}.ganvas")
         samples = generate_images(model, SAMPLES)
         fds.append(feature_distance(samples, images))
@@ -121,11 +127,12 @@ def main() -> None:
     ap.add_argument("--models", type=Path, default=Path("/work/transfer_models"),
                     help="folder with pps_base.ganvas and noise_base.ganvas")
     ap.add_argument("--out", type=Path, default=Path("/work/transfer_bench"))
-    ap.add_argument("--iters", type=int, default=800)
+    ap.add_argument("--iters", type=int, default=500)
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     ap.add_argument("--sets", nargs="+", default=["faces", "cat"])
     ap.add_argument("--starts", nargs="+", default=list(starts(Path("."))))
     ap.add_argument("--no-eval", action="store_true", help="train only (to run sets in parallel processes)")
+    ap.add_argument("--eval-only", action="store_true", help="measure the runs already done")
     args = ap.parse_args()
     torch.set_num_threads(1)
     paths = starts(args.models)
@@ -133,22 +140,25 @@ def main() -> None:
     for set_name in args.sets:
         images = make_set(set_name, args.out / "sets" / set_name)
         for start in args.starts:
-            recs = [train(set_name, start, paths[start], s, args.iters, args.out) for s in args.seeds]
-            print(f"{set_name} {start}: {[round(r['cpu_s']) for r in recs]} CPU s", flush=True)
-            if not args.no_eval:
-                rows.append((set_name, start, recs, evaluate(set_name, start, args.seeds, images, args.out),
+            if not args.eval_only:
+                for s in args.seeds:
+                    r = train(set_name, start, paths[start], s, args.iters, args.out)
+                    print(f"{set_name} {start} seed {s}: {r['cpu_s']:.0f} CPU s, {r['wall_s']:.0f} wall s", flush=True)
+            recs = [json.loads((args.out / "runs" / f"{set_name}-{start}-s{s}.json").read_text())
+                    for s in seeds_done(set_name, start, args.out)]
+            if recs and not args.no_eval:
+                rows.append((set_name, start, recs, evaluate(set_name, start, images, args.out),
                              nn_rmse(images, images, leave_one_out=True)))
     if args.no_eval:
         return
-    print(f"\n{args.iters} steps per run, seeds {args.seeds}, {len(SAMPLES)} samples; torch {torch.__version__}, "
-          "one thread\n")
-    print("| set | start (base steps) | CPU s / run | FD | KID×10³ (± seeds; subsets) | NN RMSE (set LOO) | FD vs scratch |")
-    print("|---|---|---|---|---|---|---|")
+    print(f"\n{args.iters} steps per run, {len(SAMPLES)} samples; torch {torch.__version__}, one thread\n")
+    print("| set | start (base steps) | seeds | CPU s / run | FD | KID×10³ (± seeds; subsets) | NN RMSE (set LOO) | FD vs scratch |")
+    print("|---|---|---|---|---|---|---|---|")
     for set_name, start, recs, m, loo in rows:
         scratch = next(r[3]["fd"] for r in rows if r[0] == set_name and r[1] == "scratch")
         base_steps = "" if start == "scratch" else f" ({recs[0]['base_steps']})"
         cpu = np.mean([r["cpu_s"] for r in recs])
-        print(f"| {set_name} | {start}{base_steps} | {cpu:.0f} | {m['fd']:.3f} ± {m['fd_pm']:.3f} | "
+        print(f"| {set_name} | {start}{base_steps} | {len(recs)} | {cpu:.0f} | {m['fd']:.3f} ± {m['fd_pm']:.3f} | "
               f"{m['kid']:.2f} ± {m['kid_pm']:.2f}; {m['kid_subsets']:.2f} | {m['nn']:.1f} ({loo:.1f}) | "
               f"{100 * (m['fd'] / scratch - 1):+.0f} % |")
 

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import QFileDialog, QVBoxLayout, QWidget
 from app.bundled import RESOURCES, SKETCH_BASE
 from app.panels.base import JobBar, Panel
 from app.panels.sketch_groups import ExploreGroup, PretrainGroup, SketchSetGroup, TuneGroup
+from app.panels.sketch_transfer import TransferGroup, beside_samples
 from app.workers import JobRunner, LatestOnly
 from common.durations import format_rough
 from core.jobs import Cancelled, Progress
@@ -41,7 +42,8 @@ from core.sketchgan.finetune import trained_on_figures, tries_summary
 from core.sketchgan.imports import import_rosinality
 from core.sketchgan.model import StyleGANModel, interpolate, load_model
 from core.sketchgan.pretrain import primitives_preset_of
-from core.sketchgan.requests import PretrainRequest, TuneRequest
+from core.sketchgan.requests import PretrainRequest, TransferRequest, TuneRequest
+from core.sketchgan.transfer import folder_grid
 from core.sketchgan.tune_config import PRESETS, estimate_cpu_seconds
 from widgets.training_monitor import TrainingMonitor
 
@@ -60,6 +62,11 @@ def _tune(request: TuneRequest, *, progress=None, cancel=None) -> StyleGANModel:
 
 def _pretrain(request: PretrainRequest, *, progress=None, cancel=None) -> StyleGANModel:
     """Worker job: render or read the data, train, and read the saved model back (with its path)."""
+    return load_model(request.run(progress, cancel).path)
+
+
+def _transfer(request: TransferRequest, *, progress=None, cancel=None) -> StyleGANModel:
+    """Worker job: fine-tune the base on the folder, and read the saved model back (with its path)."""
     return load_model(request.run(progress, cancel).path)
 
 
@@ -93,6 +100,7 @@ def tuned_model_folder(base: Path) -> Path:
 class SketchPanel(Panel):
     tuningFinished = Signal(bool)  # True when a fine-tuned model is ready
     pretrainFinished = Signal(bool)  # True when a pretrained base is loaded
+    transferFinished = Signal(bool)  # True when a transferred model is the base
     baseLoaded = Signal()
     gridReady = Signal()
 
@@ -106,6 +114,7 @@ class SketchPanel(Panel):
 
         self.sketch_set = SketchSetGroup()
         self.pretrain = PretrainGroup()
+        self.transfer = TransferGroup()
         self.tune = TuneGroup()
         self.explore = ExploreGroup()
         self.monitor = TrainingMonitor()
@@ -114,6 +123,10 @@ class SketchPanel(Panel):
                                    cancel_tip="Stop pretraining; run again with the same folder to resume")
         self.pretrain_bar.lock(*self._settings(self.pretrain))  # before the bar joins the group
         self.pretrain.form.addRow(self.pretrain_bar)
+        self.transfer_bar = JobBar(jobs, "Transfer / resume", monitor=self.monitor,
+                                   cancel_tip="Stop the transfer; run again with the same Save-to folder to resume")
+        self.transfer_bar.lock(*self._settings(self.transfer))
+        self.transfer.form.addRow(self.transfer_bar)
         self.tune_bar = JobBar(jobs, "Start fine-tuning", primary=True, monitor=self.monitor,
                                cancel_tip="Stop fine-tuning; the last autosave stays usable")
         self.tune_bar.lock(*self._settings(self.tune))
@@ -126,7 +139,7 @@ class SketchPanel(Panel):
         # No scroll area of its own: the window docks every workflow page in one (app/main_window.py),
         # and a second one inside hid the page's real minimum width, so a narrow dock cut it sideways.
         lay = QVBoxLayout(self)
-        for w in (self.sketch_set, self.pretrain, self.tune, self.monitor, self.explore):
+        for w in (self.sketch_set, self.pretrain, self.transfer, self.tune, self.monitor, self.explore):
             lay.addWidget(w)
         lay.addStretch(1)
 
@@ -136,9 +149,12 @@ class SketchPanel(Panel):
         self.tune.base.importRequested.connect(self.import_checkpoint)
         self.pretrain_bar.startRequested.connect(self.start_pretraining)
         self.tune_bar.startRequested.connect(self.start_tuning)
-        for bar in (self.pretrain_bar, self.tune_bar):
+        self.transfer_bar.startRequested.connect(self.start_transfer)
+        self.transfer.folderChosen.connect(self.show_folder)
+        self.transfer.folder.textChanged.connect(self._update_buttons)
+        for bar in (self.pretrain_bar, self.transfer_bar, self.tune_bar):
             bar.runningChanged.connect(self._update_buttons)
-        for bar in (self.pretrain_bar, self.tune_bar, self.export_bar):
+        for bar in (self.pretrain_bar, self.transfer_bar, self.tune_bar, self.export_bar):
             bar.said.connect(self.status)
         self.explore.sample_button.clicked.connect(lambda: self.sample())  # not clicked's bool
         self.explore.truncation.valueCommitted.connect(lambda _v: self.sample() if self.current_model() else None)
@@ -228,6 +244,40 @@ class SketchPanel(Panel):
             self.pretrain_bar.fail(f"Pretraining failed: {self.pretrain_bar.error_text(exc)}")
         self.pretrainFinished.emit(False)
 
+    # -- transfer to a folder of images ---------------------------------------------------------------
+    def show_folder(self, folder: str) -> None:
+        """Read the folder on a worker and show it as the transfer will see it (or say what is wrong)."""
+        self._update_buttons()
+        if not folder or self.base is None:
+            return
+        self.jobs.submit(folder_grid, folder, self.base.config.size, name="Read image folder",
+                         on_result=self.transfer.set_folder_grid,
+                         on_error=lambda exc: self.status.emit(f"Cannot use that folder: {exc}"))
+
+    def start_transfer(self) -> None:
+        t = self.transfer
+        if self.base is None or not t.folder.text().strip() or not t.out.text().strip():
+            self.status.emit("Open a base model, choose a folder of images and where to save the model.")
+            return
+        request = t.request(self.base)
+        self.transfer_bar.run(_transfer, request, name="Transfer",
+                              title=f"Transferring {self.base.model_id} to {request.images}",
+                              on_progress=self._on_progress, on_result=self._on_transferred,
+                              on_error=self._on_transfer_error)
+
+    def _on_transferred(self, model: StyleGANModel) -> None:
+        self.transfer_bar.finish(f"Done in {self.transfer_bar.elapsed_s:.0f} s: now the base for sketch tuning")
+        self.tune.base.path.setText(str(model.path))
+        self._base_loaded(model)
+        self.transferFinished.emit(True)
+
+    def _on_transfer_error(self, exc: BaseException) -> None:
+        if isinstance(exc, Cancelled):
+            self.transfer_bar.fail("Stopped: run again with the same Save-to folder to resume", error=False)
+        else:
+            self.transfer_bar.fail(f"Transfer failed: {self.transfer_bar.error_text(exc)}")
+        self.transferFinished.emit(False)
+
     # -- fine-tuning --------------------------------------------------------------------------------
     def start_tuning(self) -> None:
         if self.base is None:
@@ -248,14 +298,19 @@ class SketchPanel(Panel):
     def stop(self) -> None:
         """Stop whichever training runs (the last autosave stays usable)."""
         self.pretrain_bar.cancel()
+        self.transfer_bar.cancel()
         self.tune_bar.cancel()
 
     def _on_progress(self, p: Progress) -> None:
         if p.preview is not None:
             caption = f"step {p.step}"
+            image = p.preview
             if p.stage.startswith("sketch fine-tuning"):
                 caption += ": base (top two rows) | fine-tuned (bottom two), each with its sketch map"
-            self.monitor.set_preview(p.preview, caption)
+            elif p.stage == "transfer":
+                image = beside_samples(self.transfer.folder_image, p.preview)
+                caption += ": your images (top) | samples (bottom)" if image is not p.preview else ": samples"
+            self.monitor.set_preview(image, caption)
 
     def _on_tuned(self, model: StyleGANModel) -> None:
         self.tuned = model
@@ -353,10 +408,11 @@ class SketchPanel(Panel):
 
     # -- state ----------------------------------------------------------------------------------------------
     def _update_buttons(self, *_args) -> None:
-        running = self.pretrain_bar.running or self.tune_bar.running
+        running = self.pretrain_bar.running or self.transfer_bar.running or self.tune_bar.running
         can_tune = self.base is not None and self.base.discriminator is not None
         self.tune_bar.set_ready(not running and can_tune and self.sketch_set.has_any())
         self.pretrain_bar.set_ready(not running)
+        self.transfer_bar.set_ready(not running and self.base is not None and bool(self.transfer.folder.text().strip()))
         for b in self.explore.model_buttons():
             b.setEnabled(self.current_model() is not None)
 

@@ -16,6 +16,8 @@ import os
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
+
 from core.jobs import GanvasError
 from core.sketchgan.model import StyleGANModel
 from core.sketchgan.pretrain import PretrainConfig, folder_data, preset, train_gan
@@ -74,4 +76,18 @@ def transfer(
                      progress=progress, cancel=cancel)
 
 
-__all__ = ["DEFAULT_ITERS", "MIN_IMAGES", "TRANSFER_AUGMENT", "TransferError", "transfer", "transfer_config"]
+
+
+def folder_grid(images: str | os.PathLike, size: int, count: int = 16) -> np.ndarray:
+    """The first ``count`` images of a folder as the transfer sees them (centre square at ``size``), 8 per
+    row as the training's sample previews (uint8): what the studio shows above the samples while training."""
+    from core.images import make_grid
+    from core.sketchgan.model import tensor_to_uint8
+    from core.sketchgan.pretrain import ImageFolderData
+
+    data = ImageFolderData(images, size, flip=False)
+    return make_grid(tensor_to_uint8(data.images[:count]), 8)
+
+
+__all__ = ["DEFAULT_ITERS", "MIN_IMAGES", "TRANSFER_AUGMENT", "TransferError", "folder_grid", "transfer",
+           "transfer_config"]

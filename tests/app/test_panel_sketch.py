@@ -210,3 +210,39 @@ def test_the_dock_opens_the_shipped_base_and_saves_tunes_of_it_in_the_home_folde
     assert "saved to" in said and "The first run missed the shape, so it was tuned 2 times (seed 0: " in said
     assert [t["seed"] for t in load_model(out).manifest["training"]["tries"]] == [0, 1]
     jobs.wait()
+
+
+def test_the_dock_transfers_the_base_to_a_folder_showing_it_beside_the_samples_and_tunes_from_the_result(
+        qtbot, base_path, tmp_path):
+    from tests.core.test_transfer import image_folder
+
+    folder = image_folder(tmp_path / "img")
+    jobs = JobRunner()
+    panel = SketchPanel(jobs, bundled_base=None)
+    qtbot.addWidget(panel)
+    panel.resize(520, 1700)
+    panel.show()
+    with qtbot.waitSignal(panel.gridReady, timeout=30000):
+        panel.set_base(load_model(base_path))
+    before = panel.explore.grid_view.image().copy()
+    tr = panel.transfer
+    assert not panel.transfer_bar.start_button.isEnabled()  # no folder yet
+    tr.set_folder(str(folder))
+    qtbot.waitUntil(lambda: tr.folder_image is not None, timeout=30000)
+    assert tr.grid.image().shape == tr.folder_image.shape and tr.folder_image.shape[1] == 8 * 34 + 2
+    tr.iters.setValue(4)
+    tr.out.setText(str(tmp_path / "moved"))
+    assert panel.transfer_bar.start_button.isEnabled()
+    with qtbot.waitSignal(panel.transferFinished, timeout=60000) as blocker:
+        panel.transfer_bar.start_button.click()
+    assert blocker.args == [True]
+    shown = panel.monitor.preview.image()
+    assert shown.shape[0] > tr.folder_image.shape[0] + 6 and np.array_equal(shown[: tr.folder_image.shape[0]],
+                                                                            tr.folder_image)
+    assert "your images (top)" in panel.monitor.preview_caption.text()
+    assert panel.base.path == tmp_path / "moved" and panel.base.manifest["source"] == "transfer"
+    assert str(tmp_path / "moved") in panel.tune.base.path.text()
+    qtbot.waitUntil(lambda: not np.array_equal(panel.explore.grid_view.image(), before), timeout=30000)
+    panel.sketch_set.add_sketch(box_sketch(40))
+    assert panel.tune_bar.start_button.isEnabled()  # the transferred model is the base sketch tuning starts from
+    jobs.wait()
