@@ -1,5 +1,5 @@
 """Files shipped inside the ``app`` package: the style sheet, the sample photo and its trained model,
-the Sketch GAN base.
+the Sketch GAN base and the Primitives-PS base ``gan-transfer`` starts from.
 
 They live in ``app/resources/`` and are package data, so the same code finds them in a source
 checkout (``python main.py``), an editable install and a wheel installed with ``pip install .``
@@ -20,6 +20,9 @@ SAMPLE_MODEL = RESOURCES / "samples" / "hubble_deep_field.ganvas"
 #: ``sketch-shapes``; its recipe is in ``resources/sketchgan/README.md``). Should it be missing (a
 #: trimmed install), the dock says so and offers pretraining, Open… and Import .pt….
 SKETCH_BASE = RESOURCES / "sketchgan" / "sketch_base.ganvas"
+#: ``gan-transfer``'s default start: the same network pretrained on Primitives-PS (the paper's full
+#: synthesizer); ``core.cli.sketchgan.default_transfer_base`` finds it by the same path.
+PRIMITIVES_BASE = RESOURCES / "sketchgan" / "primitives_ps_base.ganvas"
 
 #: What a complete install must hold, relative to the ``app`` package (checked by the wheel test).
 SHIPPED = (
@@ -30,4 +33,6 @@ SHIPPED = (
     "resources/sketchgan/README.md",
     "resources/sketchgan/sketch_base.ganvas/manifest.json",
     "resources/sketchgan/sketch_base.ganvas/model.safetensors",
+    "resources/sketchgan/primitives_ps_base.ganvas/manifest.json",
+    "resources/sketchgan/primitives_ps_base.ganvas/model.safetensors",
 )

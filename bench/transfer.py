@@ -85,7 +85,7 @@ def train(set_name: str, start: str, base_path: Path, seed: int, iters: int, out
     cfg = transfer_config(base, iters=iters, seed=seed, device="cpu", autosave_every=max(100, iters // 4))
     c0, t0 = time.process_time(), time.perf_counter()
     transfer(base, out / "sets" / set_name, cfg, out_dir=out / "runs" / f"{set_name}-{start}-s{seed}.ganvas",
-             scratch=start == "scratch", resume=False)
+             scratch=start == "scratch", resume=False)  # a killed run starts again: its CPU time stays true
     rec = {"set": set_name, "start": start, "seed": seed, "iters": iters, "base_steps":
            load_model(base_path).manifest.get("training", {}).get("step"),
            "cpu_s": time.process_time() - c0, "wall_s": time.perf_counter() - t0}

@@ -111,3 +111,19 @@ def test_the_bundled_sketch_base_loads_with_its_critic_and_the_data_it_was_train
                                       "size": 32}
     a, b = generate_tensor(model, [0, 1])
     assert (a - b).abs().mean() > 0.05  # two seeds, two different images
+
+
+def test_the_bundled_primitives_ps_base_is_gan_transfers_default_start_and_says_how_it_was_made():
+    from app.bundled import PRIMITIVES_BASE
+    from core.cli.sketchgan import default_transfer_base
+    from core.sketchgan.model import generate_tensor, load_model
+
+    assert default_transfer_base() == PRIMITIVES_BASE
+    model = load_model(PRIMITIVES_BASE)
+    assert model.config.size == 32 and model.discriminator is not None
+    assert model.manifest["data"]["preset"] == "primitives-ps" and model.manifest["data"]["seed"] == 0
+    recipe = model.manifest["recipe"]
+    assert "gan-pretrain --primitives primitives-ps" in recipe["command"] and recipe["cpu_seconds"] > 0
+    assert sum(f.stat().st_size for f in PRIMITIVES_BASE.iterdir()) <= 10 * 2**20
+    a, b = generate_tensor(model, [0, 1])
+    assert (a - b).abs().mean() > 0.05
