@@ -60,13 +60,8 @@ def _tune(request: TuneRequest, *, progress=None, cancel=None) -> StyleGANModel:
     return request.run(progress, cancel)
 
 
-def _pretrain(request: PretrainRequest, *, progress=None, cancel=None) -> StyleGANModel:
-    """Worker job: render or read the data, train, and read the saved model back (with its path)."""
-    return load_model(request.run(progress, cancel).path)
-
-
-def _transfer(request: TransferRequest, *, progress=None, cancel=None) -> StyleGANModel:
-    """Worker job: fine-tune the base on the folder, and read the saved model back (with its path)."""
+def _train_base(request: PretrainRequest | TransferRequest, *, progress=None, cancel=None) -> StyleGANModel:
+    """Worker job: pretrain or transfer a base, and read the saved model back (with its path)."""
     return load_model(request.run(progress, cancel).path)
 
 
@@ -227,22 +222,25 @@ class SketchPanel(Panel):
         kind, primitives = self.pretrain.data_source()
         folder = self.pretrain.folder.text().strip() if kind == "folder" else None
         request = PretrainRequest(config=cfg, out=out, images=folder, primitives=primitives)
-        self.pretrain_bar.run(_pretrain, request, name="Pretraining", title=f"Pretraining a {cfg.model.size}px base",
-                              on_progress=self._on_progress, on_result=self._on_pretrained,
-                              on_error=self._on_pretrain_error)
+        self.pretrain_bar.run(_train_base, request, name="Pretraining", title=f"Pretraining a {cfg.model.size}px base",
+                              on_progress=self._on_progress,
+                              on_result=lambda m: self._new_base(m, self.pretrain_bar, "", self.pretrainFinished),
+                              on_error=lambda e: self._base_job_failed(e, self.pretrain_bar, "Pretraining",
+                                                                       self.pretrainFinished))
 
-    def _on_pretrained(self, model: StyleGANModel) -> None:
-        self.pretrain_bar.finish(f"Done in {self.pretrain_bar.elapsed_s:.0f} s")
+    def _new_base(self, model: StyleGANModel, bar: JobBar, said: str, finished: Signal) -> None:
+        """A pretrained or transferred model becomes the base that sketch tuning starts from."""
+        bar.finish(f"Done in {bar.elapsed_s:.0f} s{said}")
         self.tune.base.path.setText(str(model.path))
         self._base_loaded(model)
-        self.pretrainFinished.emit(True)
+        finished.emit(True)
 
-    def _on_pretrain_error(self, exc: BaseException) -> None:
+    def _base_job_failed(self, exc: BaseException, bar: JobBar, what: str, finished: Signal) -> None:
         if isinstance(exc, Cancelled):
-            self.pretrain_bar.fail("Stopped: run again with the same folder to resume", error=False)
+            bar.fail("Stopped: run again with the same Save-to folder to resume", error=False)
         else:
-            self.pretrain_bar.fail(f"Pretraining failed: {self.pretrain_bar.error_text(exc)}")
-        self.pretrainFinished.emit(False)
+            bar.fail(f"{what} failed: {bar.error_text(exc)}")
+        finished.emit(False)
 
     # -- transfer to a folder of images ---------------------------------------------------------------
     def show_folder(self, folder: str) -> None:
@@ -260,23 +258,13 @@ class SketchPanel(Panel):
             self.status.emit("Open a base model, choose a folder of images and where to save the model.")
             return
         request = t.request(self.base)
-        self.transfer_bar.run(_transfer, request, name="Transfer",
+        self.transfer_bar.run(_train_base, request, name="Transfer",
                               title=f"Transferring {self.base.model_id} to {request.images}",
-                              on_progress=self._on_progress, on_result=self._on_transferred,
-                              on_error=self._on_transfer_error)
-
-    def _on_transferred(self, model: StyleGANModel) -> None:
-        self.transfer_bar.finish(f"Done in {self.transfer_bar.elapsed_s:.0f} s: now the base for sketch tuning")
-        self.tune.base.path.setText(str(model.path))
-        self._base_loaded(model)
-        self.transferFinished.emit(True)
-
-    def _on_transfer_error(self, exc: BaseException) -> None:
-        if isinstance(exc, Cancelled):
-            self.transfer_bar.fail("Stopped: run again with the same Save-to folder to resume", error=False)
-        else:
-            self.transfer_bar.fail(f"Transfer failed: {self.transfer_bar.error_text(exc)}")
-        self.transferFinished.emit(False)
+                              on_progress=self._on_progress,
+                              on_result=lambda m: self._new_base(m, self.transfer_bar, ": now the base for sketch tuning",
+                                                                 self.transferFinished),
+                              on_error=lambda e: self._base_job_failed(e, self.transfer_bar, "Transfer",
+                                                                       self.transferFinished))
 
     # -- fine-tuning --------------------------------------------------------------------------------
     def start_tuning(self) -> None:

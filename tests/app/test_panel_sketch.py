@@ -233,7 +233,7 @@ def test_the_dock_transfers_the_base_to_a_folder_showing_it_beside_the_samples_a
     tr.iters.setValue(4)
     tr.out.setText(str(tmp_path / "moved"))
     assert panel.transfer_bar.start_button.isEnabled()
-    with qtbot.waitSignal(panel.transferFinished, timeout=60000) as blocker:
+    with qtbot.waitSignal(panel.transferFinished, timeout=120000) as blocker:
         panel.transfer_bar.start_button.click()
     assert blocker.args == [True]
     shown = panel.monitor.preview.image()
