@@ -676,19 +676,3 @@ def test_crop_size_trains_the_large_scales_on_crops_and_samples_whole_images(pho
     with pytest.raises(GanvasError, match="crop_size"):
         TINY.with_(crop_size=5)
 
-
-
-def test_a_crop_is_generated_with_the_whole_images_normalisation():
-    from core.singan.train import whole_image_norm
-
-    torch.manual_seed(0)
-    gen = Generator(8, 5, batch_norm=True).train()
-    image_in, base = torch.randn(1, 3, 50, 60), torch.randn(1, 3, 40, 50)
-    y, x, s = 7, 11, 20
-    whole = gen(image_in, base)[:, :, y : y + s, x : x + s]
-    crop_in, crop_base = image_in[:, :, y : y + s + 10, x : x + s + 10], base[:, :, y : y + s, x : x + s]
-    with whole_image_norm(gen, image_in, base):
-        inside = gen(crop_in, crop_base)
-    assert torch.allclose(inside, whole, atol=1e-5)  # the crop is exactly that part of the whole image
-    assert not torch.allclose(gen(crop_in, crop_base), whole, atol=1e-3)  # normalised over itself it is not
-    assert gen.training and all(m.training for m in gen.modules())  # training mode is back afterwards
