@@ -55,7 +55,6 @@ class SinGANConfig:
     lambda_patch: float = 0.0  # weight of the 7×7 patch sliced-Wasserstein loss (GPDM) in the generator loss
     fine_iters: float = 1.0  # iteration multiplier at the finest scale, interpolated from 1 at the coarsest
     per_image_norm: bool = False  # sampling normalises each image by its own statistics, as training does (else BatchNorm's running averages)
-    crop_size: int = 0  # > 0: a scale with a side above it trains on random crops of that side (whole images at sampling)
     ema_half_life_share: float = 0.0  # > 0: the kept generators are their weights' running average, half-life this share of the iterations so far (core/averaging.py)
     preset: str = "paper"
 
@@ -85,9 +84,6 @@ class SinGANConfig:
             problems.append(f"lambda_patch must be ≥ 0 (got {self.lambda_patch})")
         if not 0 <= self.ema_half_life_share <= 1:
             problems.append(f"ema_half_life_share must be in [0, 1] (got {self.ema_half_life_share})")
-        if self.crop_size and self.crop_size < 2 * self.num_layers + 1:
-            problems.append(f"crop_size must be 0 (whole images) or at least {2 * self.num_layers + 1} px, "
-                            f"the critic's patch (got {self.crop_size})")
         if not 0 < self.fine_iters <= 1:
             problems.append(f"fine_iters must be in (0, 1] (got {self.fine_iters})")
         if problems:

@@ -13,7 +13,6 @@ import math
 import os
 import time
 from collections.abc import Callable
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
@@ -39,7 +38,6 @@ from core.singan.generate import (
     sample_tensor,
     saturated_scales,
     saturation_warning,
-    scale_inputs,
 )
 from core.singan.model import SinGANModel, load_model, save_model
 from core.singan.networks import Discriminator, Generator, make_networks
@@ -235,33 +233,6 @@ class Feed:
     rec: torch.Tensor | None = None
 
 
-@contextmanager
-def whole_image_norm(gen: torch.nn.Module, image_in: torch.Tensor, base: torch.Tensor):
-    """Inside, ``gen``'s BatchNorm layers normalise with the statistics of the whole image that
-    ``(image_in, base)`` makes (measured by one forward pass without gradients), as sampling does, so a
-    crop is trained as the part of a whole image it is and not as a picture of its own."""
-    norms = [m for m in gen.modules() if isinstance(m, torch.nn.BatchNorm2d)]
-    stats: list[tuple[torch.Tensor, torch.Tensor]] = []
-    hooks = [bn.register_forward_pre_hook(lambda _m, args: stats.append(
-        (args[0].mean((0, 2, 3)), args[0].var((0, 2, 3), unbiased=False)))) for bn in norms]
-    try:
-        with torch.no_grad():
-            gen(image_in, base)
-    finally:
-        for h in hooks:
-            h.remove()
-    saved = [(bn.running_mean, bn.running_var, bn.training) for bn in norms]
-    for bn, (mean, var) in zip(norms, stats):
-        bn.running_mean, bn.running_var = mean, var
-        bn.train(False)
-    try:
-        yield
-    finally:
-        for bn, (mean, var, training) in zip(norms, saved):
-            bn.running_mean, bn.running_var = mean, var
-            bn.train(training)
-
-
 @dataclass
 class _Scale:
     """What one scale's training loop works on: the scales it trains (``lo``…``n``), their inputs and losses."""
@@ -288,37 +259,10 @@ class _Scale:
         z = torch.randn(1, 1 if grey else 3, h, w, generator=self.rng)
         return z.expand(1, 3, h, w) if grey else z
 
-    def run(self, first: int, last: int, prev: torch.Tensor | None, noise,
-            window: tuple[int, int, int, int] | None = None) -> torch.Tensor:
-        """Scales ``first``…``last``; with a ``window`` (y, x, height, width) the last one makes only that
-        crop of its output, from the same crop of its inputs (and the receptive field around it)."""
-        m, cfg = self.model, self.cfg
-        if window is None or first > last:
-            return run_scales(self.gens[: last + 1], self.amps, m.shapes, noise, first=first, prev=prev,
-                              pad=cfg.pad, batch=1, device=m.device, noise_pad=cfg.noise_pad)
-        below = self.run(first, last - 1, prev, noise) if first < last else prev
-        h, w = m.shapes[last]
-        padded = cfg.noise_pad and last > 0
-        p = cfg.pad
-        z = noise(last, h + 2 * p, w + 2 * p) if padded else noise(last, h, w)
-        image_in, base = scale_inputs(below, z, self.amps[last], (h, w), p, padded, 1, m.device)
-        y, x, ch, cw = window
-        gen = self.gens[last]
-        if not torch.is_grad_enabled():  # the whole image costs one forward; its crop is exactly the windowed one
-            return gen(image_in, base)[:, :, y : y + ch, x : x + cw]
-        with whole_image_norm(gen, image_in, base):
-            return gen(image_in[:, :, y : y + ch + 2 * p, x : x + cw + 2 * p], base[:, :, y : y + ch, x : x + cw])
-
-    def window(self) -> tuple[int, int, int, int] | None:
-        """A random crop of scale ``n`` to train on this iteration (``crop_size``), or None: the whole image."""
-        side = self.cfg.crop_size
-        h, w = self.model.shapes[self.n]
-        if not side or max(h, w) <= side:
-            return None
-        ch, cw = min(h, side), min(w, side)
-        y = int(torch.randint(0, h - ch + 1, (1,), generator=self.rng))
-        x = int(torch.randint(0, w - cw + 1, (1,), generator=self.rng))
-        return y, x, ch, cw
+    def run(self, first: int, last: int, prev: torch.Tensor | None, noise) -> torch.Tensor:
+        m = self.model
+        return run_scales(self.gens[: last + 1], self.amps, m.shapes, noise, first=first, prev=prev,
+                          pad=self.cfg.pad, batch=1, device=m.device, noise_pad=self.cfg.noise_pad)
 
     @cached_property
     def rec_noise(self) -> Callable[[int, int, int], torch.Tensor]:
@@ -412,16 +356,14 @@ def _train_scale(model: SinGANModel, n: int, d_state, reporter: ProgressReporter
         # --- critic: maximise D(real) - D(G(z)), with gradient penalty
         d.requires_grad_(True)
         prev = sc.frozen_sample()
-        win = sc.window()  # this iteration's crop, the same for the fakes, the photo and its reconstruction
-        real_in = real if win is None else real[:, :, win[0] : win[0] + win[2], win[1] : win[1] + win[3]]
         for j in range(cfg.d_steps):
             if j > 0 and cfg.redraw_lower:
                 prev = sc.frozen_sample()
             if j == 0 or cfg.redraw_lower:  # otherwise the generators and inputs are unchanged: same fake
                 with torch.set_grad_enabled(one_fake):
-                    fake = sc.run(sc.first, n, prev, noise, win)
+                    fake = sc.run(sc.first, n, prev, noise)
             opt_d.zero_grad(set_to_none=True)
-            err_real, err_fake, gp = critic_losses(d, real_in, fake.detach(), cfg.lambda_grad, cfg.d_batch_norm, rng)
+            err_real, err_fake, gp = critic_losses(d, real, fake.detach(), cfg.lambda_grad, cfg.d_batch_norm, rng)
             (err_real + err_fake + gp).backward()
             opt_d.step()
         # --- generator: fool the critic, reconstruct the image from z*, match its patches
@@ -429,12 +371,12 @@ def _train_scale(model: SinGANModel, n: int, d_state, reporter: ProgressReporter
         for _ in range(1 if cfg.g_reuse_grad else cfg.g_steps):
             opt_g.zero_grad(set_to_none=True)
             if not one_fake:
-                fake = sc.run(sc.first, n, prev, noise, win)
+                fake = sc.run(sc.first, n, prev, noise)
             err_g = -d(fake).mean()
-            rec_loss = cfg.alpha * F.mse_loss(sc.run(lo, n, rec_prev, sc.rec_noise, win), real_in)
+            rec_loss = cfg.alpha * F.mse_loss(sc.run(lo, n, rec_prev, sc.rec_noise), real)
             loss = err_g + rec_loss
             if cfg.lambda_patch > 0:
-                patch = cfg.lambda_patch * patch_swd_loss(fake, real_in, PATCH_DIRECTIONS, rng)
+                patch = cfg.lambda_patch * patch_swd_loss(fake, real, PATCH_DIRECTIONS, rng)
                 loss = loss + patch
             loss.backward()
             for _ in range(cfg.g_steps if cfg.g_reuse_grad else 1):

@@ -650,29 +650,3 @@ def test_copied_area_of_textured_blocks_leaves_out_flat_sky_that_matches_anywher
     assert copied_area([sample], photo, min_std=8) == 0.0
     assert copied_area([photo], photo, min_std=8) == 1.0
     assert copied_area([np.full_like(photo, 90)], photo, min_std=8) == 0.0
-
-
-def test_crop_size_trains_the_large_scales_on_crops_and_samples_whole_images(photo, tmp_path, monkeypatch):
-    from core.singan.networks import Discriminator as Critic
-
-    cfg = TINY.with_(iters=6, crop_size=20)
-    seen: list[tuple[int, int]] = []
-    forward = Critic.forward
-    monkeypatch.setattr(Critic, "forward", lambda self, x: (seen.append(tuple(x.shape[-2:])), forward(self, x))[1])
-    model = train_singan(photo, cfg, seed=2, device="cpu")
-    assert max(model.shapes[-1]) > 20 and max(seen) == (20, 20)  # the critic never saw more than a 20-px crop
-    assert model.shapes[0] in seen  # a scale within the crop size trains on the whole image
-    out = sample(model, SampleSettings(seed=1), 2)
-    assert out.shape == (2, *model.shapes[-1], 3) and out[0].std() > 5  # sampling makes whole images
-    whole = train_singan(photo, cfg.with_(crop_size=0), seed=2, device="cpu")
-    assert not np.array_equal(sample(whole, SampleSettings(seed=1), 1)[0], out[0])
-    monkeypatch.setattr(Critic, "forward", forward)
-    token = CancelToken()  # the crops come from the training's seeded stream: a resumed run ends the same
-    with pytest.raises(Cancelled):
-        train_singan(photo, cfg, seed=2, device="cpu", out_dir=tmp_path / "m", cancel=token,
-                     progress=lambda p: p.stage_index >= 2 and token.set())
-    resumed = train_singan(photo, cfg, seed=2, device="cpu", out_dir=tmp_path / "m", resume=True)
-    assert np.array_equal(sample(resumed, SampleSettings(seed=1), 2), out)
-    with pytest.raises(GanvasError, match="crop_size"):
-        TINY.with_(crop_size=5)
-
