@@ -1,19 +1,13 @@
 """The Train dock shows a stage whose reconstruction broke down: the warning, and the seed to try."""
 
-from core.images import encode_png
+from tests.app.test_main_window import train_photo_in_dock
 from tests.core.test_singan import TINY
 from tests.core.test_stage_health import _breaking
 
 
 def test_a_broken_stage_is_shown_in_the_train_dock_with_the_seed_to_try(window, qtbot, tmp_path, photo, monkeypatch):
     _breaking(monkeypatch, 1, range(3))  # every try of scale 2 breaks
-    src = tmp_path / "coffee.png"
-    src.write_bytes(encode_png(photo))
-    assert window.open_path(src)
-    panel = window.train_panel
-    panel.config = lambda: TINY.with_(iters=30)
-    panel.out_dir = lambda: tmp_path / "autosave.ganvas"
-    panel.seed.setValue(2)
+    panel = train_photo_in_dock(window, tmp_path, photo, TINY.with_(iters=30), 2)
     with qtbot.waitSignal(window.doc.modelChanged, timeout=120_000):
         panel.start()
     window.wait_idle()
@@ -23,4 +17,3 @@ def test_a_broken_stage_is_shown_in_the_train_dock_with_the_seed_to_try(window, 
     assert "(try seed 3)" in warning.text()
     button = panel.next_seed_btn  # the same seed as the warning names, one click away
     assert button.isVisibleTo(panel) and button.text() == "Train again with seed 3"
-    panel.grab().save(str(tmp_path / "train_dock.png"))
