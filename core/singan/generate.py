@@ -286,7 +286,7 @@ def _health_of(model: SinGANModel, images: list[torch.Tensor], outs: list[torch.
 
 #: A scale whose reconstruction error is more than ``REC_JUMP`` times the scale below's, and above
 #: ``REC_FLOOR`` (in [-1, 1] units), has broken down: the scales below reconstructed the photo and this one
-#: threw that away. Healthy models' ratios stay below 1.6 and their errors below 0.17 (docs/singan.md).
+#: threw that away. Healthy models' errors stay below 0.14, and their ratios below 1.6 above 0.05 (docs/singan.md).
 REC_JUMP = 2.5
 REC_FLOOR = 0.2
 
@@ -346,11 +346,13 @@ def rec_jump_warning(model: SinGANModel, health: list[ScaleHealth], jumps: dict[
 
 
 def stage_warning(model: SinGANModel, health: list[ScaleHealth], stuck: dict[int, float], jumps: dict[int, float],
-                  *, tries: int = 1, running: bool = False) -> str:
-    """Training's warning after a scale: every saturated scale so far (``stuck``) else every broken
-    reconstruction (``jumps``), both found by checking each scale after training it; "" for neither."""
-    return (saturation_warning(model, dict(sorted(stuck.items())), tries=tries, running=running) or
-            rec_jump_warning(model, health, jumps, tries=tries, running=running))
+                  now: tuple[dict, dict], *, tries: int = 1, running: bool = False) -> str:
+    """Training's warning after a scale that broke down (``now``: :func:`breakdown`'s answer for it): the
+    way it broke, naming every scale that broke so (``stuck``: saturated, ``jumps``: broken reconstructions
+    so far); "" when it did not break."""
+    if now[0]:
+        return saturation_warning(model, dict(sorted(stuck.items())), tries=tries, running=running)
+    return rec_jump_warning(model, health, jumps, tries=tries, running=running) if now[1] else ""
 
 
 #: A finished model whose reconstruction explains less than this share of its photo's variance has not

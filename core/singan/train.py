@@ -52,8 +52,8 @@ _Z_REC_STREAM = 0x5EED_0000_0000
 
 #: A scale whose generator saturates or whose reconstruction breaks down (see ``breakdown``) is trained
 #: again, up to this many tries in all, each from another random start and with the generators' learning
-#: rate × ``RETRY_LR_FACTOR`` once more: a saturation is an overshoot of Adam's steps. On the dark Hubble photo ConSinGAN's first
-#: stage ends saturated at two seeds in three at its own rate and at one in four at half of it.
+#: rate × ``RETRY_LR_FACTOR`` once more: a saturation is an overshoot of Adam's steps. On the dark Hubble
+#: photo ConSinGAN's first stage ends saturated at two seeds in three at its own rate and at one in four at half of it.
 #: Autosave keeps only the kept try; resume repeats the same tries.
 SATURATION_ATTEMPTS = 3
 RETRY_LR_FACTOR = 0.5
@@ -170,8 +170,7 @@ def train_singan(
         jumps.update(found[1])
         retried = ("" if len(tries) == 1 else f" (the least broken of {len(tries)} tries)" if any(found) else
                    f" (try {kept + 1}: the {'one' if kept == 1 else 'ones'} before {_why(tries[:kept])})")
-        warning = stage_warning(model, health, stuck, jumps, tries=len(tries),
-                                running=n < model.num_scales - 1) if any(found) else ""
+        warning = stage_warning(model, health, stuck, jumps, found, tries=len(tries), running=n < model.num_scales - 1)
         if n == model.num_scales - 1 and not (stuck or jumps):  # finished, and no check named the failure already
             warning = fit_warning(model, reconstruction_fit(model))
         model.training_warning = warning or model.training_warning
