@@ -4,7 +4,7 @@
                          [--models /tmp/apps_models] [--adapt-iters 0,150] [--out DIR]
 
 Photos are scikit-image's (``hubble_deep_field``: NASA, public domain; ``immunohistochemistry``:
-CC0; ``chelsea``: CC0) — none is the README task figures' training photo (``rocket``). For each photo
+CC0; ``chelsea``: CC0; ``brick``: CC0) — none is the README task figures' training photo (``rocket``). For each photo
 the script trains, or loads from ``--models``, a ``fast`` model at ``--size`` and an SR model (``train
 --task sr``) on the photo shrunk ×4, then builds the inputs a user would make and prints one table:
 
@@ -34,7 +34,7 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from core.images import fit_within, palette_of, quantize_to_palette, save_image  # noqa: E402
+from core.images import as_rgb, fit_within, palette_of, quantize_to_palette, save_image  # noqa: E402
 from core.images import resize as resize_image  # noqa: E402
 from core.singan import requests as R  # noqa: E402
 from core.singan import task_inputs as TI  # noqa: E402
@@ -44,13 +44,14 @@ from core.singan.train import train_singan  # noqa: E402
 
 PHOTOS = ("hubble_deep_field", "immunohistochemistry", "chelsea")
 #: where each photo's harmonization object comes from (another photo, so its colours are foreign)
-DONOR = {"hubble_deep_field": "coffee", "immunohistochemistry": "chelsea", "chelsea": "hubble_deep_field"}
+DONOR = {"hubble_deep_field": "coffee", "immunohistochemistry": "chelsea", "chelsea": "hubble_deep_field",
+         "brick": "coffee"}
 
 
 def photo(name: str, size: int) -> np.ndarray:
     from skimage import data
 
-    return fit_within(np.ascontiguousarray(getattr(data, name)()[..., :3]), size)
+    return fit_within(as_rgb(getattr(data, name)()), size)  # brick is grey: as_rgb repeats it
 
 
 def model_for(image: np.ndarray, folder: Path, task: str = "random"):

@@ -294,9 +294,16 @@ FAST_PNG = [cv2.IMWRITE_PNG_COMPRESSION, 1, cv2.IMWRITE_PNG_STRATEGY, cv2.IMWRIT
 
 def encode_png(image: np.ndarray, metadata: dict[str, object] | None = None, *, fast: bool = False) -> bytes:
     """PNG bytes with ``metadata`` written as text chunks (seed, scale, model id...): the one PNG
-    writer. ``fast`` trades ~5 % larger files for twice the speed (:data:`FAST_PNG`)."""
-    rgb = as_rgb(image)
-    ok, buf = cv2.imencode(".png", np.ascontiguousarray(rgb[..., ::-1]), FAST_PNG if fast else PNG_PARAMS)
+    writer. ``fast`` trades ~5 % larger files for twice the speed (:data:`FAST_PNG`). An H×W×4 image
+    keeps its alpha (a cut-out stays a cut-out); anything else is written as RGB."""
+    arr = np.asarray(image)
+    if arr.ndim == 3 and arr.shape[2] == 4:
+        a = arr[..., 3]
+        alpha = a / 65535.0 if a.dtype == np.uint16 else as_mask(a, a.shape, what="alpha")
+        bgra = np.dstack([as_rgb(arr[..., :3])[..., ::-1], np.round(alpha * 255).astype(np.uint8)])
+    else:
+        bgra = as_rgb(arr)[..., ::-1]
+    ok, buf = cv2.imencode(".png", np.ascontiguousarray(bgra), FAST_PNG if fast else PNG_PARAMS)
     if not ok:
         raise ImageError("Could not encode the image as PNG.")
     data = buf.tobytes()

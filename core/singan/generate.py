@@ -17,7 +17,7 @@ import torch.nn.functional as F
 
 from core.images import to_uint8
 from core.jobs import CancelToken, GanvasError, ProgressFn, ProgressReporter, check_cancel
-from core.singan.model import SinGANModel
+from core.singan.model import ScaleHealth, SinGANModel
 from core.singan.networks import FoldedGenerator
 from core.singan.pyramid import resize
 
@@ -211,31 +211,32 @@ def rec_noise(model: SinGANModel) -> Callable[[int, int, int], torch.Tensor]:
 
 def reconstruct(model: SinGANModel, end_scale: int | None = None) -> torch.Tensor:
     """The reconstruction x̃ from the fixed z* (zero noise above the coarsest scale): 1×3×H×W."""
-    return _reconstruction_pass(model, model.num_trained - 1 if end_scale is None else end_scale)[0]
+    return _reconstruction_pass(model, model.num_trained - 1 if end_scale is None else end_scale)[0][-1]
 
 
 #: A generator whose tanh is beyond ±0.99 on more than this share of its pixels is saturated (almost no gradient).
 SATURATED_SHARE = 0.5
 
 
-def _reconstruction_pass(model: SinGANModel, last: int) -> tuple[torch.Tensor, list[torch.Tensor]]:
-    """:func:`reconstruct`'s path through scales 0…``last``, keeping each generator's own output too (its
-    result less the image it was added to): the image and the outputs, so that opening a model checks
-    saturation and fit from one pass."""
+def _reconstruction_pass(model: SinGANModel, last: int) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+    """:func:`reconstruct`'s path through scales 0…``last``: each scale's image x̃_n and each generator's
+    own output (x̃_n less the image it was added to), so that one pass checks saturation and fit."""
+    images: list[torch.Tensor] = []
     outs: list[torch.Tensor] = []
 
     def keeping_output(g: FoldedGenerator) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
         def run(noisy: torch.Tensor, base: torch.Tensor) -> torch.Tensor:
             x = g(noisy, base)
+            images.append(x)
             outs.append(x - base)
             return x
         return run
 
     gens = [keeping_output(model.folded(n)) for n in range(last + 1)]
     with torch.inference_mode():
-        image = run_scales(gens, model.noise_amps, model.shapes, rec_noise(model), first=0, prev=None,
-                           pad=model.config.pad, batch=1, device=model.device, noise_pad=model.config.noise_pad)
-    return image, outs
+        run_scales(gens, model.noise_amps, model.shapes, rec_noise(model), first=0, prev=None,
+                   pad=model.config.pad, batch=1, device=model.device, noise_pad=model.config.noise_pad)
+    return images, outs
 
 
 def _shares_beyond(model: SinGANModel, outs: list[torch.Tensor]) -> list[float]:
@@ -267,9 +268,37 @@ def _retrain_advice(model: SinGANModel, opened: bool, *, running: bool) -> str:
     """What to do about a model that failed to learn: another seed, or the preset that has not failed so."""
     advice = (f"It was trained with seed {model.seed}: train it again with another seed" if opened else
               "Cancel and train again with another seed" if running else "Train it again with another seed")
+    advice += f" (try seed {model.seed + 1})"
     if not model.config.batch_norm:
         advice += " or the fast preset"  # its BatchNorm generators have not failed so in any run measured
     return advice + "."
+
+
+def scale_health(model: SinGANModel, last: int | None = None) -> list[ScaleHealth]:
+    """:class:`ScaleHealth` of scales 0…``last`` (default: every trained one), from one reconstruction pass."""
+    return _health_of(model, *_reconstruction_pass(model, model.num_trained - 1 if last is None else last))
+
+
+def _health_of(model: SinGANModel, images: list[torch.Tensor], outs: list[torch.Tensor]) -> list[ScaleHealth]:
+    rmse = [float((x - real).square().mean().sqrt()) for x, real in zip(images, model.reals)]
+    return [ScaleHealth(s, r) for s, r in zip(_shares_beyond(model, outs), rmse)]
+
+
+#: A scale whose reconstruction error is more than ``REC_JUMP`` times the scale below's, and above
+#: ``REC_FLOOR`` (in [-1, 1] units), has broken down: the scales below reconstructed the photo and this one
+#: threw that away. Healthy models' errors stay below 0.14, and their ratios below 1.6 above 0.05 (docs/singan.md).
+REC_JUMP = 2.5
+REC_FLOOR = 0.2
+
+
+def rec_jumps(health: list[ScaleHealth], scales: Iterable[int]) -> dict[int, float]:
+    """Those of ``scales`` (above the coarsest) whose reconstruction broke down, with their error's
+    ratio to the scale below's."""
+    jumps = {}
+    for n in scales:
+        if n > 0 and health[n].rec_rmse > max(REC_JUMP * health[n - 1].rec_rmse, REC_FLOOR):
+            jumps[n] = health[n].rec_rmse / max(health[n - 1].rec_rmse, 1e-8)
+    return jumps
 
 
 def saturation_warning(model: SinGANModel, stuck: dict[int, float], *, opened: bool = False, tries: int = 1,
@@ -290,6 +319,40 @@ def saturation_warning(model: SinGANModel, stuck: dict[int, float], *, opened: b
             "the samples are likely to come out flat")
     return (f"{subject} saturated{tried} (output stuck at ±1 on {share} of the pixels): {they} pass{'es' if one else ''} "
             f"almost no gradient, so {then}. {_retrain_advice(model, opened, running=running)}")
+
+
+def breakdown(health: list[ScaleHealth], scales: Iterable[int]) -> tuple[dict[int, float], dict[int, float]]:
+    """Those of ``scales`` that broke down: the saturated ones with their share, and the reconstructions
+    that broke down (:func:`rec_jumps`) with their error's ratio to the scale below's."""
+    scales = list(scales)
+    return _stuck([h.saturated for h in health], scales), rec_jumps(health, scales)
+
+
+def rec_jump_warning(model: SinGANModel, health: list[ScaleHealth], jumps: dict[int, float], *,
+                     opened: bool = False, tries: int = 1, running: bool = False) -> str:
+    """The user's warning for :func:`rec_jumps`' answer, naming the worst with its numbers in ``health``
+    (the other arguments as :func:`saturation_warning`'s); "" when it is empty."""
+    if not jumps:
+        return ""
+    n = max(jumps, key=jumps.get)
+    which = f"scale {n + 1}" if len(jumps) == 1 else "scales " + ", ".join(str(k + 1) for k in sorted(jumps))
+    tried = f" after {tries} tries" if tries > 1 else ""
+    now, below = health[n].rec_rmse, health[n - 1].rec_rmse
+    then = ("the scales still to train build on a broken image" if running else
+            "the samples are likely to be murky or wrong")
+    return (f"The reconstruction broke down at {which}{tried}: the error of scale {n + 1} (RMSE {now:.2f}) is "
+            f"{now / max(below, 1e-8):.1f}× that of scale {n} ({below:.2f}), so {then}. "
+            f"{_retrain_advice(model, opened, running=running)}")
+
+
+def stage_warning(model: SinGANModel, health: list[ScaleHealth], stuck: dict[int, float], jumps: dict[int, float],
+                  now: tuple[dict, dict], *, tries: int = 1, running: bool = False) -> str:
+    """Training's warning after a scale that broke down (``now``: :func:`breakdown`'s answer for it): the
+    way it broke, naming every scale that broke so (``stuck``: saturated, ``jumps``: broken reconstructions
+    so far); "" when it did not break."""
+    if now[0]:
+        return saturation_warning(model, dict(sorted(stuck.items())), tries=tries, running=running)
+    return rec_jump_warning(model, health, jumps, tries=tries, running=running) if now[1] else ""
 
 
 #: A finished model whose reconstruction explains less than this share of its photo's variance has not
@@ -329,10 +392,12 @@ def model_warning(model: SinGANModel) -> str:
     photo (unless a saturation names the failure already); "" for a healthy one."""
     if not model.num_trained:
         return ""
-    image, outs = _reconstruction_pass(model, model.num_trained - 1)
-    scales = range(model.num_trained)
-    if found := saturation_warning(model, _stuck(_shares_beyond(model, outs), scales), opened=True):
+    images, outs = _reconstruction_pass(model, model.num_trained - 1)
+    health, scales = _health_of(model, images, outs), range(model.num_trained)
+    if found := saturation_warning(model, _stuck([h.saturated for h in health], scales), opened=True):
+        return found
+    if found := rec_jump_warning(model, health, rec_jumps(health, scales), opened=True):
         return found
     if not model.complete:  # a partial one may catch up: ConSinGAN's brick fits 6 % at stage 4, 74 % at 6
         return ""
-    return fit_warning(model, _fit_of(model, image), opened=True)
+    return fit_warning(model, _fit_of(model, images[-1]), opened=True)

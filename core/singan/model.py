@@ -21,6 +21,23 @@ from core.singan.pyramid import build_pyramid
 KIND = "singan"
 
 
+@dataclass(frozen=True)
+class ScaleHealth:
+    """One trained scale on the reconstruction path as training left it (``core.singan.generate.scale_health``);
+    the manifest's ``scale_health``."""
+
+    saturated: float  # share of pixels where the generator's tanh is beyond ±0.99
+    rec_rmse: float  # RMSE of the reconstruction x̃_n against the photo at that scale, in [-1, 1] units
+    tries: int = 1  # how often training trained the scale (a broken try is trained again)
+
+    def to_dict(self) -> dict[str, float]:
+        return {"saturated": round(self.saturated, 4), "rec_rmse": round(self.rec_rmse, 5), "tries": self.tries}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> ScaleHealth:
+        return cls(float(d["saturated"]), float(d["rec_rmse"]), int(d.get("tries", 1)))
+
+
 @dataclass
 class SinGANModel:
     """Everything generation needs. ``generators[n]`` is trained for ``shapes[n]`` (coarsest first).
@@ -42,6 +59,10 @@ class SinGANModel:
     #: state dict of the finest trained scale's critic (saved as ``D_last.*``): ConSinGAN's fine-tuning
     #: for harmonization starts from it. None for a model saved without it.
     critic: dict[str, torch.Tensor] | None = field(default=None, repr=False)
+    #: each trained scale's health as training checked it, and training's last warning ("" when none);
+    #: empty for models trained before training recorded them
+    scale_health: list[ScaleHealth] = field(default_factory=list)
+    training_warning: str = ""
     _reals: list[torch.Tensor] | None = field(default=None, repr=False)
     _folded: dict[int, FoldedGenerator] = field(default_factory=dict, repr=False)
 
@@ -135,6 +156,8 @@ def save_model(model: SinGANModel, path: str | os.PathLike, extra: dict[str, tor
         "model_id": model.model_id,
         "seed": model.seed,
         "scale_seconds": model.scale_seconds,
+        "scale_health": [h.to_dict() for h in model.scale_health],
+        "training_warning": model.training_warning,
     }
     return save_checkpoint(path, KIND, tensors, manifest)
 
@@ -179,7 +202,18 @@ def load_model(path: str | os.PathLike, device: torch.device | str | None = None
         model.add_scale(g, a)
     model.critic = _critic_state(ckpt.tensors, config, num_trained)
     model.scale_seconds = [float(s) for s in m.get("scale_seconds", [0.0] * num_trained)][:num_trained]
+    model.scale_health, model.training_warning = _health_record(m, num_trained)
     return model.to(pick_device(device) if device is None or isinstance(device, str) else device)
+
+
+def _health_record(manifest: dict, num_trained: int) -> tuple[list[ScaleHealth], str]:
+    """The manifest's ``scale_health`` and ``training_warning``; none from a model saved before training
+    recorded them, or from a record that does not fit (it is a record, never needed to generate)."""
+    try:
+        health = [ScaleHealth.from_dict(d) for d in manifest.get("scale_health", [])][:num_trained]
+    except (KeyError, TypeError, ValueError):
+        health = []
+    return health, str(manifest.get("training_warning", ""))
 
 
 def _critic_state(tensors: dict[str, torch.Tensor], config: SinGANConfig, num_trained: int) -> dict | None:

@@ -30,14 +30,15 @@ from core.jobs import Cancelled, CancelToken, GanvasError, ProgressFn, ProgressR
 from core.singan.config import DEFAULT_PRESET, PRESETS, SinGANConfig
 from core.singan.generate import (
     SampleSettings,
+    breakdown,
     fit_warning,
     rec_noise,
     reconstruct,
     reconstruction_fit,
     run_scales,
     sample_tensor,
-    saturated_scales,
-    saturation_warning,
+    scale_health,
+    stage_warning,
 )
 from core.singan.model import SinGANModel, load_model, save_model
 from core.singan.networks import Discriminator, Generator, make_networks
@@ -49,10 +50,10 @@ from core.singan.pyramid import build_pyramid, pyramid_shapes, resize
 #: and a model trained with seed 0 sampled at seed 0 gave the photo back.
 _Z_REC_STREAM = 0x5EED_0000_0000
 
-#: A scale whose generator saturates (see ``saturated_scales``) is trained again, up to this many tries
-#: in all, each from another random start and with the generators' learning rate × ``RETRY_LR_FACTOR``
-#: once more: a saturation is an overshoot of Adam's steps. On the dark Hubble photo ConSinGAN's first
-#: stage ends saturated at two seeds in three at its own rate and at one in four at half of it.
+#: A scale whose generator saturates or whose reconstruction breaks down (see ``breakdown``) is trained
+#: again, up to this many tries in all, each from another random start and with the generators' learning
+#: rate × ``RETRY_LR_FACTOR`` once more: a saturation is an overshoot of Adam's steps. On the dark Hubble
+#: photo ConSinGAN's first stage ends saturated at two seeds in three at its own rate and at one in four at half of it.
 #: Autosave keeps only the kept try; resume repeats the same tries.
 SATURATION_ATTEMPTS = 3
 RETRY_LR_FACTOR = 0.5
@@ -137,42 +138,54 @@ def train_singan(
                             seed=int(seed)).to(dev)
     reporter = ProgressReporter(progress)
     cost = [config.iters_at(n, model.num_scales) * h * w for n, (h, w) in enumerate(shapes)]
-    warned: dict[int, float] = {}  # scales named as saturated, with their share: each warning names them all
+    stuck: dict[int, float] = {}  # saturated scales named so far, with their share: each warning names them all
+    jumps: dict[int, float] = {}  # scales whose reconstruction broke down, with their error's ratio to the one below
     for n in range(model.num_trained, model.num_scales):
         t0 = time.perf_counter()
         iters = config.iters_at(n, model.num_scales)
         left_after = int(sum(cost[n + 1 :]) / (shapes[n][0] * shapes[n][1]))
-        tries = []  # (worst saturated share, try, its result, its stuck scales): the least stuck is kept
+        tries = []  # (how broken, try, its result, its health, what broke): the least broken is kept
         for attempt in range(SATURATION_ATTEMPTS):
             try:
-                trained, d, amp = _train_scale(model, n, d_state, reporter, left_after, cancel, attempt=attempt)
+                trained, d, amp = _train_scale(model, n, d_state, reporter, left_after, cancel, attempt=attempt,
+                                               why=_why(tries[-1:]))
             except Cancelled as exc:
                 raise Cancelled(str(exc), kept=model) from None
             lo = n + 1 - len(trained)  # the lowest scale this try trained (ConSinGAN's trains the ones below too)
-            stuck = saturated_scales(model.with_scales(lo, trained, amp), [k for k in range(lo, n + 1) if k not in warned])
-            tries.append((max(stuck.values(), default=0.0), attempt, (trained, d, amp), stuck))
-            if not stuck:
+            health = scale_health(model.with_scales(lo, trained, amp), n)
+            found = breakdown(health, [k for k in range(lo, n + 1) if k not in stuck and k not in jumps])
+            tries.append(((max(found[0].values(), default=0.0), max(found[1].values(), default=0.0)), attempt,
+                          (trained, d, amp), health, found))
+            if not any(found):
                 break
-        _, kept, (trained, d, amp), stuck = min(tries, key=lambda t: t[:2])
+        _, kept, (trained, d, amp), health, found = min(tries, key=lambda t: t[:2])
         d_state = d.state_dict()
         model.critic = d_state
         for k, g in enumerate(trained[:-1], start=lo):
             model.set_generator(k, g)
         model.add_scale(trained[-1], amp, time.perf_counter() - t0)
+        model.scale_health = [*model.scale_health[:lo], *(replace(h, tries=was.tries) for h, was in
+                              zip(health[lo:n], model.scale_health[lo:n])), replace(health[n], tries=len(tries))]
+        stuck.update(found[0])
+        jumps.update(found[1])
+        retried = ("" if len(tries) == 1 else f" (the least broken of {len(tries)} tries)" if any(found) else
+                   f" (try {kept + 1}: the {'one' if kept == 1 else 'ones'} before {_why(tries[:kept])})")
+        warning = stage_warning(model, health, stuck, jumps, found, tries=len(tries), running=n < model.num_scales - 1)
+        if n == model.num_scales - 1 and not (stuck or jumps):  # finished, and no check named the failure already
+            warning = fit_warning(model, reconstruction_fit(model))
+        model.training_warning = warning or model.training_warning
         if out_dir is not None:
             save_model(model, out_dir, extra={f"D_last.{k}": v for k, v in d_state.items()})
         preview = to_uint8(sample_tensor(model, SampleSettings(seed=seed)))[0]
-        warned.update(stuck)
-        retried = ("" if len(tries) == 1 else f" (the least saturated of {len(tries)} tries)" if stuck else
-                   f" (try {kept + 1}: the {'one' if kept == 1 else 'ones'} before saturated)")
-        warning = saturation_warning(model, dict(sorted(warned.items())), tries=len(tries),
-                                     running=n < model.num_scales - 1) if stuck else ""
-        if n == model.num_scales - 1 and not warned:  # finished, and no saturation named the failure already
-            warning = fit_warning(model, reconstruction_fit(model))
         reporter.report(iters, iters, preview=preview, stage_index=n, stage_count=model.num_scales,
                         message=f"scale {n + 1} done in {model.scale_seconds[-1]:.0f} s{retried}", force=True,
                         warning=warning)
     return model
+
+
+def _why(tries: list) -> str:
+    """What broke in ``tries`` (training's list): "saturated", "broke down" (the reconstruction) or both."""
+    return " and ".join(w for w, i in (("saturated", 0), ("broke down", 1)) if any(t[4][i] for t in tries))
 
 
 def _z_rec(finest: np.ndarray, shapes: list[tuple[int, int]], config: SinGANConfig, seed: int) -> torch.Tensor:
@@ -206,6 +219,8 @@ def _resume(out_dir, finest: np.ndarray, config: SinGANConfig, dev: torch.device
     except CheckpointError:
         tensors = {}
     d_state = {k[len("D_last."):]: v for k, v in tensors.items() if k.startswith("D_last.")} or None
+    if len(model.scale_health) != model.num_trained:  # saved before training recorded it: measured now
+        model.scale_health = scale_health(model)
     return model, d_state
 
 
@@ -286,13 +301,14 @@ class _Scale:
 def _train_scale(model: SinGANModel, n: int, d_state, reporter: ProgressReporter, left_after: int,
                  cancel: CancelToken | None, *, iters: int | None = None, depth: int | None = None,
                  feed: Feed | None = None, fresh: bool = False,
-                 attempt: int = 0) -> tuple[list[Generator], Discriminator, float]:
+                 attempt: int = 0, why: str = "") -> tuple[list[Generator], Discriminator, float]:
     """Train scale ``n`` (a new one, or one already trained: then it is trained further, starting from
     its generator, its noise amplitude and the critic ``d_state``, or from fresh networks with
     ``fresh``) with the ``depth`` (default: ``train_depth``) scales below it, for ``iters`` (default:
     the config's) iterations. ``feed`` makes the fakes start from its images instead of from noise.
     ``attempt`` > 0 draws another random start (init and noise) for a scale trained again after it
-    saturated, and scales the generators' learning rate by ``RETRY_LR_FACTOR ** attempt``."""
+    saturated or its reconstruction broke down (``why``), and scales the generators' learning rate by
+    ``RETRY_LR_FACTOR ** attempt``."""
     cfg, dev = model.config, model.device
     real = model.reals[n]
     h, w = model.shapes[n]
@@ -340,7 +356,7 @@ def _train_scale(model: SinGANModel, n: int, d_state, reporter: ProgressReporter
     one_fake = cfg.g_reuse_grad and not cfg.redraw_lower
     stage = f"Scale {n + 1}/{model.num_scales} ({w}×{h})"
     if attempt:
-        stage += f", try {attempt + 1} of {SATURATION_ATTEMPTS} at generator lr ×{RETRY_LR_FACTOR ** attempt:g} (it saturated)"
+        stage += f", try {attempt + 1} of {SATURATION_ATTEMPTS} at generator lr ×{RETRY_LR_FACTOR ** attempt:g} (it {why})"
     reporter.start_stage(stage)
     ema = _WeightAverage(trained, cfg.ema_half_life_share) if cfg.ema_half_life_share > 0 else None
     metrics: dict[str, float] = {}

@@ -12,16 +12,22 @@ from app.settings import Settings
 from core.images import encode_png, read_png_metadata
 
 
-def test_open_train_generate_export_reopen(window, qtbot, tmp_path, photo, tiny_singan):
+def train_photo_in_dock(window, tmp_path, photo, config, seed: int):
+    """The Train dock with ``photo`` open (saved as photo.png), set to train it with ``config`` and
+    ``seed``, autosaving into ``tmp_path``."""
     src = tmp_path / "photo.png"
     src.write_bytes(encode_png(photo))
     assert window.open_path(src)
-    assert "photo" in window.windowTitle()
-
     panel = window.train_panel
-    panel.config = lambda: tiny_singan
+    panel.config = lambda: config
     panel.out_dir = lambda: tmp_path / "autosave.ganvas"
-    panel.seed.setValue(6)
+    panel.seed.setValue(seed)
+    return panel
+
+
+def test_open_train_generate_export_reopen(window, qtbot, tmp_path, photo, tiny_singan):
+    panel = train_photo_in_dock(window, tmp_path, photo, tiny_singan, 6)
+    assert "photo" in window.windowTitle()
     with qtbot.waitSignal(window.doc.modelChanged, timeout=120_000):
         panel.start()
     window.wait_idle()

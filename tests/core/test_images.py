@@ -144,3 +144,18 @@ def test_release_free_memory_is_safe_to_call_anywhere():
     from core.malloc import release_free_memory
 
     assert release_free_memory() in (True, False)  # False where the C library is not glibc
+
+
+def test_a_cut_out_saved_as_png_keeps_its_alpha(tmp_path, rgb):
+    # the README's harmonization figure pasted a round cut-out as a square: saving dropped the alpha
+    from core.images import read_mask, read_rgba
+
+    h, w = rgb.shape[:2]
+    alpha = np.zeros((h, w), np.uint8)
+    alpha[h // 4 : 3 * h // 4, w // 4 : 3 * w // 4] = 255
+    path = save_image(tmp_path / "cutout.png", np.dstack([rgb, alpha]), {"seed": 1})
+    back = read_rgba(path)
+    assert np.array_equal(back[..., 3], alpha) and np.array_equal(back[..., :3][alpha > 0], rgb[alpha > 0])
+    assert np.array_equal(read_mask(path) > 0.5, alpha > 0)
+    assert read_png_metadata(path)["seed"] == "1"
+    assert read_rgba(save_image(tmp_path / "plain.png", rgb))[..., 3].min() == 255  # RGB stays opaque

@@ -544,6 +544,7 @@ def test_a_saturated_scale_is_trained_again_from_another_start_and_resumes_exact
     assert any(re.fullmatch(r"scale 1 done in \d+ s \(try 2: the one before saturated\)", p.message) for p in reports)
     assert not any("saturated" in p.warning for p in reports)
     assert max(saturated_shares(straight, straight.num_scales - 1)) < 0.5
+    assert straight.scale_health[0].tries == 2 and straight.scale_health[0].saturated < 0.5  # in the manifest too
 
     token = CancelToken()
     with pytest.raises(Cancelled):
