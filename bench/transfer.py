@@ -127,8 +127,8 @@ def main() -> None:
     ap.add_argument("--models", type=Path, default=Path("/work/transfer_models"),
                     help="folder with pps_base.ganvas and noise_base.ganvas")
     ap.add_argument("--out", type=Path, default=Path("/work/transfer_bench"))
-    ap.add_argument("--iters", type=int, default=500)
-    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
+    ap.add_argument("--iters", type=int, default=250)
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0])
     ap.add_argument("--sets", nargs="+", default=["faces", "cat"])
     ap.add_argument("--starts", nargs="+", default=list(starts(Path("."))))
     ap.add_argument("--no-eval", action="store_true", help="train only (to run sets in parallel processes)")
@@ -157,8 +157,9 @@ def main() -> None:
     for set_name, start, recs, m, loo in rows:
         scratch = next(r[3]["fd"] for r in rows if r[0] == set_name and r[1] == "scratch")
         base_steps = "" if start == "scratch" else f" ({recs[0]['base_steps']})"
-        cpu = np.mean([r["cpu_s"] for r in recs])
-        print(f"| {set_name} | {start}{base_steps} | {len(recs)} | {cpu:.0f} | {m['fd']:.3f} ± {m['fd_pm']:.3f} | "
+        timed = [r["cpu_s"] for r in recs if r.get("cpu_s") is not None]  # None: an autosave copied mid-run
+        cpu = f"{np.mean(timed):.0f}" if timed else "—"
+        print(f"| {set_name} | {start}{base_steps} | {len(recs)} | {cpu} | {m['fd']:.3f} ± {m['fd_pm']:.3f} | "
               f"{m['kid']:.2f} ± {m['kid_pm']:.2f}; {m['kid_subsets']:.2f} | {m['nn']:.1f} ({loo:.1f}) | "
               f"{100 * (m['fd'] / scratch - 1):+.0f} % |")
 
