@@ -14,16 +14,9 @@ from core.sketchgan import draws
 from core.sketchgan.model import StyleGANModel, load_model, save_model
 from core.sketchgan.stylegan import Discriminator, Generator, StyleGANConfig
 from core.sketchgan.transfer import transfer, transfer_config
+from tests.core.test_sketchgan import _one_thread  # noqa: F401  (autouse: one torch thread per test)
 
 TINY = StyleGANConfig(size=16, style_dim=16, n_mlp=2, max_channels=8)
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
 
 
 def random_start(seed: int) -> StyleGANModel:
