@@ -53,7 +53,7 @@ class TransferGroup(QGroupBox):
         self.iters = QSpinBox()
         self.iters.setRange(1, 1_000_000)
         self.iters.setValue(DEFAULT_ITERS)
-        self.iters.setToolTip("About 0.2 s a step for a 32-px base on one CPU core")
+        self.iters.setToolTip("About 0.3 CPU s a step for a 32-px base on one core")
         form.addRow("Iterations", self.iters)
         self.out = QLineEdit()
         self.out.setPlaceholderText("model folder (autosaved; resumes if it exists)")

@@ -113,7 +113,7 @@ def _add_transfer(sub) -> None:
                        help="base model to start from (default: the bundled 32-px Primitives-PS base)")
     start.add_argument("--scratch", action="store_true",
                        help="the base's network from random weights, same steps (the baseline)")
-    p.add_argument("--iters", type=int, default=2000, help="fine-tuning steps (default 2000: ~3 min at 32 px)")
+    p.add_argument("--iters", type=int, default=2000, help="fine-tuning steps (default 2000: ~9 CPU minutes at 32 px)")
     p.add_argument("--batch", type=int, default=None, help="batch (default 8)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="auto")

@@ -24,7 +24,8 @@ from core.sketchgan.pretrain import PretrainConfig, folder_data, preset, train_g
 
 #: DiffAugment's policy for 100-shot sets (the paper's low-shot runs use it on real and fake images).
 TRANSFER_AUGMENT = "color,translation,cutout"
-#: Steps when the request does not say: about 3 minutes of one core at 32 px.
+#: Steps when the request does not say: about 9 CPU minutes at 32 px (0.27 CPU s a step on one core of the
+#: project VM, docs/transfer.md).
 DEFAULT_ITERS = 2000
 #: Fewer images than this is not a low-shot set but a handful: SinGAN or sketch tuning fit better.
 MIN_IMAGES = 10
