@@ -17,7 +17,9 @@ the sketched figure itself as the data draws figures (what a model whose every s
 sketched figure, in the data's style, would read). ``vs_shaped_real`` is the paper's protocol
 (GANSketching scores FID against held-out real images that match the sketches): patch SWD of base,
 tuned and rendered samples against 256 real images nearest the sketches from another pool, with
-the first pool's 256 as the floor. Writes the before/after
+the first pool's 256 as the floor. ``vs_renders`` is realism as the paper judges it, against
+images *of the sketched kind*: patch SWD and the random-CNN feature distance (core/features.py, no
+loss targets it) of the base's and the tuned samples to the renders of the sketched figure. Writes the before/after
 grid and the sketches; prints a JSON summary. ``--base-only`` measures the base and the yardsticks
 without tuning (what a sketch set asks of the base, in seconds).
 """
@@ -36,6 +38,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from core.features import feature_distance  # noqa: E402
 from core.images import make_grid, save_image  # noqa: E402
 from core.metrics import patch_swd  # noqa: E402
 from core.sketchgan.evaluate import (  # noqa: E402
@@ -198,7 +201,7 @@ def main() -> None:
     # held-out images of the base's training data (same Primitives preset and size, another seed)
     data_info = base.manifest.get("data") or {}
     data_preset = (primitives_preset_of(data_info) or "pink-salient") if data_info.get("kind") == "primitives" else None
-    data, yardsticks = None, {}
+    data, yardsticks, renders = None, {}, None
     if data_preset:  # the yardsticks: real images, and the base's own samples, that already have the shape
         held_out, _ = primitives_data(base.config.size, len(eval_seeds), seed=99_991, preset=data_preset)
         data = tensor_to_uint8(held_out)
@@ -241,6 +244,11 @@ def main() -> None:
     if "vs_shaped_real" in real:
         tuned_samples = tensor_to_uint8(generate_tensor(tuned, eval_seeds))
         real["vs_shaped_real"]["tuned"] = patch_swd(tuned_samples, shape_ref)
+    if renders is not None:  # realism the paper's way: against images of the sketched kind (issue 51)
+        tuned_samples = tensor_to_uint8(generate_tensor(tuned, eval_seeds))
+        real["vs_renders"] = {
+            "swd_base": patch_swd(base_samples, renders), "swd_tuned": patch_swd(tuned_samples, renders),
+            "feat_base": feature_distance(base_samples, renders), "feat_tuned": feature_distance(tuned_samples, renders)}
 
     # grid: the sketches as the sketch critic sees them, then 8 seeds: base, F(base), tuned, F(tuned)
     show = list(range(1000, 1008))

@@ -77,8 +77,6 @@ def transfer(
                      progress=progress, cancel=cancel)
 
 
-
-
 def folder_grid(images: str | os.PathLike, size: int, count: int = 16) -> np.ndarray:
     """The first ``count`` images of a folder as the transfer sees them (centre square at ``size``), 8 per
     row as the training's sample previews (uint8): what the studio shows above the samples while training."""
