@@ -9,10 +9,12 @@ from pathlib import Path
 from common.durations import format_rough
 from core.jobs import GanvasError
 
-# the preset names of core.sketchgan.pretrain / tune_config.PRESETS, written here so that registering the
-# commands does not import torch (a test checks they match)
+# the preset names of core.sketchgan.pretrain / tune_config.PRESETS and gan-transfer's default steps
+# (core.sketchgan.transfer.DEFAULT_ITERS), written here so that registering the commands does not import
+# torch (a test checks they match)
 PRETRAIN_PRESETS = ("cpu", "gpu")
 TUNE_PRESETS = ("cpu", "paper")
+TRANSFER_ITERS = 2000
 
 
 def _add_pretrain(sub) -> None:
@@ -113,7 +115,8 @@ def _add_transfer(sub) -> None:
                        help="base model to start from (default: the bundled 32-px Primitives-PS base)")
     start.add_argument("--scratch", action="store_true",
                        help="the base's network from random weights, same steps (the baseline)")
-    p.add_argument("--iters", type=int, default=2000, help="fine-tuning steps (default 2000: ~9 CPU minutes at 32 px)")
+    p.add_argument("--iters", type=int, default=TRANSFER_ITERS,
+                   help=f"fine-tuning steps (default {TRANSFER_ITERS}: ~9 CPU minutes at 32 px)")
     p.add_argument("--batch", type=int, default=None, help="batch (default 8)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="auto")

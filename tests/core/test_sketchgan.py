@@ -645,11 +645,13 @@ def test_for_a_figure_base_the_image_critic_sees_the_sketched_figures_and_the_wh
 
 
 def test_presets_are_one_table_and_bad_settings_are_reported_together():
-    from core.cli.sketchgan import PRETRAIN_PRESETS, TUNE_PRESETS
+    from core.cli.sketchgan import PRETRAIN_PRESETS, TRANSFER_ITERS, TUNE_PRESETS
     from core.sketchgan import pretrain
     from core.sketchgan import tune_config as finetune
+    from core.sketchgan.transfer import DEFAULT_ITERS
 
     assert tuple(finetune.PRESETS) == TUNE_PRESETS and tuple(pretrain.PRESETS) == PRETRAIN_PRESETS
+    assert TRANSFER_ITERS == DEFAULT_ITERS  # the CLI's default steps are the studio's
     assert finetune.preset("cpu", iters=7).iters == 7 and finetune.preset("cpu").preset == "cpu"
     p = pretrain.preset("gpu", size=64, iters=None)
     assert p.model.size == 64 and p.model.max_channels == 512 and p.iters == 200_000
