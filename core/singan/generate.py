@@ -393,10 +393,9 @@ def model_warning(model: SinGANModel) -> str:
     if not model.num_trained:
         return ""
     images, outs = _reconstruction_pass(model, model.num_trained - 1)
-    health, scales = _health_of(model, images, outs), range(model.num_trained)
-    if found := saturation_warning(model, _stuck([h.saturated for h in health], scales), opened=True):
-        return found
-    if found := rec_jump_warning(model, health, rec_jumps(health, scales), opened=True):
+    health = _health_of(model, images, outs)
+    stuck, jumps = breakdown(health, range(model.num_trained))
+    if found := saturation_warning(model, stuck, opened=True) or rec_jump_warning(model, health, jumps, opened=True):
         return found
     if not model.complete:  # a partial one may catch up: ConSinGAN's brick fits 6 % at stage 4, 74 % at 6
         return ""
