@@ -59,18 +59,23 @@ def _check(image: np.ndarray, what: str) -> None:
         raise GanvasError(f"{what}: {image.shape[1]}×{image.shape[0]} px is too small for feature distances (≥ 16 px).")
 
 
-@torch.no_grad()
-def image_features(image: np.ndarray) -> list[torch.Tensor]:
-    """The three stages' feature maps of one uint8 H×W×3 image: [C×H×W, C×H/2×W/2, C×H/4×W/4]."""
-    _check(image, "image")
-    x = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)[None].float() / 127.5 - 1.0
+def _stage_maps(x: torch.Tensor) -> list[torch.Tensor]:
+    """The network: each stage's feature maps (N×C×H×W, halved per stage) of images in [-1, 1]."""
     out = []
     for k, (w1, w2) in enumerate(_weights()):
         if k:
             x = F.avg_pool2d(x, 2)
         x = F.relu(F.conv2d(F.relu(F.conv2d(x, w1, padding=1)), w2, padding=1))
-        out.append(x[0])
+        out.append(x)
     return out
+
+
+@torch.no_grad()
+def image_features(image: np.ndarray) -> list[torch.Tensor]:
+    """The three stages' feature maps of one uint8 H×W×3 image: [C×H×W, C×H/2×W/2, C×H/4×W/4]."""
+    _check(image, "image")
+    x = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)[None].float() / 127.5 - 1.0
+    return [m[0] for m in _stage_maps(x)]
 
 
 def _as_list(images: Sequence[np.ndarray] | np.ndarray) -> list[np.ndarray]:
@@ -141,7 +146,7 @@ def paired_feature_distance(image: np.ndarray, reference: np.ndarray) -> float:
 @torch.no_grad()
 def image_embeddings(images: Sequence[np.ndarray] | np.ndarray, *, batch: int = 64) -> np.ndarray:
     """One vector per image (N×448): each stage's per-channel mean and standard deviation over locations.
-    Images of one size are run in batches (the same network as :func:`image_features`)."""
+    Images of one size are run in batches through :func:`image_features`' network."""
     seq = _as_list(images)
     for i, img in enumerate(seq):
         _check(img, f"image {i}")
@@ -151,12 +156,7 @@ def image_embeddings(images: Sequence[np.ndarray] | np.ndarray, *, batch: int = 
     rows = []
     for i in range(0, len(seq), batch):
         x = torch.from_numpy(np.ascontiguousarray(np.stack(seq[i : i + batch]))).permute(0, 3, 1, 2).float() / 127.5 - 1
-        parts = []
-        for k, (w1, w2) in enumerate(_weights()):
-            if k:
-                x = F.avg_pool2d(x, 2)
-            x = F.relu(F.conv2d(F.relu(F.conv2d(x, w1, padding=1)), w2, padding=1))
-            parts += [x.mean((2, 3)), x.std((2, 3))]
+        parts = [stat for m in _stage_maps(x) for stat in (m.mean((2, 3)), m.std((2, 3)))]
         rows.append(torch.cat(parts, 1).numpy())
     return np.concatenate(rows).astype(np.float64)
 
