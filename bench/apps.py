@@ -198,6 +198,7 @@ def main() -> None:
     ap.add_argument("--adapt-iters", default="0", help="comma list: 0 = the model as trained; N = adapted first")
     ap.add_argument("--tasks", default="harmonize,edit,sr,paint")
     ap.add_argument("--scale", type=int, default=None, help="injection scale of harmonize and edit (default: the middle one)")
+    ap.add_argument("--paint-scale", type=int, default=None, help="injection scale of paint (default: the middle one)")
     ap.add_argument("--out", default="", help="folder for every input and result (PNG), to look at")
     args = ap.parse_args()
     torch.set_num_threads(1)
@@ -235,13 +236,14 @@ def main() -> None:
         if "paint" in tasks:
             painting = painting_of(img)
             t0 = time.process_time()
-            res = R.PaintRequest(painting=painting, scale=1).run(model)
+            req = R.PaintRequest(painting=painting, scale=args.paint_scale).resolved(model)
+            res = req.run(model)
             cpu = time.process_time() - t0
             swd, own = masked_patch_swd(res, np.ones(res.shape[:2]), img), masked_patch_swd(painting, np.ones(res.shape[:2]), img)
-            print(f"{name:22s} {'paint':18s} {swd:8.1f} {own:8.1f} {swd / own:6.2f} "
+            print(f"{name:22s} {f'paint s{req.scale}':18s} {swd:8.1f} {own:8.1f} {swd / own:6.2f} "
                   f"{region_agreement(res, painting):6.2f} {'':8s} {cpu:6.0f}", flush=True)
             if out:
-                save_image(out / f"{name}_paint.png", np.concatenate([img, painting, res], 1))
+                save_image(out / f"{name}_paint_s{req.scale}.png", np.concatenate([img, painting, res], 1))
 
 
 def sr_report(name: str, img: np.ndarray, models: Path, out: Path | None) -> None:

@@ -95,11 +95,10 @@ def load_photo(name: str) -> np.ndarray:
     return np.repeat(img[..., None], 3, axis=2) if img.ndim == 2 else img[..., :3]
 
 
-def measure(model, n: int, seed: int = 1000) -> tuple[dict[str, float], np.ndarray]:
-    photo = model.image
-    samples = sample(model, SampleSettings(start_scale=0, seed=seed), n)
+def score(samples: np.ndarray, photo: np.ndarray) -> dict[str, float]:
+    """Every sample figure of the table, for samples drawn by any code (bench/published_consingan.py too)."""
     levels = patch_swd_by_level(samples, [photo])
-    figures = {
+    return {
         "swd": float(np.mean(levels)),
         "swd_layout": levels[-1],
         "swd_floor": patch_swd([photo], [photo], seed=1),
@@ -110,6 +109,13 @@ def measure(model, n: int, seed: int = 1000) -> tuple[dict[str, float], np.ndarr
         "near_copy": near_copy_rate(samples, photo),
         "copied_area": copied_area(samples, photo),
         "copied_textured": copied_area(samples, photo, min_std=TEXTURED_STD),
+    }
+
+
+def measure(model, n: int, seed: int = 1000) -> tuple[dict[str, float], np.ndarray]:
+    samples = sample(model, SampleSettings(start_scale=0, seed=seed), n)
+    figures = {
+        **score(samples, model.image),
         "stuck_scales": float(len(saturated_scales(model, range(model.num_trained)))),  # tanh at ±1: see docs/singan.md
         "rec_fit": reconstruction_fit(model),
     }

@@ -85,7 +85,7 @@ def main() -> None:
     m = load_model(model, "cpu")
     real = m.image  # the training image at the finest scale (250 × 167 at 250 px)
     h, w = real.shape[:2]
-    mid = str(m.num_trained // 2)  # edit and harmonize inject at the middle scale (bench/apps.py's choice)
+    mid = str(m.num_trained // 2)  # paint, edit and harmonize inject at the middle scale (bench/apps.py's choice)
     times: dict[str, float] = {}
 
     # Paint-to-image: a clip-art of the scene in the photo's colours (sky, a tower, a rocket, lights).
@@ -99,10 +99,10 @@ def main() -> None:
         for x in (0.35, 0.5, 0.8):
             cv2.circle(paint, (int(w * x), int(h * 0.9)), max(3, w // 42), (255, 210, 120), -1)
         save_image(work / "painting.png", paint)
-        times["paint"] = run("apply", "paint", str(model), "--input", str(work / "painting.png"), "--scale", "1",
+        times["paint"] = run("apply", "paint", str(model), "--input", str(work / "painting.png"), "--scale", mid,
                              "--out", str(work / "painted.png"))
         save_image(out / "tasks_paint.png", panel([("training image", real), ("painting", paint),
-                                                   ("paint to image, scale 1", load(work / "painted.png"))], height=h))
+                                                   (f"paint to image, scale {mid}", load(work / "painted.png"))], height=h))
 
     # Editing: move the rocket to the left; the mask marks the pasted and the vacated regions.
     if "edit" in args.tasks:

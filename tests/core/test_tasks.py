@@ -356,7 +356,7 @@ def test_requests_report_every_problem_in_one_message():
 
 def test_requests_resolve_task_defaults_and_record_them(model):
     img = model.image
-    assert R.PaintRequest(painting=img).resolved(model).scale == 1
+    assert R.PaintRequest(painting=img).resolved(model).scale == model.num_trained // 2
     assert R.EditRequest(image=img, mask=img[..., 0]).resolved(model).scale == model.num_trained // 2
     assert R.AnimateRequest().resolved(model).scale == 0 and R.RetargetRequest().resolved(model).scale == 0
     h, w = model.shapes[-1]
