@@ -14,7 +14,7 @@ After training, ``--samples`` images are drawn from its saved generator the way 
 ``generate_samples`` draws them (random noise at every stage, the amplitudes it measured), and scored
 with ``bench/quality.py``'s measures against the photo at the size our presets train on. Results
 go to ``--out``/results.json under ``PHOTO/published consingan`` (the same keys as bench/quality.py,
-so ``print_table`` lists them), with a contact sheet per photo.
+so ``print_table`` lists them), with a contact sheet per photo and the samples as PNGs.
 """
 
 from __future__ import annotations
@@ -142,6 +142,9 @@ def main() -> None:
         results = json.loads(results_path.read_text()) if results_path.exists() else {}
         results[f"{name}/{NAME}"] = {"train_s": wall, "cpu_s": cpu, "iters": args.iters, **figures}
         results_path.write_text(json.dumps(results, indent=1))
+        (out / name / "samples").mkdir(exist_ok=True)
+        for i, img in enumerate(samples):  # for `main.py detect`-style checks and for looking at
+            save_image(out / name / "samples" / f"{i:03d}.png", img)
         save_image(out / f"{name}.png", make_grid([ours, *samples[:7]], cols=8, labels=["photo"] + [NAME] * 7))
         print(f"{name}: train {wall:.0f} s (cpu {cpu:.0f} s)  " + "  ".join(f"{k} {v:.3f}" for k, v in figures.items()),
               flush=True)
