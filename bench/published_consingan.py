@@ -5,10 +5,11 @@
 ``--src`` is a checkout of tohinz/ConSinGAN (it is not part of Ganvas and is not shipped). Its
 ``main_train.py`` runs unchanged, in process, on the CPU (``--not_cuda``) at ``--size`` px and
 ``--iters`` iterations per stage (the issue's yardstick: 128 px, 500), with its other defaults (6
-stages, 3 trained together, lr scale 0.1). Four of its imports are logging or augmentation
-packages that training for generation never calls into (tensorboard, torchvision's ``make_grid``,
-matplotlib's ``imsave``, albumentations), and tqdm only draws a bar: they are replaced by no-op
-stand-ins so no extra package is needed. ``np.int`` (gone from numpy) is put back for its resizer.
+stages, 3 trained together, lr scale 0.1). Five of its imports only log or draw: tensorboard, and
+torchvision's ``make_grid`` for it, matplotlib's ``imsave`` (its preview JPEGs), tqdm (a bar); the
+fifth, albumentations, serves harmonization alone. They are replaced by no-op stand-ins, so no extra
+package is needed and nothing the training computes changes. ``np.int`` (gone from numpy) is put
+back for its resizer.
 
 After training, ``--samples`` images are drawn from its saved generator the way its own
 ``generate_samples`` draws them (random noise at every stage, the amplitudes it measured), and scored
