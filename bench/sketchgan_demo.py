@@ -171,7 +171,7 @@ def main() -> None:
     ap.add_argument("--l-image", type=float, default=None, help="default: the cpu preset's (5)")
     ap.add_argument("--figure-renders", type=float, default=None, metavar="SHARE",
                     help="share of the image critic's real images that are the sketched figures drawn as the "
-                         "data draws figures (cpu preset: 0.5; 0 = off)")
+                         "data draws figures (cpu preset: 0.9; 0 = off)")
     ap.add_argument("--r1", type=float, default=None, help="the critics' R1 weight γ (default: the preset's)")
     ap.add_argument("--batch", type=int, default=None, help="images per step (cpu preset: 4, as the paper's)")
     ap.add_argument("--mixing", type=float, default=None, help="style-mixing probability of the tune's latents (0.9)")

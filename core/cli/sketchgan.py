@@ -184,7 +184,7 @@ def _add_tune(sub) -> None:
     p.add_argument("--figure-renders", type=float, default=None, metavar="SHARE",
                    help="for a base of solid figures with filled sketches: this share of the image critic's "
                         "real images are your figures drawn as the base's data draws figures (cpu preset: "
-                        "0.5; 0 = the data only, the paper's)")
+                        "0.9; 0 = the data only, the paper's)")
     p.add_argument("--image-data", choices=["auto", "data", "samples"], default=None,
                    help="what the image critic sees as real: the base's training data regenerated from its "
                         "manifest (data; the paper's), the base's samples (samples), or data when it can be "

@@ -629,8 +629,8 @@ def test_for_a_figure_base_the_image_critic_sees_the_sketched_figures_and_the_wh
     assert renders.shape == (5, 3, 32, 32) and renders.min() >= -1 and renders.max() <= 1
     cfg = tune_preset("cpu", iters=2, retries=0)
     tuned = sketch_tune(base, sketch, cfg, out_dir=tmp_path / "t")
-    # the base's 24 data images and as many renders (share 0.5); "auto" trained the whole generator
-    assert tuned.manifest["image_regularisation"]["figure_renders"] == 24
+    # the base's 24 data images and nine times as many renders (share 0.9); "auto" trained the whole generator
+    assert tuned.manifest["image_regularisation"]["figure_renders"] == 216
     assert load_model(tmp_path / "t").manifest["training"]["config"]["trainable"] == "all"
     before = dict(base.generator.named_parameters())
     changed = {n for n, p in tuned.generator.named_parameters() if not torch.equal(p, before[n])}
