@@ -73,7 +73,7 @@ def test_panel_draws_tunes_explores_and_exports(qtbot, base_path, tmp_path):
     assert "sketch map" in ex.caption.text()  # the base's samples are shown with their sketch map F
     assert panel.tune.preset.currentData() == "cpu" and panel.tune.config().sketch_style == "auto"
     cpu = panel.tune.config()
-    assert (cpu.trainable, cpu.l_image, cpu.figure_renders) == ("auto", 5.0, 0.5)  # the widgets show the preset
+    assert (cpu.trainable, cpu.l_image, cpu.figure_renders) == ("auto", 5.0, 0.9)  # the widgets show the preset
     panel.tune.preset.setCurrentIndex(panel.tune.preset.findData("paper"))
     assert panel.tune.iters.value() == 75_000 and panel.tune.config().preset == "paper"
     assert panel.tune.trainable.currentData() == "mapping" and panel.tune.l_image.value() == 0.7
