@@ -321,7 +321,7 @@ def test_a_tune_that_misses_the_shape_is_run_again_with_the_next_seed_and_the_be
                    "--iters", 2, "--retries", 1) == 0
     out = capsys.readouterr().out
     assert "The first run missed the shape, so it was tuned 2 times (seed 0: " in out and "kept seed" in out
-    assert "fine-tuned the whole generator" in out and "and 24 renders of your figures" in out
+    assert "fine-tuned the whole generator" in out and "and 216 renders of your figures" in out
 
 
 def test_fine_tune_refuses_blank_sketches_and_stops_on_cancel(tmp_path):
