@@ -94,19 +94,27 @@ def train_published(src: Path, photo: np.ndarray, run_dir: Path, size: int, iter
 def draw_samples(model_dir: Path, n: int, seed: int) -> np.ndarray:
     """Samples as its generate_samples draws them, as uint8 H×W×3."""
     import ConSinGAN.functions as functions  # from --src, on sys.path after training
+    import ConSinGAN.models as models
     import torch
+    from ConSinGAN.config import get_arguments
 
-    # Our own files, written by the run above: full pickled modules, so weights_only cannot load them.
-    netG = torch.load(model_dir / "G.pth", weights_only=False)
-    reals = torch.load(model_dir / "reals.pth", weights_only=False)
-    noise_amp = torch.load(model_dir / "noise_amp.pth", weights_only=False)
-    opt = types.SimpleNamespace(nc_im=3, nfc=64, num_layer=3, train_mode="generation", device=torch.device("cpu"))
+    # Rebuilt from its per-stage state dicts (plain tensors): its G.pth is a pickled module, which only an
+    # unsafe torch.load could read.
+    stages = sorted((d for d in model_dir.iterdir() if d.name.isdigit()), key=lambda d: int(d.name))
+    arch = get_arguments().parse_args([])
+    arch.train_mode, arch.device = "generation", torch.device("cpu")
+    netG = models.GrowingGenerator(arch)
+    for _ in stages[1:]:
+        netG.init_next_stage()
+    netG.load_state_dict(torch.load(stages[-1] / "netG.pth", weights_only=True))
+    reals = torch.load(model_dir / "reals.pth", weights_only=True)
+    noise_amp = torch.load(model_dir / "noise_amp.pth", weights_only=True)
     shapes = [r.shape for r in reals]
     torch.manual_seed(seed)
     out = []
     with torch.no_grad():
         for _ in range(n):
-            x = netG(functions.sample_random_noise(len(reals) - 1, shapes, opt), shapes, noise_amp)
+            x = netG(functions.sample_random_noise(len(reals) - 1, shapes, arch), shapes, noise_amp)
             out.append(((x[0].permute(1, 2, 0).clamp(-1, 1) + 1) * 127.5).round().byte().numpy())
     return np.stack(out)
 
